@@ -1,0 +1,288 @@
+/* braid.h - public API of libbraid: a braided-torus event runtime that records
+ * itself into a zstd trace and replays deterministically.
+ *
+ * Conventions (for every function below unless its comment says otherwise):
+ *  - Functions return 0 on success or a negative BRAID_E* code; the codes are
+ *    fixed forever.  braid_strerror() turns a code into text.
+ *  - Objects are opaque handles with a create/destroy pair.  destroy accepts
+ *    NULL.  Strings returned as `const char *` are owned by the handle and stay
+ *    valid until the next call on that handle or its destruction.
+ *  - The library never aborts or exits; out of memory is BRAID_ENOMEM.
+ *  - A handle is used by one thread at a time, except where a function says
+ *    it is thread-safe (braid_inject, braid_runtime_stop).
+ */
+#ifndef BRAID_H
+#define BRAID_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(BRAID_BUILDING) && defined(__GNUC__)
+#define BRAID_API __attribute__((visibility("default")))
+#else
+#define BRAID_API
+#endif
+
+#define BRAID_VERSION_MAJOR 0
+#define BRAID_VERSION_MINOR 1
+#define BRAID_VERSION_PATCH 0
+#define BRAID_VERSION_STRING "0.1.0"
+
+/* Library version as text ("0.1.0"); static storage. */
+BRAID_API const char *braid_version(void);
+
+/* ------------------------------------------------------------------ errors */
+
+/* name, value, message.  Values are part of the ABI: never renumber. */
+#define BRAID_ERRNO_MAP(XX)                                                    \
+  XX(EINVAL, -1, "invalid argument")                                           \
+  XX(ENOMEM, -2, "out of memory")                                              \
+  XX(ERANGE, -3, "value out of range")                                         \
+  XX(EMODEL, -4, "unknown model")                                              \
+  XX(EPARAM, -5, "unknown or invalid parameter")                               \
+  XX(EQUEUE, -6, "event queue overflow")                                       \
+  XX(EHORIZON, -7, "event time beyond the queue horizon")                      \
+  XX(EIO, -8, "input/output error")                                            \
+  XX(ENOSPC, -9, "no space left on device")                                    \
+  XX(ENOTTRACE, -10, "not a braid trace")                                      \
+  XX(EVERSION, -11, "unsupported trace format version")                        \
+  XX(ECORRUPT, -12, "trace is corrupted")                                      \
+  XX(ETRUNCATED, -13, "trace is truncated")                                    \
+  XX(ESTATE, -14, "operation not valid in this state")                         \
+  XX(EPROJECTION, -15, "projection failed its integrity check")                \
+  XX(EINTR, -16, "interrupted")                                                \
+  XX(EDIVERGED, -17, "replay diverged from the recording")                     \
+  XX(EMISMATCH, -18, "recording and replaying builds or plugins differ")       \
+  XX(EPLUGIN, -19, "model plugin could not be loaded")                         \
+  XX(EUNSUPPORTED, -20, "not supported on this system")                        \
+  XX(EEOF, -21, "end of trace")                                                \
+  XX(ENOENT, -22, "no such file or directory")                                 \
+  XX(ELIMIT, -23, "a size limit was exceeded")
+
+enum braid_error {
+  BRAID_OK = 0,
+#define BRAID__ERRNO_ENUM(name, value, msg) BRAID_##name = (value),
+  BRAID_ERRNO_MAP(BRAID__ERRNO_ENUM)
+#undef BRAID__ERRNO_ENUM
+};
+
+/* Message for an error code; "unknown error" for codes not in the map. */
+BRAID_API const char *braid_strerror(int err);
+/* Symbolic name ("EQUEUE") for an error code; "EUNKNOWN" otherwise. */
+BRAID_API const char *braid_errname(int err);
+
+/* ------------------------------------------------------------------ events */
+
+/* An event: applied at `time` to cell `dst`, emitted by cell `src`. */
+typedef struct braid_event {
+  uint64_t time;
+  uint32_t dst;
+  uint32_t src;
+  int32_t payload;
+} braid_event;
+
+/* `src` of events that come from outside the model: corrective events of the
+ * braid exchange and braid_inject().  Models must not emit follow-ups for them
+ * (the kernel does not call the model's handle() for such events), so that
+ * corrections never change a model's event population. */
+#define BRAID_SRC_EXTERNAL 0xffffffffu
+/* `src` of model timer events (e.g. bursty's burst generator). */
+#define BRAID_SRC_TIMER 0xfffffffeu
+
+/* ------------------------------------------------------------ model plugin */
+
+/* A model parameter: a named 64-bit integer with a default and a range.
+ * Tables end with an entry whose name is NULL. */
+typedef struct braid_param_spec {
+  const char *name;
+  int64_t def;
+  int64_t min;
+  int64_t max;
+  const char *doc;
+} braid_param_spec;
+
+typedef struct braid_torus braid_torus; /* one kernel, handed to models */
+
+#define BRAID_MODEL_ABI 1
+
+/* An event model.  The built-in models use exactly this interface.
+ * A plugin exports a `const braid_model` (default symbol `braid_model_entry`).
+ *
+ * init(t, &state): called once per torus (and again when a failed torus is
+ *   rebuilt).  Set edges (braid_torus_set_edge) and seed the initial events
+ *   (braid_torus_emit).  May allocate *state; must be deterministic given the
+ *   torus id, the seed (braid_torus_rand) and the parameters.
+ * handle(t, state, ev): called after the kernel applied `ev` to its cell
+ *   (state += payload, activity++), except for BRAID_SRC_EXTERNAL events.
+ *   Emit follow-ups with braid_torus_emit().  Must not touch other tori.
+ * fini(state): frees what init allocated.  May be NULL.
+ * max_delay: the largest delay handle() ever emits with (bounds the queue
+ *   horizon); 0 means use the configured max_delay.
+ */
+typedef struct braid_model {
+  uint32_t abi;
+  const char *name;
+  uint32_t version;
+  const char *doc;
+  const braid_param_spec *params;
+  int (*init)(braid_torus *t, void **state);
+  void (*handle)(braid_torus *t, void *state, const braid_event *ev);
+  void (*fini)(void *state);
+  uint32_t max_delay;
+} braid_model;
+
+/* Kernel services for models (valid only inside init/handle). */
+BRAID_API uint32_t braid_torus_id(const braid_torus *t);
+BRAID_API uint32_t braid_torus_dim(const braid_torus *t);
+BRAID_API uint32_t braid_torus_ncells(const braid_torus *t);
+BRAID_API uint64_t braid_torus_now(const braid_torus *t);
+/* Value of model parameter `name` (its default when not set). */
+BRAID_API int64_t braid_torus_param(const braid_torus *t, const char *name);
+/* Counter-based random number: a pure function of (seed, torus id, stream,
+ * counter).  Same inputs give the same number on any thread, in any order. */
+BRAID_API uint64_t braid_torus_rand(const braid_torus *t, uint64_t stream, uint64_t counter);
+/* Number of events this torus has processed so far (a natural counter). */
+BRAID_API uint64_t braid_torus_events(const braid_torus *t);
+/* Cell id of (x,y,z) with toroidal wrap of every coordinate. */
+BRAID_API uint32_t braid_torus_cell(const braid_torus *t, int64_t x, int64_t y, int64_t z);
+/* Face neighbour of `cell` in direction 0..5 (+x,-x,+y,-y,+z,-z), wrapped. */
+BRAID_API uint32_t braid_torus_neighbour(const braid_torus *t, uint32_t cell, unsigned dir);
+BRAID_API int64_t braid_torus_cell_state(const braid_torus *t, uint32_t cell);
+/* Out-edges: every cell has `degree` edges (set once in init, 1..4). */
+BRAID_API int braid_torus_set_degree(braid_torus *t, unsigned degree);
+BRAID_API int braid_torus_set_edge(braid_torus *t, uint32_t cell, unsigned k, uint32_t target, uint32_t delay);
+/* Use edge k of `cell` with an event of `payload`: returns its target and its
+ * current delay, then applies the delay rule (payload > 0: delay-1, at least 1;
+ * otherwise delay+1, at most max_delay). */
+BRAID_API uint32_t braid_torus_use_edge(braid_torus *t, uint32_t cell, unsigned k, int32_t payload, uint32_t *delay);
+/* Schedule an event at now+delay (delay >= 1).  BRAID_EQUEUE when the queue is
+ * full, BRAID_EHORIZON when delay exceeds the queue horizon; both are also
+ * counted by the torus and reported at the next exchange. */
+BRAID_API int braid_torus_emit(braid_torus *t, uint32_t dst, uint32_t src, uint64_t delay, int32_t payload);
+/* Attach a process record (pid, state) to a cell (at most 8 per cell). */
+BRAID_API int braid_torus_spawn(braid_torus *t, uint32_t cell, uint32_t pid, int64_t state);
+
+/* Built-in model table, for listing: returns the i-th model or NULL. */
+BRAID_API const braid_model *braid_builtin_model(unsigned i);
+BRAID_API const braid_model *braid_find_model(const char *name);
+
+/* ------------------------------------------------------------ configuration */
+
+typedef struct braid_config braid_config;
+
+BRAID_API int braid_config_create(braid_config **out);
+BRAID_API void braid_config_destroy(braid_config *cfg);
+/* Set a run setting by name from text, e.g. ("tori","3"), ("model","phold").
+ * Keys and ranges are listed by braid_config_describe().  On error the
+ * message from braid_config_error() names the key and the valid range. */
+BRAID_API int braid_config_set(braid_config *cfg, const char *key, const char *value);
+/* Set a model parameter ("-p key=value"); checked against the model's table
+ * when the runtime is created (or immediately if the model is already set). */
+BRAID_API int braid_config_set_param(braid_config *cfg, const char *key, const char *value);
+/* Use a model that is not built in (e.g. from a plugin).  `model` is only
+ * referenced: it must outlive every runtime created from this config. */
+BRAID_API int braid_config_set_model(braid_config *cfg, const braid_model *model);
+BRAID_API const char *braid_config_error(const braid_config *cfg);
+/* Canonical text form "key=value\n..." of every logical setting (the trace
+ * header stores it); owned by cfg. */
+BRAID_API const char *braid_config_text(braid_config *cfg);
+/* Setting value as text, or NULL for an unknown key; owned by cfg. */
+BRAID_API const char *braid_config_get(braid_config *cfg, const char *key);
+/* XXH3 of the canonical text. */
+BRAID_API uint64_t braid_config_hash(braid_config *cfg);
+/* Help text listing every key, its default and range; static storage. */
+BRAID_API const char *braid_config_describe(void);
+
+/* ------------------------------------------------------------------ runtime */
+
+typedef struct braid_runtime braid_runtime;
+
+/* Creates the tori (validates everything; no thread is started).  The config
+ * is copied.  On error *out is NULL and, if errbuf is not NULL, a one-line
+ * message is written there. */
+BRAID_API int braid_runtime_create(braid_runtime **out, braid_config *cfg, char *errbuf, size_t errlen);
+BRAID_API void braid_runtime_destroy(braid_runtime *rt);
+/* Records into a trace file (written by braid_runtime_run()); call before run. */
+BRAID_API int braid_runtime_record(braid_runtime *rt, const char *path);
+/* Runs to completion (exchanges / events / duration reached, a stop request,
+ * or an error).  Returns 0, BRAID_EINTR after braid_runtime_stop(), or an
+ * error (the message from braid_runtime_error()). */
+BRAID_API int braid_runtime_run(braid_runtime *rt);
+/* Requests a stop at the next exchange; async-signal-safe and thread-safe. */
+BRAID_API void braid_runtime_stop(braid_runtime *rt);
+/* Queues an external event for `torus`: applied at its first exchange
+ * numbered >= not_before (and after the current one), in call order.  The
+ * exchange it lands on is recorded.  Thread-safe. */
+BRAID_API int braid_inject(braid_runtime *rt, uint32_t torus, uint32_t cell, int32_t payload, uint64_t not_before);
+BRAID_API const char *braid_runtime_error(const braid_runtime *rt);
+
+/* Live progress, readable from any thread while running (approximate). */
+typedef struct braid_progress {
+  uint64_t exchanges; /* exchanges completed by every torus */
+  uint64_t events;    /* events processed, all tori */
+  uint64_t violations;
+} braid_progress;
+BRAID_API void braid_runtime_progress(const braid_runtime *rt, braid_progress *out);
+
+/* Final report, valid after braid_runtime_run(). */
+typedef struct braid_quantiles {
+  double p50, p95, p99, max; /* nanoseconds */
+  uint64_t samples;
+} braid_quantiles;
+
+typedef struct braid_torus_report {
+  uint64_t events;
+  uint64_t virtual_time;
+  uint64_t pending;
+  uint64_t boundary_violations;
+  uint64_t global_violations;
+  uint64_t corrective_events;
+  uint64_t injections;
+  uint64_t failures;
+  uint64_t lost_events;
+  uint64_t queue_overflows;
+  uint64_t projection_errors;
+  uint32_t interval; /* final */
+  uint32_t interval_changes;
+  uint64_t digest;
+  uint64_t state_hash; /* XXH3 of cells, edges, processes and pending events */
+  double busy_seconds; /* wall time spent in epochs */
+} braid_torus_report;
+
+typedef struct braid_report {
+  uint32_t tori;
+  uint32_t threads; /* 0: sequential executor */
+  uint64_t exchanges;
+  uint64_t events;
+  double wall_seconds;
+  double events_per_second;
+  braid_quantiles event_latency;    /* sampled single events */
+  braid_quantiles exchange_latency; /* one torus's exchange step */
+  braid_quantiles barrier_wait;     /* waits for the predecessor's projection */
+  uint64_t checked_cells;
+  uint64_t boundary_violations;
+  double violation_rate;      /* boundary violations / checked cells */
+  int64_t convergence_exchange; /* first exchange after which the rate stayed < 1%, or -1 */
+  uint32_t interval_min_seen, interval_max_seen;
+  uint64_t interval_changes;
+  double cpu_user_seconds, cpu_sys_seconds;
+  double thread_cpu_seconds[64];
+  uint64_t rss_start_kib, rss_peak_kib, rss_end_kib;
+  uint64_t trace_bytes;
+  const braid_torus_report *torus; /* array of `tori`, owned by the runtime */
+} braid_report;
+
+BRAID_API int braid_runtime_report(const braid_runtime *rt, braid_report *out);
+
+/* An empty, never-inlined function called by braid-replay --break at the stop
+ * point: put a breakpoint on it in gdb or rr. */
+BRAID_API void braid_debug_break(void);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* BRAID_H */

@@ -1,0 +1,92 @@
+/* queue.h - the bounded bucket (calendar) event queue of one torus.
+ *
+ * Event times are integers and every delay is below the horizon W (a power of
+ * two), so bucket (time mod W) holds exactly one timestamp at any moment and
+ * the event's time need not be stored.  Order: by time, then FIFO in the order
+ * of insertion (a deterministic sequence within one torus).  Total size is
+ * bounded by `cap`; a push past it, or beyond the horizon, fails and is
+ * counted, never dropped silently.
+ */
+#ifndef BRAID_QUEUE_H
+#define BRAID_QUEUE_H
+
+#include <string.h>
+#include "common.h"
+
+typedef struct braid__qev {
+  uint32_t dst;
+  uint32_t src;
+  int32_t payload;
+} braid__qev;
+
+typedef struct braid__bucket {
+  braid__qev *ev;
+  uint32_t head, count, cap;
+} braid__bucket;
+
+typedef struct braid__queue {
+  braid__bucket *b;
+  uint64_t *bits;   /* one bit per non-empty bucket */
+  uint32_t mask;    /* W - 1 */
+  uint32_t words;   /* W / 64 */
+  uint64_t now;     /* time of the bucket being consumed */
+  uint64_t size;
+  uint64_t cap;
+  uint64_t overflows; /* pushes refused: full queue */
+  uint64_t horizon_errors; /* pushes refused: beyond the horizon or in the past */
+} braid__queue;
+
+int braid__queue_init(braid__queue *q, uint32_t horizon, uint64_t cap);
+void braid__queue_free(braid__queue *q);
+void braid__queue_clear(braid__queue *q, uint64_t now);
+int braid__queue_grow(braid__bucket *b);
+uint64_t braid__queue_next_time(const braid__queue *q);
+
+/* Pushes an event at `time` (now <= time < now + W). */
+static inline int braid__queue_push(braid__queue *q, uint64_t time, uint32_t dst, uint32_t src, int32_t payload)
+{
+  if (BRAID_UNLIKELY(time - q->now > q->mask || time < q->now)) {
+    q->horizon_errors++;
+    return BRAID_EHORIZON;
+  }
+  if (BRAID_UNLIKELY(q->size >= q->cap)) {
+    q->overflows++;
+    return BRAID_EQUEUE;
+  }
+  uint32_t i = (uint32_t)time & q->mask;
+  braid__bucket *b = &q->b[i];
+  if (BRAID_UNLIKELY(b->count == b->cap)) {
+    int rc = braid__queue_grow(b);
+    if (rc) return rc;
+  }
+  braid__qev *e = &b->ev[b->count++];
+  e->dst = dst;
+  e->src = src;
+  e->payload = payload;
+  q->bits[i >> 6] |= 1ull << (i & 63);
+  q->size++;
+  return 0;
+}
+
+void braid__queue_advance(braid__queue *q);
+
+/* Pops the next event; returns 0 when the queue is empty. */
+static inline int braid__queue_pop(braid__queue *q, uint64_t *time, braid__qev *out)
+{
+  braid__bucket *b = &q->b[q->now & q->mask];
+  if (BRAID_UNLIKELY(b->head == b->count)) {
+    if (!q->size) return 0;
+    braid__queue_advance(q);
+    b = &q->b[q->now & q->mask];
+  }
+  *out = b->ev[b->head++];
+  q->size--;
+  *time = q->now;
+  return 1;
+}
+
+/* Calls fn for every pending event in pop order. */
+typedef void (*braid__queue_visit_fn)(void *ud, uint64_t time, const braid__qev *ev);
+void braid__queue_visit(const braid__queue *q, braid__queue_visit_fn fn, void *ud);
+
+#endif

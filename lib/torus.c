@@ -1,0 +1,262 @@
+/* torus.c - one kernel: set-up, model services, hashing, rebuild. */
+#include <stdlib.h>
+#include <string.h>
+#include <xxhash.h>
+#include "torus.h"
+
+static uint64_t generic_loop(braid_torus *t, uint64_t n);
+
+static int alloc_cells(braid_torus *t)
+{
+  size_t n = t->ncells;
+  t->state = calloc(n, sizeof *t->state);
+  t->activity = calloc(n, sizeof *t->activity);
+  if (!t->state || !t->activity) return BRAID_ENOMEM;
+  return 0;
+}
+
+static int64_t param_or(const braid_torus *t, const char *name, int64_t def)
+{
+  if (t->model->params)
+    for (unsigned i = 0; t->model->params[i].name; i++)
+      if (!strcmp(t->model->params[i].name, name)) return t->params[i];
+  return def;
+}
+
+braid__loop_fn braid__builtin_loop(const braid_model *m);
+
+static int model_init(braid_torus *t)
+{
+  uint64_t cap = t->model->max_delay ? t->model->max_delay : 255;
+  t->max_delay = (uint32_t)param_or(t, "max_delay", (int64_t)cap);
+  if (t->max_delay > cap) t->max_delay = (uint32_t)cap;
+  if (t->max_delay < 1) t->max_delay = 1;
+  t->mstate = NULL;
+  t->init_error = 0;
+  int rc = t->model->init(t, &t->mstate);
+  if (rc < 0) return rc;
+  if (t->init_error) return t->init_error;
+  return 0;
+}
+
+static int spawn_procs(braid_torus *t, uint32_t n)
+{
+  for (uint32_t i = 0; i < n; i++) {
+    uint32_t cell = (uint32_t)(braid__rand(t, 0x70c, i) % t->ncells);
+    BRAID_FORWARD(braid_torus_spawn(t, cell, t->id * 1000 + i, 0));
+  }
+  return 0;
+}
+
+int braid__torus_init(braid_torus *t, const braid__torus_opts *o)
+{
+  memset(t, 0, sizeof *t);
+  BRAID_RETURN_IF(o->dim < 8 || o->dim > 128 || (o->dim & (o->dim - 1)), BRAID_ERANGE);
+  BRAID_RETURN_IF(!o->model || !o->model->init, BRAID_EINVAL);
+  t->id = o->id;
+  t->dim = o->dim;
+  t->shift = (uint32_t)__builtin_ctz(o->dim);
+  t->ncells = o->dim * o->dim * o->dim;
+  t->seed = o->seed;
+  t->rng_key = braid__mix64(o->seed ^ braid__mix64(0xb4a1dull + o->id));
+  t->model = o->model;
+  t->params = o->params;
+  t->loop = braid__builtin_loop(o->model);
+  if (!t->loop) t->loop = generic_loop;
+  uint32_t horizon = (o->model->max_delay ? o->model->max_delay : 255) + 2;
+  int rc = alloc_cells(t);
+  if (!rc) rc = braid__queue_init(&t->q, horizon, o->queue_cap);
+  if (!rc) rc = spawn_procs(t, o->procs);
+  if (!rc) rc = model_init(t);
+  if (rc) braid__torus_free(t);
+  return rc;
+}
+
+void braid__torus_free(braid_torus *t)
+{
+  if (!t) return;
+  if (t->model && t->model->fini && t->mstate) t->model->fini(t->mstate);
+  t->mstate = NULL;
+  free(t->state);
+  free(t->activity);
+  free(t->edge_target);
+  free(t->edge_delay);
+  free(t->proc_count);
+  braid__queue_free(&t->q);
+  t->state = NULL;
+  t->activity = NULL;
+  t->edge_target = NULL;
+  t->edge_delay = NULL;
+  t->proc_count = NULL;
+}
+
+int braid__torus_reset(braid_torus *t, uint64_t now)
+{
+  if (t->model->fini && t->mstate) t->model->fini(t->mstate);
+  t->mstate = NULL;
+  memset(t->state, 0, t->ncells * sizeof *t->state);
+  memset(t->activity, 0, t->ncells * sizeof *t->activity);
+  braid__queue_clear(&t->q, now);
+  /* The model re-seeds its population relative to q.now. */
+  return model_init(t);
+}
+
+int braid__torus_push_external(braid_torus *t, uint32_t cell, int32_t payload)
+{
+  if (cell >= t->ncells) return BRAID_ERANGE;
+  return braid__queue_push(&t->q, t->q.now + 1, cell, BRAID_SRC_EXTERNAL, payload);
+}
+
+void braid__torus_sample_procs(braid_torus *t)
+{
+  for (uint32_t i = 0; i < t->nprocs; i++) t->procs[i].state = t->state[t->procs[i].cell];
+}
+
+uint64_t braid__torus_memory(const braid_torus *t)
+{
+  uint64_t m = (uint64_t)t->ncells * (sizeof *t->state + sizeof *t->activity);
+  m += (uint64_t)t->ncells * t->degree * (sizeof *t->edge_target + sizeof *t->edge_delay);
+  for (uint32_t i = 0; i <= t->q.mask; i++) m += (uint64_t)t->q.b[i].cap * sizeof(braid__qev);
+  return m;
+}
+
+static void hash_event(void *ud, uint64_t time, const braid__qev *ev)
+{
+  uint64_t rec[3] = { time, (uint64_t)ev->dst << 32 | ev->src, (uint64_t)(uint32_t)ev->payload };
+  XXH3_64bits_update((XXH3_state_t *)ud, rec, sizeof rec);
+}
+
+uint64_t braid__torus_state_hash(const braid_torus *t)
+{
+  XXH3_state_t *s = XXH3_createState();
+  if (!s) return 0;
+  XXH3_64bits_reset(s);
+  XXH3_64bits_update(s, t->state, t->ncells * sizeof *t->state);
+  XXH3_64bits_update(s, t->activity, t->ncells * sizeof *t->activity);
+  if (t->degree) {
+    XXH3_64bits_update(s, t->edge_target, (size_t)t->ncells * t->degree * sizeof *t->edge_target);
+    XXH3_64bits_update(s, t->edge_delay, (size_t)t->ncells * t->degree);
+  }
+  XXH3_64bits_update(s, t->procs, t->nprocs * sizeof *t->procs);
+  uint64_t hdr[3] = { t->q.now, t->q.size, t->events };
+  XXH3_64bits_update(s, hdr, sizeof hdr);
+  braid__queue_visit(&t->q, hash_event, s);
+  uint64_t h = XXH3_64bits_digest(s);
+  XXH3_freeState(s);
+  return h;
+}
+
+static uint64_t generic_loop(braid_torus *t, uint64_t n)
+{
+  uint64_t done = 0, time;
+  braid__qev ev;
+  braid_event pub;
+  while (done < n && braid__queue_pop(&t->q, &time, &ev)) {
+    t->state[ev.dst] += ev.payload;
+    t->activity[ev.dst]++;
+    t->digest = braid__digest_step(t->digest, time, ev.dst, ev.src, ev.payload);
+    t->events++;
+    done++;
+    if (ev.src != BRAID_SRC_EXTERNAL) {
+      pub.time = time;
+      pub.dst = ev.dst;
+      pub.src = ev.src;
+      pub.payload = ev.payload;
+      t->model->handle(t, t->mstate, &pub);
+    }
+  }
+  return done;
+}
+
+/* ---- services for models (public API) ---- */
+
+uint32_t braid_torus_id(const braid_torus *t) { return t->id; }
+uint32_t braid_torus_dim(const braid_torus *t) { return t->dim; }
+uint32_t braid_torus_ncells(const braid_torus *t) { return t->ncells; }
+uint64_t braid_torus_now(const braid_torus *t) { return t->q.now; }
+uint64_t braid_torus_events(const braid_torus *t) { return t->events; }
+int64_t braid_torus_param(const braid_torus *t, const char *name) { return param_or(t, name, 0); }
+uint64_t braid_torus_rand(const braid_torus *t, uint64_t stream, uint64_t counter) { return braid__rand(t, stream, counter); }
+
+uint32_t braid_torus_cell(const braid_torus *t, int64_t x, int64_t y, int64_t z)
+{
+  uint32_t m = t->dim - 1;
+  return ((((uint32_t)x & m) << t->shift | ((uint32_t)y & m)) << t->shift) | ((uint32_t)z & m);
+}
+
+uint32_t braid_torus_neighbour(const braid_torus *t, uint32_t cell, unsigned dir)
+{
+  uint32_t m = t->dim - 1, s = t->shift;
+  int64_t x = cell >> (2 * s), y = (cell >> s) & m, z = cell & m;
+  switch (dir % 6) {
+  case 0: x++; break;
+  case 1: x--; break;
+  case 2: y++; break;
+  case 3: y--; break;
+  case 4: z++; break;
+  default: z--; break;
+  }
+  return braid_torus_cell(t, x, y, z);
+}
+
+int64_t braid_torus_cell_state(const braid_torus *t, uint32_t cell) { return cell < t->ncells ? t->state[cell] : 0; }
+
+int braid_torus_set_degree(braid_torus *t, unsigned degree)
+{
+  BRAID_RETURN_IF(degree > BRAID_MAX_DEGREE, BRAID_ERANGE);
+  if (degree == t->degree && t->edge_target) return 0;
+  free(t->edge_target);
+  free(t->edge_delay);
+  t->edge_target = NULL;
+  t->edge_delay = NULL;
+  t->degree = degree;
+  if (!degree) return 0;
+  t->edge_target = calloc((size_t)t->ncells * degree, sizeof *t->edge_target);
+  t->edge_delay = calloc((size_t)t->ncells * degree, 1);
+  if (!t->edge_target || !t->edge_delay) {
+    t->init_error = BRAID_ENOMEM;
+    return BRAID_ENOMEM;
+  }
+  return 0;
+}
+
+int braid_torus_set_edge(braid_torus *t, uint32_t cell, unsigned k, uint32_t target, uint32_t delay)
+{
+  BRAID_RETURN_IF(cell >= t->ncells || target >= t->ncells || k >= t->degree, BRAID_ERANGE);
+  if (delay < 1) delay = 1;
+  if (delay > t->max_delay) delay = t->max_delay;
+  t->edge_target[(size_t)cell * t->degree + k] = target;
+  t->edge_delay[(size_t)cell * t->degree + k] = (uint8_t)delay;
+  return 0;
+}
+
+uint32_t braid_torus_use_edge(braid_torus *t, uint32_t cell, unsigned k, int32_t payload, uint32_t *delay)
+{
+  size_t i = (size_t)cell * t->degree + k;
+  uint32_t d = t->edge_delay[i];
+  *delay = d;
+  if (payload > 0) t->edge_delay[i] = (uint8_t)(d > 1 ? d - 1 : 1);
+  else t->edge_delay[i] = (uint8_t)(d < t->max_delay ? d + 1 : t->max_delay);
+  return t->edge_target[i];
+}
+
+int braid_torus_emit(braid_torus *t, uint32_t dst, uint32_t src, uint64_t delay, int32_t payload)
+{
+  BRAID_RETURN_IF(dst >= t->ncells, BRAID_ERANGE);
+  if (delay < 1) delay = 1;
+  return braid__emit(t, dst, src, delay, payload);
+}
+
+int braid_torus_spawn(braid_torus *t, uint32_t cell, uint32_t pid, int64_t state)
+{
+  BRAID_RETURN_IF(cell >= t->ncells, BRAID_ERANGE);
+  BRAID_RETURN_IF(t->nprocs >= BRAID_MAX_PROCS, BRAID_ELIMIT);
+  if (!t->proc_count) {
+    t->proc_count = calloc(t->ncells, 1);
+    if (!t->proc_count) return BRAID_ENOMEM;
+  }
+  BRAID_RETURN_IF(t->proc_count[cell] >= BRAID_MAX_PROCS_PER_CELL, BRAID_ELIMIT);
+  t->proc_count[cell]++;
+  t->procs[t->nprocs++] = (braid__proc){ pid, cell, state };
+  return 0;
+}

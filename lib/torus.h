@@ -1,0 +1,111 @@
+/* torus.h - one kernel: lattice, adaptive edges, event queue, digest.
+ *
+ * Cell id = (x*D + y)*D + z, so the x=0 face is cells [0, D*D) and the x=D-1
+ * face is the last D*D cells: both contiguous, which keeps projections cheap.
+ * The hot data lives in flat arrays (structure of arrays).
+ */
+#ifndef BRAID_TORUS_H
+#define BRAID_TORUS_H
+
+#include "queue.h"
+
+#define BRAID_MAX_DEGREE 4
+#define BRAID_MAX_PROCS_PER_CELL 8
+#define BRAID_MAX_PROCS 64
+
+typedef struct braid__proc {
+  uint32_t pid;
+  uint32_t cell;
+  int64_t state;
+} braid__proc;
+
+typedef uint64_t (*braid__loop_fn)(braid_torus *t, uint64_t n);
+
+struct braid_torus {
+  /* Hot: touched by every event. */
+  int64_t *state;
+  uint64_t *activity;
+  uint32_t *edge_target; /* [cell * degree + k] */
+  uint8_t *edge_delay;
+  braid__queue q;
+  uint64_t events;
+  uint64_t digest;
+  uint64_t rng_key; /* mix of seed and torus id */
+  uint32_t degree;
+  uint32_t max_delay;
+  void *mstate;
+  const braid_model *model;
+  braid__loop_fn loop; /* specialised epoch loop of a built-in, or the generic one */
+  /* Cold. */
+  uint32_t id, dim, shift, ncells;
+  uint64_t seed;
+  const int64_t *params; /* in the order of model->params */
+  const struct braid_torus *peer; /* predecessor, read only by the racy model */
+  braid__proc procs[BRAID_MAX_PROCS];
+  uint32_t nprocs;
+  uint8_t *proc_count; /* per cell, allocated on first spawn */
+  int init_error;
+};
+
+typedef struct braid__torus_opts {
+  uint32_t id, dim;
+  uint64_t seed;
+  uint64_t queue_cap;
+  uint32_t procs; /* processes spawned by the kernel at init */
+  const braid_model *model;
+  const int64_t *params;
+} braid__torus_opts;
+
+int braid__torus_init(braid_torus *t, const braid__torus_opts *o);
+void braid__torus_free(braid_torus *t);
+/* Re-initialises cells, edges, queue and model state (for rebuilds) with the
+ * queue starting at `now`. */
+int braid__torus_reset(braid_torus *t, uint64_t now);
+/* Runs up to n events; returns how many were processed (fewer only when the
+ * queue ran dry). */
+static inline uint64_t braid__torus_run(braid_torus *t, uint64_t n) { return t->loop(t, n); }
+/* XXH3 over cells, edges, processes and pending events. */
+uint64_t braid__torus_state_hash(const braid_torus *t);
+/* Pushes an external event (corrective or injected) at time now+1 + delay. */
+int braid__torus_push_external(braid_torus *t, uint32_t cell, int32_t payload);
+/* Samples process state from their cells (called at each exchange). */
+void braid__torus_sample_procs(braid_torus *t);
+uint64_t braid__torus_memory(const braid_torus *t);
+
+/* Applying one event: shared by every loop. */
+static inline uint64_t braid__digest_step(uint64_t d, uint64_t time, uint32_t dst, uint32_t src, int32_t payload)
+{
+  uint64_t v = time * 0x9e3779b97f4a7c15ull ^ ((uint64_t)dst << 32 | src) ^ ((uint64_t)(uint32_t)payload << 17);
+  return (braid__rotl(d, 23) ^ v) * 0xff51afd7ed558ccdull;
+}
+
+static inline int braid__emit(braid_torus *t, uint32_t dst, uint32_t src, uint64_t delay, int32_t payload)
+{
+  return braid__queue_push(&t->q, t->q.now + delay, dst, src, payload);
+}
+
+static inline uint64_t braid__rand(const braid_torus *t, uint64_t stream, uint64_t counter)
+{
+  return braid__mix64(t->rng_key ^ braid__mix64(stream * 0xd1b54a32d192ed03ull + counter));
+}
+
+/* Generates a specialised epoch loop with HANDLE inlined. */
+#define BRAID__DEFINE_LOOP(fname, HANDLE)                                      \
+  static uint64_t fname(braid_torus *t, uint64_t n)                           \
+  {                                                                            \
+    uint64_t done = 0, time;                                                   \
+    braid__qev ev;                                                             \
+    uint64_t digest = t->digest;                                               \
+    while (done < n && braid__queue_pop(&t->q, &time, &ev)) {                  \
+      t->state[ev.dst] += ev.payload;                                          \
+      t->activity[ev.dst]++;                                                   \
+      digest = braid__digest_step(digest, time, ev.dst, ev.src, ev.payload);  \
+      t->events++;                                                             \
+      done++;                                                                  \
+      if (BRAID_LIKELY(ev.src != BRAID_SRC_EXTERNAL)) HANDLE(t, time, &ev);   \
+    }                                                                          \
+    t->digest = digest;                                                        \
+    return done;                                                               \
+  }
+
+#endif

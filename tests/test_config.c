@@ -1,0 +1,108 @@
+/* test_config.c - settings and model parameters: ranges and messages. */
+#include <criterion/criterion.h>
+#include <criterion/parameterized.h>
+#include <string.h>
+#include "settings.h"
+
+/* Criterion re-executes each test: parameters hold text, not pointers. */
+typedef struct bad_setting {
+  char key[24], value[32];
+  int err;
+  char needle[40]; /* the message must contain this */
+} bad_setting;
+
+ParameterizedTestParameters(config, rejects_bad_setting)
+{
+  static bad_setting cases[] = {
+    { "tori", "1", BRAID_ERANGE, "2..16" },
+    { "tori", "17", BRAID_ERANGE, "2..16" },
+    { "tori", "-3", BRAID_ERANGE, "2..16" },
+    { "tori", "abc", BRAID_EINVAL, "not a whole number" },
+    { "tori", "3x", BRAID_EINVAL, "not a whole number" },
+    { "tori", "", BRAID_EINVAL, "not a whole number" },
+    { "seed", "99999999999999999999999", BRAID_EINVAL, "not a whole number" },
+    { "dim", "24", BRAID_ERANGE, "power of two" },
+    { "dim", "256", BRAID_ERANGE, "8..128" },
+    { "interval", "0", BRAID_ERANGE, "interval" },
+    { "threads", "65", BRAID_ERANGE, "0..64" },
+    { "adapt", "sometimes", BRAID_EINVAL, "off, violations, rate" },
+    { "model", "nosuch", BRAID_EMODEL, "nosuch" },
+    { "nosuch", "1", BRAID_EINVAL, "unknown setting 'nosuch'" },
+    { "fail", "B1200", BRAID_EINVAL, "TORUS@EXCHANGE" },
+    { "fail", "Z@10", BRAID_EINVAL, "A..P" },
+    { "fail", "B@0", BRAID_EINVAL, ">= 1" },
+  };
+  return cr_make_param_array(bad_setting, cases, sizeof cases / sizeof cases[0]);
+}
+
+ParameterizedTest(bad_setting *c, config, rejects_bad_setting)
+{
+  braid_config *cfg;
+  cr_assert_eq(braid_config_create(&cfg), 0);
+  int rc = braid_config_set(cfg, c->key, c->value);
+  cr_assert_eq(rc, c->err, "%s=%s gave %d", c->key, c->value, rc);
+  cr_assert(strstr(braid_config_error(cfg), c->needle), "message '%s' lacks '%s'", braid_config_error(cfg), c->needle);
+  braid_config_destroy(cfg);
+}
+
+typedef struct bad_param {
+  char model[16], key[16], value[16], needle[40];
+} bad_param;
+
+ParameterizedTestParameters(config, rejects_bad_model_parameter)
+{
+  static bad_param cases[] = {
+    { "uniform", "pop", "0", "1..16" },
+    { "uniform", "max_delay", "300", "2..255" },
+    { "uniform", "nosuch", "1", "no parameter 'nosuch'" },
+    { "skewed", "hot_permille", "1001", "0..1000" },
+    { "skewed", "hot", "0", "1..4096" },
+    { "bursty", "period", "1", "2..200" },
+    { "bursty", "hops", "65", "1..64" },
+    { "phold", "lookahead", "0", "1..64" },
+    { "phold", "mean", "x", "not a whole number" },
+  };
+  return cr_make_param_array(bad_param, cases, sizeof cases / sizeof cases[0]);
+}
+
+ParameterizedTest(bad_param *c, config, rejects_bad_model_parameter)
+{
+  braid_config *cfg;
+  cr_assert_eq(braid_config_create(&cfg), 0);
+  cr_assert_eq(braid_config_set(cfg, "model", c->model), 0);
+  cr_assert_eq(braid_config_set_param(cfg, c->key, c->value), BRAID_EPARAM);
+  cr_assert(strstr(braid_config_error(cfg), c->needle), "message '%s' lacks '%s'", braid_config_error(cfg), c->needle);
+  braid_config_destroy(cfg);
+}
+
+Test(config, parameter_checked_again_when_model_changes)
+{
+  braid_config *cfg;
+  cr_assert_eq(braid_config_create(&cfg), 0);
+  cr_assert_eq(braid_config_set_param(cfg, "max_delay", "20"), 0);
+  cr_assert_eq(braid_config_set(cfg, "model", "phold"), BRAID_EPARAM);
+  braid_config_destroy(cfg);
+}
+
+Test(config, canonical_text_round_trips)
+{
+  braid_config *a, *b;
+  cr_assert_eq(braid_config_create(&a), 0);
+  cr_assert_eq(braid_config_create(&b), 0);
+  cr_assert_eq(braid_config_set(a, "model", "phold"), 0);
+  cr_assert_eq(braid_config_set(a, "tori", "5"), 0);
+  cr_assert_eq(braid_config_set(a, "fail", "C@30,A@10"), 0);
+  cr_assert_eq(braid_config_set_param(a, "mean", "4"), 0);
+  const char *t = braid_config_text(a);
+  cr_assert(strstr(t, "fail=0@10,2@30\n"), "%s", t);
+  cr_assert(strstr(t, "p.mean=4\n"));
+  cr_assert_eq(braid__config_parse_text(b, t, strlen(t)), 0, "%s", braid_config_error(b));
+  cr_assert_str_eq(braid_config_text(b), t);
+  cr_assert_eq(braid_config_hash(a), braid_config_hash(b));
+  braid_config_set(b, "threads", "2"); /* not logical: the hash stays */
+  cr_assert_eq(braid_config_hash(a), braid_config_hash(b));
+  braid_config_set(b, "seed", "2");
+  cr_assert_neq(braid_config_hash(a), braid_config_hash(b));
+  braid_config_destroy(a);
+  braid_config_destroy(b);
+}

@@ -1,0 +1,90 @@
+/* test_queue.c - the bucket queue against a naive sorted-array reference. */
+#include <criterion/criterion.h>
+#include <stdlib.h>
+#include "queue.h"
+
+typedef struct ref_ev {
+  uint64_t time, seq;
+  uint32_t dst;
+  int32_t payload;
+} ref_ev;
+
+static int ref_cmp(const void *a, const void *b)
+{
+  const ref_ev *x = a, *y = b;
+  if (x->time != y->time) return x->time < y->time ? -1 : 1;
+  return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+/* Random pushes and pops; every pop must equal the reference's minimum by
+ * (time, insertion sequence). */
+static void run_random(uint64_t seed, uint32_t horizon, uint32_t maxdelay, int ops)
+{
+  braid__queue q;
+  cr_assert_eq(braid__queue_init(&q, horizon, 1u << 20), 0);
+  ref_ev *ref = calloc((size_t)ops, sizeof *ref);
+  size_t nref = 0;
+  uint64_t seq = 0, now = 0, r = seed;
+  for (int i = 0; i < ops; i++) {
+    r = braid__mix64(r);
+    if ((r & 3) != 0 || nref == 0) {
+      uint64_t d = 1 + (r >> 8) % maxdelay; /* equal timestamps are frequent */
+      uint32_t dst = (uint32_t)(r >> 32) & 1023;
+      cr_assert_eq(braid__queue_push(&q, now + d, dst, 7, (int32_t)i), 0);
+      ref[nref++] = (ref_ev){ now + d, seq++, dst, i };
+    } else {
+      qsort(ref, nref, sizeof *ref, ref_cmp);
+      uint64_t t;
+      braid__qev ev;
+      cr_assert_eq(braid__queue_pop(&q, &t, &ev), 1);
+      cr_assert_eq(t, ref[0].time, "op %d: time %llu, expected %llu", i, (unsigned long long)t, (unsigned long long)ref[0].time);
+      cr_assert_eq(ev.dst, ref[0].dst);
+      cr_assert_eq(ev.payload, ref[0].payload, "op %d: FIFO order among equal times broken", i);
+      now = t;
+      memmove(ref, ref + 1, (nref - 1) * sizeof *ref);
+      nref--;
+    }
+    cr_assert_eq(q.size, nref);
+  }
+  free(ref);
+  braid__queue_free(&q);
+}
+
+Test(queue, matches_sorted_reference_small_delays, .timeout = 30) { for (uint64_t s = 1; s <= 40; s++) run_random(s, 64, 3, 3000); }
+Test(queue, matches_sorted_reference_wraps_ring, .timeout = 30)
+{
+  /* Delays up to the horizon make `now` wrap the 64-bucket ring many times. */
+  for (uint64_t s = 100; s < 140; s++) run_random(s, 64, 62, 3000);
+}
+Test(queue, matches_sorted_reference_large_horizon, .timeout = 30) { for (uint64_t s = 200; s < 220; s++) run_random(s, 1024, 1000, 4000); }
+
+Test(queue, overflow_is_reported_and_counted)
+{
+  braid__queue q;
+  cr_assert_eq(braid__queue_init(&q, 64, 3), 0);
+  for (int i = 0; i < 3; i++) cr_assert_eq(braid__queue_push(&q, 1, 0, 0, i), 0);
+  cr_assert_eq(braid__queue_push(&q, 1, 0, 0, 9), BRAID_EQUEUE);
+  cr_assert_eq(q.overflows, 1);
+  cr_assert_eq(q.size, 3);
+  braid__queue_free(&q);
+}
+
+Test(queue, beyond_horizon_is_refused)
+{
+  braid__queue q;
+  cr_assert_eq(braid__queue_init(&q, 64, 100), 0);
+  cr_assert_eq(braid__queue_push(&q, 63, 0, 0, 0), 0);
+  cr_assert_eq(braid__queue_push(&q, 64, 0, 0, 0), BRAID_EHORIZON);
+  cr_assert_eq(q.horizon_errors, 1);
+  braid__queue_free(&q);
+}
+
+Test(queue, pop_on_empty_returns_zero)
+{
+  braid__queue q;
+  uint64_t t;
+  braid__qev ev;
+  cr_assert_eq(braid__queue_init(&q, 64, 10), 0);
+  cr_assert_eq(braid__queue_pop(&q, &t, &ev), 0);
+  braid__queue_free(&q);
+}
