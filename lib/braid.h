@@ -278,6 +278,81 @@ typedef struct braid_report {
 
 BRAID_API int braid_runtime_report(const braid_runtime *rt, braid_report *out);
 
+/* ------------------------------------------------------------------- trace */
+
+/* A decoded record of the trace's record stream (see braid-trace(5)).
+ * Field values are widened to 64 bits; `sfield` holds the same values read as
+ * signed.  Blob records (checkpoints) have nfields == 0 and blob/bloblen set,
+ * pointing into the reader's memory until the next call. */
+#define BRAID_RECORD_MAX_FIELDS 12
+typedef struct braid_record {
+  uint32_t type;
+  uint32_t nfields;
+  union {
+    uint64_t field[BRAID_RECORD_MAX_FIELDS];
+    int64_t sfield[BRAID_RECORD_MAX_FIELDS];
+  };
+  uint64_t exchange;   /* the exchange this record belongs to */
+  uint64_t offset;     /* file offset of the zstd frame holding it */
+  const uint8_t *blob;
+  size_t bloblen;
+} braid_record;
+
+/* Record types 1..63 are logical, 64..127 timing, 128.. blobs. */
+#define BRAID_RECORD_IS_LOGICAL(type) ((type) >= 1 && (type) <= 63)
+/* Name of a record type ("projection"), or NULL if unknown. */
+BRAID_API const char *braid_record_type_name(uint32_t type);
+/* Name of field i of a type, or NULL; *is_signed tells how to print it. */
+BRAID_API const char *braid_record_field_name(uint32_t type, unsigned i, int *is_signed);
+
+typedef enum braid_trace_status {
+  BRAID_TRACE_COMPLETE = 0,
+  BRAID_TRACE_INTERRUPTED = 1, /* stopped by a signal or braid_runtime_stop() */
+  BRAID_TRACE_FAILED = 2,      /* the run ended with an error (e.g. ENOSPC) */
+  BRAID_TRACE_UNFINISHED = 3,  /* no footer: the writer died (kill -9, crash) */
+} braid_trace_status;
+
+/* What the trace header says. Strings are owned by the reader. */
+typedef struct braid_trace_info {
+  uint32_t format_version;
+  const char *config_text;  /* canonical settings, "key=value\n" lines */
+  uint64_t config_hash;     /* logical hash (braid_config_hash) */
+  const char *lib_version;
+  const char *build_id;     /* compiler, flags and source hash of the recording build */
+  const char *host;
+  uint64_t start_unix_ns;
+  const char *plugin;       /* "name version xxh3-of-file" or "" */
+  /* From the footer (zero / UNFINISHED when there is none). */
+  braid_trace_status status;
+  uint64_t exchanges;       /* complete exchanges in the trace */
+  uint64_t total_events;
+  uint32_t tori;
+  uint64_t final_state_hash[16];
+  uint64_t checkpoints;
+  int has_index;
+  int truncated;            /* the file ends inside a frame */
+} braid_trace_info;
+
+typedef struct braid_trace braid_trace;
+
+/* Opens and validates a trace.  Reads the header and, when present, the
+ * footer and index.  On error writes a one-line message naming the file and
+ * the reason (with the byte offset for corruption) into errbuf. */
+BRAID_API int braid_trace_open(braid_trace **out, const char *path, char *errbuf, size_t errlen);
+BRAID_API void braid_trace_close(braid_trace *t);
+BRAID_API const braid_trace_info *braid_trace_get_info(const braid_trace *t);
+/* Next record in stream order: 0, BRAID_EEOF at a clean end, BRAID_ETRUNCATED
+ * when the file ends inside a frame (every record before it was returned),
+ * or BRAID_ECORRUPT / BRAID_ELIMIT (message in braid_trace_error()). */
+BRAID_API int braid_trace_next(braid_trace *t, braid_record *rec);
+/* Positions the stream at the first record of exchange k (through the index,
+ * or by scanning when there is none).  BRAID_ERANGE if k is not in the trace. */
+BRAID_API int braid_trace_seek(braid_trace *t, uint64_t k);
+/* Finds the last checkpoint at or before exchange k: copies nothing, returns
+ * its exchange in *at and a pointer to its blob valid until the next call. */
+BRAID_API int braid_trace_checkpoint(braid_trace *t, uint64_t k, uint64_t *at, const uint8_t **blob, size_t *len);
+BRAID_API const char *braid_trace_error(const braid_trace *t);
+
 /* An empty, never-inlined function called by braid-replay --break at the stop
  * point: put a breakpoint on it in gdb or rr. */
 BRAID_API void braid_debug_break(void);
