@@ -92,6 +92,8 @@ typedef struct braid_event {
 #define BRAID_SRC_EXTERNAL 0xffffffffu
 /* `src` of model timer events (e.g. bursty's burst generator). */
 #define BRAID_SRC_TIMER 0xfffffffeu
+/* `src` of the exchange's corrective events (not passed to handle() either). */
+#define BRAID_SRC_CORRECTION 0xfffffffdu
 
 /* ------------------------------------------------------------ model plugin */
 
@@ -165,6 +167,12 @@ BRAID_API uint32_t braid_torus_use_edge(braid_torus *t, uint32_t cell, unsigned 
 BRAID_API int braid_torus_emit(braid_torus *t, uint32_t dst, uint32_t src, uint64_t delay, int32_t payload);
 /* Attach a process record (pid, state) to a cell (at most 8 per cell). */
 BRAID_API int braid_torus_spawn(braid_torus *t, uint32_t cell, uint32_t pid, int64_t state);
+
+/* Loads a model from a shared object: spec is PATH or PATH:SYMBOL (default
+ * symbol braid_model_entry).  The object stays loaded for the life of the
+ * process; the model is remembered with a hash of the file so a trace header
+ * can name it.  Thread-safe. */
+BRAID_API int braid_model_load(const char *spec, const braid_model **out, char *errbuf, size_t errlen);
 
 /* Built-in model table, for listing: returns the i-th model or NULL. */
 BRAID_API const braid_model *braid_builtin_model(unsigned i);
@@ -352,6 +360,83 @@ BRAID_API int braid_trace_seek(braid_trace *t, uint64_t k);
  * its exchange in *at and a pointer to its blob valid until the next call. */
 BRAID_API int braid_trace_checkpoint(braid_trace *t, uint64_t k, uint64_t *at, const uint8_t **blob, size_t *len);
 BRAID_API const char *braid_trace_error(const braid_trace *t);
+
+/* ------------------------------------------------------------ replay, diff */
+
+/* Where two logical record streams first differ. */
+typedef struct braid_divergence {
+  uint64_t exchange;
+  int64_t torus;         /* -1 when the record has no torus */
+  char record[32];       /* record type name ("projection") */
+  char field[32];        /* field name, or "presence" when a record is missing/extra */
+  int field_signed;
+  uint64_t expected;     /* recorded (replay) / first trace (diff) */
+  uint64_t actual;       /* replayed (replay) / second trace (diff) */
+  char context[4096];    /* the records around it, both sides, one per line */
+} braid_divergence;
+
+#define BRAID_VIOLATION_MAX_CELLS 16
+typedef struct braid_violation_cell {
+  uint32_t cell, x, y, z;
+  int64_t expected, actual;
+  int32_t payload; /* the corrective event's payload */
+} braid_violation_cell;
+
+typedef struct braid_violation_info {
+  uint64_t exchange;
+  uint32_t torus, from;
+  uint64_t checked, violations, max_dev;
+  int64_t corrective_sum;
+  unsigned ncells;
+  braid_violation_cell cells[BRAID_VIOLATION_MAX_CELLS];
+} braid_violation_info;
+
+typedef struct braid_replay_opts {
+  uint64_t until;     /* last exchange to replay; UINT64_MAX: all */
+  uint64_t violation; /* stop at the Nth boundary check with violations (1-based); 0: off */
+  uint64_t from;      /* start at the last checkpoint at or before this exchange; UINT64_MAX: from 0 */
+  int force;          /* replay although build semantics or plugin differ */
+  int do_break;       /* call braid_debug_break() at the stop point */
+  const char *out;    /* also write the replay's own trace here; NULL: no */
+  const braid_model *model; /* the plugin model, for traces recorded with one */
+} braid_replay_opts;
+
+/* Fills opts with the defaults (all exchanges, no stop, from 0). */
+BRAID_API void braid_replay_opts_init(braid_replay_opts *opts);
+
+typedef struct braid_replay_result {
+  int diverged;
+  uint64_t exchanges_checked;
+  uint64_t first_exchange;   /* first exchange compared (after a checkpoint: its k + 1) */
+  uint64_t trace_exchanges;  /* complete exchanges in the trace */
+  int truncated;             /* the trace ended inside a frame */
+  braid_trace_status status;
+  braid_divergence div;
+  int stopped_at_violation;
+  braid_violation_info viol;
+  char warning[256];         /* e.g. the compiler differs from the recording build */
+  double seconds;
+} braid_replay_result;
+
+/* Re-runs a trace single-threaded with the sequential executor, following
+ * its recorded decisions (injections, heartbeat failures, rate-mode interval
+ * changes), and compares every exchange's logical records with the
+ * recording.  Returns 0 when the replay ran (see res->diverged), or an error
+ * with a one-line message in errbuf. */
+BRAID_API int braid_replay(const char *path, const braid_replay_opts *opts, braid_replay_result *res, char *errbuf, size_t errlen);
+
+typedef struct braid_diff_result {
+  int differ;
+  int config_differs;        /* logical settings differ (first divergence is then expected) */
+  uint64_t records_a, records_b, compared, differing;
+  uint64_t differing_by_type[64];
+  braid_divergence div;
+  /* Timing statistics (--timing): per trace, from barrier records. */
+  double mean_epoch_ns[2], mean_wait_ns[2], mean_exchange_ns[2], events_per_s[2];
+} braid_diff_result;
+
+/* Compares the logical record streams of two traces. */
+BRAID_API int braid_diff(const char *a, const char *b, braid_diff_result *res, char *errbuf, size_t errlen);
 
 /* An empty, never-inlined function called by braid-replay --break at the stop
  * point: put a breakpoint on it in gdb or rr. */

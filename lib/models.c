@@ -129,7 +129,8 @@ static void burst(braid_torus *t)
   int32_t hops = (int32_t)t->params[2];
   for (uint32_t i = 0; i < n; i++) {
     uint64_t r = braid__rand(t, S_BURST, t->events * 65536 + i);
-    braid__emit(t, (uint32_t)(r % t->ncells), BRAID_SRC_TIMER - 1, 1 + (r >> 40) % t->max_delay, hops);
+    uint32_t cell = (uint32_t)(r % t->ncells);
+    braid__emit(t, cell, cell, 1 + (r >> 40) % t->max_delay, hops);
   }
   braid__emit(t, 0, BRAID_SRC_TIMER, (uint64_t)t->params[0], 0);
 }

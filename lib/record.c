@@ -98,3 +98,34 @@ void braid__rec_put_blob(braid__buf *b, unsigned type, const void *data, size_t 
   memcpy(b->p + b->len, data, len);
   b->len += len;
 }
+
+int braid__rec_decode(const uint8_t **pp, const uint8_t *end, braid_record *rec)
+{
+  const uint8_t *p = *pp;
+  uint64_t type, len;
+  size_t n = braid__varint_get(p, end, &type);
+  if (!n) return BRAID_ECORRUPT;
+  p += n;
+  n = braid__varint_get(p, end, &len);
+  if (!n || len > (uint64_t)(end - p - (ptrdiff_t)n)) return BRAID_ECORRUPT;
+  p += n;
+  memset(rec, 0, sizeof *rec);
+  rec->type = (uint32_t)type;
+  const uint8_t *q = p, *qend = p + len;
+  if (type >= 128) {
+    rec->blob = p;
+    rec->bloblen = (size_t)len;
+  } else {
+    const braid__rec_info *info = braid__rec_info_of((unsigned)type);
+    while (q < qend && rec->nfields < BRAID_RECORD_MAX_FIELDS) {
+      uint64_t v;
+      size_t m = braid__varint_get(q, qend, &v);
+      if (!m) return BRAID_ECORRUPT;
+      q += m;
+      unsigned i = rec->nfields++;
+      rec->field[i] = info && ((info->signed_mask >> i) & 1) ? (uint64_t)braid__unzigzag(v) : v;
+    }
+  }
+  *pp = qend;
+  return 0;
+}

@@ -96,4 +96,7 @@ typedef struct braid__rec_info {
 /* Table entry for a type, or NULL for unknown types. */
 const braid__rec_info *braid__rec_info_of(unsigned type);
 
+/* Decodes one record at *pp (advancing it); blob records point into the input. */
+int braid__rec_decode(const uint8_t **pp, const uint8_t *end, braid_record *rec);
+
 #endif

@@ -11,7 +11,9 @@ static int alloc_cells(braid_torus *t)
   size_t n = t->ncells;
   t->state = calloc(n, sizeof *t->state);
   t->activity = calloc(n, sizeof *t->activity);
-  if (!t->state || !t->activity) return BRAID_ENOMEM;
+  t->corr = calloc((size_t)t->dim * t->dim, sizeof *t->corr);
+  t->corr_base = t->ncells - t->dim * t->dim;
+  if (!t->state || !t->activity || !t->corr) return BRAID_ENOMEM;
   return 0;
 }
 
@@ -79,6 +81,8 @@ void braid__torus_free(braid_torus *t)
   t->mstate = NULL;
   free(t->state);
   free(t->activity);
+  free(t->corr);
+  t->corr = NULL;
   free(t->edge_target);
   free(t->edge_delay);
   free(t->proc_count);
@@ -96,6 +100,7 @@ int braid__torus_reset(braid_torus *t, uint64_t now)
   t->mstate = NULL;
   memset(t->state, 0, t->ncells * sizeof *t->state);
   memset(t->activity, 0, t->ncells * sizeof *t->activity);
+  memset(t->corr, 0, (size_t)t->dim * t->dim * sizeof *t->corr);
   braid__queue_clear(&t->q, now);
   /* The model re-seeds its population relative to q.now. */
   return model_init(t);
@@ -105,6 +110,13 @@ int braid__torus_push_external(braid_torus *t, uint32_t cell, int32_t payload)
 {
   if (cell >= t->ncells) return BRAID_ERANGE;
   return braid__queue_push(&t->q, t->q.now + 1, cell, BRAID_SRC_EXTERNAL, payload);
+}
+
+int braid__torus_push_correction(braid_torus *t, uint32_t j, int32_t payload)
+{
+  BRAID_FORWARD(braid__queue_push(&t->q, t->q.now + 1, t->corr_base + j, BRAID_SRC_CORRECTION, payload));
+  t->corr[j] += payload;
+  return 0;
 }
 
 void braid__torus_sample_procs(braid_torus *t)
@@ -157,7 +169,9 @@ static uint64_t generic_loop(braid_torus *t, uint64_t n)
     t->digest = braid__digest_step(t->digest, time, ev.dst, ev.src, ev.payload);
     t->events++;
     done++;
-    if (ev.src != BRAID_SRC_EXTERNAL) {
+    if (ev.src >= BRAID_SRC_CORRECTION) {
+      braid__external_done(t, &ev);
+    } else {
       pub.time = time;
       pub.dst = ev.dst;
       pub.src = ev.src;

@@ -41,6 +41,8 @@ struct braid_torus {
   uint64_t seed;
   const int64_t *params; /* in the order of model->params */
   const struct braid_torus *peer; /* predecessor, read only by the racy model */
+  int64_t *corr;      /* corrections in flight per x=D-1 face cell */
+  uint32_t corr_base; /* first cell of the x=D-1 face */
   braid__proc procs[BRAID_MAX_PROCS];
   uint32_t nprocs;
   uint8_t *proc_count; /* per cell, allocated on first spawn */
@@ -66,8 +68,10 @@ int braid__torus_reset(braid_torus *t, uint64_t now);
 static inline uint64_t braid__torus_run(braid_torus *t, uint64_t n) { return t->loop(t, n); }
 /* XXH3 over cells, edges, processes and pending events. */
 uint64_t braid__torus_state_hash(const braid_torus *t);
-/* Pushes an external event (corrective or injected) at time now+1 + delay. */
+/* Pushes an injected event at time now+1. */
 int braid__torus_push_external(braid_torus *t, uint32_t cell, int32_t payload);
+/* Pushes a corrective event for x=D-1 face cell `j` at now+1 and counts it in flight. */
+int braid__torus_push_correction(braid_torus *t, uint32_t j, int32_t payload);
 /* Samples process state from their cells (called at each exchange). */
 void braid__torus_sample_procs(braid_torus *t);
 uint64_t braid__torus_memory(const braid_torus *t);
@@ -89,6 +93,12 @@ static inline uint64_t braid__rand(const braid_torus *t, uint64_t stream, uint64
   return braid__mix64(t->rng_key ^ braid__mix64(stream * 0xd1b54a32d192ed03ull + counter));
 }
 
+/* An external event was applied: a correction is no longer in flight. */
+static inline void braid__external_done(braid_torus *t, const braid__qev *ev)
+{
+  if (ev->src == BRAID_SRC_CORRECTION) t->corr[ev->dst - t->corr_base] -= ev->payload;
+}
+
 /* Generates a specialised epoch loop with HANDLE inlined. */
 #define BRAID__DEFINE_LOOP(fname, HANDLE)                                      \
   static uint64_t fname(braid_torus *t, uint64_t n)                           \
@@ -102,7 +112,8 @@ static inline uint64_t braid__rand(const braid_torus *t, uint64_t stream, uint64
       digest = braid__digest_step(digest, time, ev.dst, ev.src, ev.payload);  \
       t->events++;                                                             \
       done++;                                                                  \
-      if (BRAID_LIKELY(ev.src != BRAID_SRC_EXTERNAL)) HANDLE(t, time, &ev);   \
+      if (BRAID_LIKELY(ev.src < BRAID_SRC_CORRECTION)) HANDLE(t, time, &ev);  \
+      else braid__external_done(t, &ev);                                       \
     }                                                                          \
     t->digest = digest;                                                        \
     return done;                                                               \

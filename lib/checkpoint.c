@@ -1,0 +1,226 @@
+/* checkpoint.c - full state of a torus after exchange k, and restoring a
+ * runtime from it so replay can start near exchange k instead of at 0.
+ *
+ * A torus blob is a sequence of varints (signed values zigzagged) followed by
+ * the raw little-endian cell arrays; every read is bounds-checked because a
+ * blob comes from a file.  Model state is rebuilt by calling the model's
+ * init, which is exact for the built-in models (their state is a function of
+ * the parameters) and documented as best effort for plugins.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include "runtime.h"
+
+#define CKPT_MAGIC 0x43504b42u /* "BKPC" */
+
+static void put(braid__buf *b, uint64_t v)
+{
+  uint8_t tmp[10];
+  braid__buf_put(b, tmp, braid__varint_put(tmp, v));
+}
+
+static void put_proj(braid__buf *b, const braid__projection *p)
+{
+  put(b, p->exchange);
+  put(b, p->alive);
+  put(b, p->events);
+  put(b, p->vtime);
+  put(b, p->pending);
+  put(b, p->digest);
+  put(b, p->interval);
+  put(b, p->nprocs);
+  for (uint32_t i = 0; i < p->nprocs; i++) {
+    put(b, p->procs[i].pid);
+    put(b, p->procs[i].cell);
+    put(b, braid__zigzag(p->procs[i].state));
+  }
+  for (uint32_t i = 0; i < p->facelen; i++) put(b, braid__zigzag(p->face[i]));
+  put(b, p->hash);
+}
+
+typedef struct ckpt_ctx {
+  braid__buf *b;
+  uint64_t now;
+} ckpt_ctx;
+
+static void put_event(void *ud, uint64_t time, const braid__qev *ev)
+{
+  ckpt_ctx *c = ud;
+  put(c->b, time - c->now);
+  put(c->b, ev->dst);
+  put(c->b, ev->src);
+  put(c->b, braid__zigzag(ev->payload));
+}
+
+int braid__checkpoint_save(braid__tctx *c, uint64_t k, braid__buf *b)
+{
+  const braid_torus *t = &c->t;
+  b->len = 0;
+  put(b, CKPT_MAGIC);
+  put(b, k);
+  put(b, t->id);
+  put(b, t->ncells);
+  put(b, t->events);
+  put(b, t->digest);
+  put(b, t->q.now);
+  put(b, t->q.size);
+  put(b, t->q.overflows);
+  put(b, t->q.horizon_errors);
+  put(b, t->nprocs);
+  for (uint32_t i = 0; i < t->nprocs; i++) {
+    put(b, t->procs[i].pid);
+    put(b, t->procs[i].cell);
+    put(b, braid__zigzag(t->procs[i].state));
+  }
+  put(b, c->adapt.interval);
+  put(b, c->adapt.up);
+  put(b, c->adapt.down);
+  put(b, c->last_overflows);
+  put(b, c->last_horizon);
+  put(b, c->last_bad_exchange);
+  put_proj(b, &c->own);
+  put(b, t->degree);
+  braid__buf_put(b, t->state, t->ncells * sizeof *t->state);
+  braid__buf_put(b, t->activity, t->ncells * sizeof *t->activity);
+  braid__buf_put(b, t->corr, (size_t)t->dim * t->dim * sizeof *t->corr);
+  if (t->degree) {
+    braid__buf_put(b, t->edge_target, (size_t)t->ncells * t->degree * sizeof *t->edge_target);
+    braid__buf_put(b, t->edge_delay, (size_t)t->ncells * t->degree);
+  }
+  ckpt_ctx cc = { b, t->q.now };
+  braid__queue_visit(&t->q, put_event, &cc);
+  c->ckpt_exchange = k;
+  return b->err;
+}
+
+typedef struct reader {
+  const uint8_t *p, *end;
+  int err;
+} reader;
+
+static uint64_t get(reader *r)
+{
+  uint64_t v = 0;
+  size_t n = r->err ? 0 : braid__varint_get(r->p, r->end, &v);
+  if (!n) {
+    r->err = BRAID_ECORRUPT;
+    return 0;
+  }
+  r->p += n;
+  return v;
+}
+
+static uint64_t get_max(reader *r, uint64_t max)
+{
+  uint64_t v = get(r);
+  if (v > max) r->err = BRAID_ECORRUPT;
+  return r->err ? 0 : v;
+}
+
+static void get_raw(reader *r, void *dst, size_t n)
+{
+  if (r->err || (size_t)(r->end - r->p) < n) {
+    r->err = BRAID_ECORRUPT;
+    return;
+  }
+  memcpy(dst, r->p, n);
+  r->p += n;
+}
+
+static void get_procs(reader *r, braid__proc *procs, uint32_t n, uint32_t ncells)
+{
+  for (uint32_t i = 0; i < n; i++) {
+    procs[i].pid = (uint32_t)get_max(r, UINT32_MAX);
+    procs[i].cell = (uint32_t)get_max(r, ncells - 1);
+    procs[i].state = braid__unzigzag(get(r));
+  }
+}
+
+static void get_proj(reader *r, braid__projection *p, uint32_t ncells)
+{
+  p->exchange = get(r);
+  p->alive = (uint32_t)get_max(r, 1);
+  p->events = get(r);
+  p->vtime = get(r);
+  p->pending = get(r);
+  p->digest = get(r);
+  p->interval = (uint32_t)get_max(r, UINT32_MAX);
+  p->nprocs = (uint32_t)get_max(r, BRAID_MAX_PROCS);
+  get_procs(r, p->procs, p->nprocs, ncells);
+  for (uint32_t i = 0; i < p->facelen; i++) p->face[i] = braid__unzigzag(get(r));
+  p->hash = get(r);
+}
+
+static int load_torus(braid_runtime *rt, reader *r, uint64_t *kout)
+{
+  uint64_t magic = get(r), k = get(r), id = get_max(r, rt->ntori - 1), ncells = get(r);
+  BRAID_RETURN_IF(r->err || magic != CKPT_MAGIC, BRAID_ECORRUPT);
+  braid__tctx *c = &rt->tc[id];
+  braid_torus *t = &c->t;
+  BRAID_RETURN_IF(ncells != t->ncells, BRAID_EMISMATCH);
+  t->events = get(r);
+  t->digest = get(r);
+  uint64_t now = get(r), size = get_max(r, t->q.cap);
+  uint64_t overflows = get(r), horizon = get(r);
+  t->nprocs = (uint32_t)get_max(r, BRAID_MAX_PROCS);
+  get_procs(r, t->procs, t->nprocs, t->ncells);
+  c->adapt.interval = (uint32_t)get_max(r, UINT32_MAX);
+  c->adapt.up = (uint32_t)get_max(r, UINT32_MAX);
+  c->adapt.down = (uint32_t)get_max(r, UINT32_MAX);
+  c->last_overflows = get(r);
+  c->last_horizon = get(r);
+  c->last_bad_exchange = get(r);
+  get_proj(r, &c->own, t->ncells);
+  uint64_t degree = get_max(r, BRAID_MAX_DEGREE);
+  BRAID_RETURN_IF(r->err, r->err);
+  if (degree != t->degree) BRAID_FORWARD(braid_torus_set_degree(t, (unsigned)degree));
+  get_raw(r, t->state, t->ncells * sizeof *t->state);
+  get_raw(r, t->activity, t->ncells * sizeof *t->activity);
+  get_raw(r, t->corr, (size_t)t->dim * t->dim * sizeof *t->corr);
+  if (t->degree) {
+    get_raw(r, t->edge_target, (size_t)t->ncells * t->degree * sizeof *t->edge_target);
+    get_raw(r, t->edge_delay, (size_t)t->ncells * t->degree);
+  }
+  BRAID_RETURN_IF(r->err, r->err);
+  braid__queue_clear(&t->q, now);
+  for (uint64_t i = 0; i < size; i++) {
+    uint64_t dt = get_max(r, t->q.mask), dst = get_max(r, t->ncells - 1), src = get_max(r, UINT32_MAX);
+    int64_t payload = braid__unzigzag(get(r));
+    BRAID_RETURN_IF(r->err || payload < INT32_MIN || payload > INT32_MAX, BRAID_ECORRUPT);
+    BRAID_FORWARD(braid__queue_push(&t->q, now + dt, (uint32_t)dst, (uint32_t)src, (int32_t)payload));
+  }
+  t->q.overflows = overflows;
+  t->q.horizon_errors = horizon;
+  for (uint32_t i = 0; i < t->ncells; i++)
+    if (t->edge_target && t->degree && t->edge_target[i * t->degree] >= t->ncells) return BRAID_ECORRUPT;
+  /* The projection the successor reads at exchange-in(k). */
+  unsigned s = (unsigned)(k % BRAID_PROJ_SLOTS);
+  braid__projection_copy(&c->slot[s], &c->own);
+  atomic_store(&c->tag[s], k << 2 | (c->own.exchange == k ? SLOT_PUBLISHED : SLOT_FAILED));
+  atomic_store(&c->steps_done, k + 1);
+  atomic_store(&c->blocks_done, k + 1);
+  *kout = k;
+  return 0;
+}
+
+int braid__checkpoint_load(braid_runtime *rt, const uint8_t *blob, size_t len, uint64_t *k)
+{
+  reader r = { blob, blob + len, 0 };
+  uint64_t n = get(&r);
+  BRAID_RETURN_IF(r.err || n != rt->ntori, BRAID_ECORRUPT);
+  uint64_t first = UINT64_MAX;
+  for (uint64_t i = 0; i < n; i++) {
+    uint64_t sz = get(&r);
+    BRAID_RETURN_IF(r.err || sz > (uint64_t)(r.end - r.p), BRAID_ECORRUPT);
+    reader tr = { r.p, r.p + sz, 0 };
+    uint64_t kk = 0;
+    BRAID_FORWARD(load_torus(rt, &tr, &kk));
+    if (first == UINT64_MAX) first = kk;
+    BRAID_RETURN_IF(kk != first, BRAID_ECORRUPT);
+    r.p += sz;
+  }
+  rt->assembled = first + 1;
+  atomic_store(&rt->written, first + 1);
+  *k = first;
+  return 0;
+}

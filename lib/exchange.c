@@ -1,0 +1,274 @@
+/* exchange.c - projections and the braid exchange: boundary and global
+ * constraints, corrective events, injections, failures and rebuilds. */
+#include <stdlib.h>
+#include <string.h>
+#define XXH_STATIC_LINKING_ONLY /* XXH3_state_t on the stack: no allocation per exchange */
+#include <xxhash.h>
+#include "runtime.h"
+
+int braid__projection_alloc(braid__projection *p, uint32_t facelen)
+{
+  memset(p, 0, sizeof *p);
+  p->exchange = UINT64_MAX;
+  p->facelen = facelen;
+  p->face = calloc(facelen, sizeof *p->face);
+  return p->face ? 0 : BRAID_ENOMEM;
+}
+
+void braid__projection_free(braid__projection *p)
+{
+  free(p->face);
+  p->face = NULL;
+}
+
+void braid__projection_copy(braid__projection *dst, const braid__projection *src)
+{
+  int64_t *face = dst->face;
+  memcpy(dst, src, sizeof *dst);
+  dst->face = face;
+  memcpy(face, src->face, src->facelen * sizeof *face);
+}
+
+uint64_t braid__projection_hash(const braid__projection *p)
+{
+  uint64_t head[8] = { p->torus, p->alive, p->exchange, p->events, p->vtime, p->pending, p->digest, p->interval };
+  XXH3_state_t st;
+  XXH3_64bits_reset(&st);
+  XXH3_64bits_update(&st, head, sizeof head);
+  XXH3_64bits_update(&st, &p->nprocs, sizeof p->nprocs);
+  XXH3_64bits_update(&st, p->procs, p->nprocs * sizeof *p->procs);
+  XXH3_64bits_update(&st, p->face, p->facelen * sizeof *p->face);
+  return XXH3_64bits_digest(&st);
+}
+
+void braid__projection_extract(braid__projection *p, braid__tctx *c, uint64_t k)
+{
+  braid_torus *t = &c->t;
+  braid__torus_sample_procs(t);
+  p->torus = t->id;
+  p->alive = 1;
+  p->exchange = k;
+  p->events = t->events;
+  p->vtime = t->q.now;
+  p->pending = t->q.size;
+  p->digest = t->digest;
+  p->interval = c->adapt.interval;
+  p->nprocs = t->nprocs;
+  memcpy(p->procs, t->procs, t->nprocs * sizeof *t->procs);
+  memcpy(p->face, t->state, p->facelen * sizeof *p->face); /* x=0 face: the first D*D cells */
+  p->hash = braid__projection_hash(p);
+}
+
+static int32_t clamp32(int64_t v) { return v > INT32_MAX ? INT32_MAX : v < INT32_MIN ? INT32_MIN : (int32_t)v; }
+
+static uint64_t absdiff(uint64_t a, uint64_t b) { return a > b ? a - b : b - a; }
+
+/* Boundary constraint: the receiver's x=D-1 face follows the sender's x=0
+ * face; each cell off by more than the tolerance is a violation and gets a
+ * corrective event at now+1.  Exchanges can come faster than virtual time
+ * advances, so the correction is half of the deviation that remains once the
+ * corrections still in flight have landed (rounded toward zero): without
+ * that, corrections for one cell pile up and the loop overshoots. */
+static int boundary(braid_runtime *rt, braid__tctx *c, uint32_t from, const braid__projection *pred, braid__buf *blk, uint64_t k)
+{
+  braid_torus *t = &c->t;
+  const int64_t tol = rt->cfg.v[BRAID_K_tolerance];
+  const uint32_t base = t->ncells - pred->facelen;
+  uint64_t viol = 0, maxdev = 0, vcells = 0;
+  int64_t sum = 0;
+  int rc = 0;
+  for (uint32_t j = 0; j < pred->facelen; j++) {
+    int64_t actual = t->state[base + j], expected = pred->face[j];
+    uint64_t dev = actual > expected ? (uint64_t)actual - (uint64_t)expected : (uint64_t)expected - (uint64_t)actual;
+    if (dev <= (uint64_t)tol) continue;
+    viol++;
+    if (dev > maxdev) maxdev = dev;
+    int32_t payload = clamp32((expected - (actual + t->corr[j])) / 2);
+    if (payload) {
+      int prc = braid__torus_push_correction(t, j, payload);
+      if (prc && !rc) rc = prc;
+      if (!prc) {
+        sum += payload;
+        c->rep.corrective_events++;
+      }
+    }
+    if (vcells++ < BRAID_VCELLS_PER_EXCHANGE && rt->recording) {
+      uint64_t f[5] = { t->id, base + j, (uint64_t)expected, (uint64_t)actual, (uint64_t)(int64_t)payload };
+      braid__rec_put(blk, BRAID_REC_VCELL, 5, f);
+    }
+  }
+  c->rep.boundary_violations += viol;
+  if (viol * 100 >= pred->facelen) c->last_bad_exchange = k + 1;
+  if (rt->recording) {
+    uint64_t f[6] = { t->id, from, pred->facelen, viol, maxdev, (uint64_t)sum };
+    braid__rec_put(blk, BRAID_REC_BOUNDARY, 6, f);
+  }
+  braid__adapt_decide(rt, c, k, pred->facelen, viol, blk);
+  (void)rc; /* a refused correction is counted by the queue and reported as overflow */
+  return 0;
+}
+
+static void global_checks(braid_runtime *rt, braid__tctx *c, uint32_t from, const braid__projection *pred, uint64_t k, braid__buf *blk)
+{
+  const braid__projection *own = &c->own;
+  if (own->exchange != k || !own->alive) return; /* this torus failed at k: nothing to compare */
+  uint64_t checks[2][2] = { { pred->pending, own->pending }, { pred->vtime, own->vtime } };
+  const int64_t tol[2] = { rt->cfg.v[BRAID_K_tolerance_events], rt->cfg.v[BRAID_K_tolerance_time] };
+  for (unsigned kind = 0; kind < 2; kind++) {
+    if (absdiff(checks[kind][0], checks[kind][1]) <= (uint64_t)tol[kind]) continue;
+    c->rep.global_violations++;
+    if (rt->recording) {
+      uint64_t f[5] = { c->t.id, from, kind, checks[kind][0], checks[kind][1] };
+      braid__rec_put(blk, BRAID_REC_GLOBAL, 5, f);
+    }
+  }
+}
+
+static int take_live_injections(braid_runtime *rt, uint32_t r, uint64_t k, braid__injection **out, size_t *n)
+{
+  *out = NULL;
+  *n = 0;
+  if (!atomic_load_explicit(&rt->inj_pending, memory_order_acquire)) return 0;
+  pthread_mutex_lock(&rt->inj_lock);
+  size_t m = 0;
+  for (size_t i = 0; i < rt->ninj; i++)
+    if (rt->inj[i].torus == r && rt->inj[i].not_before <= k) m++;
+  if (m) {
+    braid__injection *v = malloc(m * sizeof *v);
+    if (!v) {
+      pthread_mutex_unlock(&rt->inj_lock);
+      return BRAID_ENOMEM;
+    }
+    size_t w = 0, j = 0;
+    for (size_t i = 0; i < rt->ninj; i++) {
+      if (rt->inj[i].torus == r && rt->inj[i].not_before <= k) v[j++] = rt->inj[i];
+      else rt->inj[w++] = rt->inj[i];
+    }
+    rt->ninj = w;
+    atomic_fetch_sub(&rt->inj_pending, m);
+    *out = v;
+    *n = m;
+  }
+  pthread_mutex_unlock(&rt->inj_lock);
+  return 0;
+}
+
+static int injections(braid_runtime *rt, braid__tctx *c, uint64_t k, braid__buf *blk)
+{
+  braid__injection *v;
+  size_t n;
+  int rc = rt->replay ? braid__decisions_injections(rt->replay, c->t.id, k, &v, &n) : take_live_injections(rt, c->t.id, k, &v, &n);
+  if (rc) return rc;
+  for (size_t i = 0; i < n; i++) {
+    /* Cells out of range were refused by braid_inject(); a trace may still carry one. */
+    if (braid__torus_push_external(&c->t, v[i].cell, v[i].payload) == 0) c->rep.injections++;
+    if (rt->recording) {
+      uint64_t f[4] = { c->t.id, v[i].cell, (uint64_t)(int64_t)v[i].payload, v[i].seq };
+      braid__rec_put(blk, BRAID_REC_INJECTION, 4, f);
+    }
+  }
+  if (!rt->replay) free(v);
+  return 0;
+}
+
+int braid__exchange_in(braid_runtime *rt, uint32_t r, uint64_t k, const braid__projection *pred, int pred_failed)
+{
+  braid__tctx *c = &rt->tc[r];
+  braid__buf *blk = &c->block[k % BRAID_REC_SLOTS];
+  uint32_t from = (r + rt->ntori - 1) % rt->ntori;
+  if (pred_failed) {
+    if (rt->recording) {
+      uint64_t f[6] = { r, from, 0, 0, 0, 0 };
+      braid__rec_put(blk, BRAID_REC_BOUNDARY, 6, f);
+    }
+  } else if (pred->exchange != k || braid__projection_hash(pred) != pred->hash) {
+    c->rep.projection_errors++;
+    if (rt->recording) {
+      uint64_t f[3] = { r, from, pred->exchange != k ? 2u : 1u };
+      braid__rec_put(blk, BRAID_REC_PROJ_ERROR, 3, f);
+    }
+  } else {
+    BRAID_FORWARD(boundary(rt, c, from, pred, blk, k));
+    global_checks(rt, c, from, pred, k, blk);
+  }
+  BRAID_FORWARD(injections(rt, c, k, blk));
+  return blk->err;
+}
+
+static int fail_planned(const braid_runtime *rt, uint32_t r, uint64_t k)
+{
+  for (unsigned i = 0; i < rt->cfg.nfail; i++)
+    if (rt->cfg.fail[i].torus == r && rt->cfg.fail[i].exchange == k) return 1;
+  return 0;
+}
+
+/* Best-effort reconstruction of a failed torus from its last projection:
+ * a fresh lattice and population from the model, the x=0 face, counters,
+ * virtual time and processes restored; pending events are lost (counted). */
+int braid__rebuild(braid_runtime *rt, braid__tctx *c, uint64_t k, uint32_t reason, braid__buf *blk)
+{
+  braid_torus *t = &c->t;
+  const braid__projection *p = &c->own;
+  uint64_t lost = t->q.size;
+  uint64_t vtime = p->exchange == UINT64_MAX ? 0 : p->vtime;
+  int rc = braid__torus_reset(t, vtime);
+  if (p->exchange != UINT64_MAX) {
+    memcpy(t->state, p->face, p->facelen * sizeof *p->face);
+    t->events = p->events;
+    t->digest = p->digest;
+    t->nprocs = p->nprocs;
+    memcpy(t->procs, p->procs, p->nprocs * sizeof *p->procs);
+  } else {
+    t->events = 0;
+    t->digest = 0;
+  }
+  c->rep.failures++;
+  c->rep.lost_events += lost;
+  if (rt->recording) {
+    uint64_t f[3] = { t->id, reason, lost };
+    braid__rec_put(blk, BRAID_REC_FAILURE, 3, f);
+    uint64_t g[4] = { t->id, t->events, t->q.now, t->nprocs };
+    braid__rec_put(blk, BRAID_REC_REBUILD, 4, g);
+  }
+  (void)k;
+  return rc;
+}
+
+int braid__publish(braid_runtime *rt, uint32_t r, uint64_t k, braid__buf *blk)
+{
+  braid__tctx *c = &rt->tc[r];
+  unsigned s = (unsigned)(k % BRAID_PROJ_SLOTS);
+  uint32_t reason = fail_planned(rt, r, k) ? BRAID_FAIL_INJECTED : 0;
+  if (!reason && rt->replay) reason = (uint32_t)braid__decisions_failure(rt->replay, r, k);
+  if (!reason) {
+    /* Claim the slot, unless a heartbeat declared this torus failed at k. */
+    uint64_t old = atomic_load_explicit(&c->tag[s], memory_order_acquire);
+    for (;;) {
+      if ((old >> 2) == k && (old & 3) == SLOT_FAILED) {
+        reason = BRAID_FAIL_HEARTBEAT;
+        break;
+      }
+      if (atomic_compare_exchange_weak(&c->tag[s], &old, k << 2 | SLOT_CLAIMED)) break;
+    }
+  }
+  if (reason) {
+    atomic_store_explicit(&c->tag[s], k << 2 | SLOT_FAILED, memory_order_release);
+    return braid__rebuild(rt, c, k, reason, blk);
+  }
+  braid__projection *p = &c->slot[s];
+  braid__projection_extract(p, c, k);
+  if (rt->recording) {
+    uint64_t f[7] = { r, p->events, p->vtime, p->pending, p->digest, p->hash, p->interval };
+    braid__rec_put(blk, BRAID_REC_PROJECTION, 7, f);
+    if (c->t.q.overflows != c->last_overflows || c->t.q.horizon_errors != c->last_horizon) {
+      uint64_t g[3] = { r, c->t.q.overflows, c->t.q.horizon_errors };
+      braid__rec_put(blk, BRAID_REC_OVERFLOW, 3, g);
+    }
+  }
+  c->last_overflows = c->t.q.overflows;
+  c->last_horizon = c->t.q.horizon_errors;
+  braid__projection_copy(&c->own, p);
+  if (rt->projection_fault && rt->fault_torus == r && rt->fault_exchange == k) p->face[0] ^= 1; /* test hook: bit rot */
+  atomic_store_explicit(&c->tag[s], k << 2 | SLOT_PUBLISHED, memory_order_release);
+  return blk->err;
+}

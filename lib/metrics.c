@@ -1,0 +1,74 @@
+/* metrics.c - histogram quantiles, memory and CPU usage. */
+#include <stdio.h>
+#include <sys/resource.h>
+#include <unistd.h>
+#include "metrics.h"
+
+void braid__hist_merge(braid__hist *dst, const braid__hist *src)
+{
+  for (unsigned i = 0; i < 512; i++) dst->b[i] += src->b[i];
+  dst->n += src->n;
+  if (src->max > dst->max) dst->max = src->max;
+}
+
+/* Lower bound of bucket i (inverse of braid__hist_index). */
+static double bucket_value(unsigned i)
+{
+  if (i < 8) return i;
+  unsigned e = i / 8 + 2, sub = i % 8;
+  double lo = (double)(1ull << e) + (double)sub * (double)(1ull << (e - 3));
+  return lo + (double)(1ull << (e - 3)) / 2; /* midpoint */
+}
+
+static double quantile(const braid__hist *h, double q)
+{
+  if (!h->n) return 0;
+  uint64_t want = (uint64_t)(q * (double)(h->n - 1)) + 1, seen = 0;
+  for (unsigned i = 0; i < 512; i++) {
+    seen += h->b[i];
+    if (seen >= want) {
+      double v = bucket_value(i);
+      return v > (double)h->max ? (double)h->max : v;
+    }
+  }
+  return (double)h->max;
+}
+
+braid_quantiles braid__hist_quantiles(const braid__hist *h)
+{
+  braid_quantiles q = { quantile(h, 0.50), quantile(h, 0.95), quantile(h, 0.99), (double)h->max, h->n };
+  return q;
+}
+
+uint64_t braid__rss_kib(void)
+{
+  FILE *f = fopen("/proc/self/statm", "r");
+  unsigned long size = 0, rss = 0;
+  if (!f) return 0;
+  if (fscanf(f, "%lu %lu", &size, &rss) != 2) rss = 0;
+  fclose(f);
+  return (uint64_t)rss * (uint64_t)sysconf(_SC_PAGESIZE) / 1024;
+}
+
+uint64_t braid__peak_rss_kib(void)
+{
+  struct rusage ru;
+  return getrusage(RUSAGE_SELF, &ru) ? 0 : (uint64_t)ru.ru_maxrss;
+}
+
+double braid__thread_cpu_seconds(void)
+{
+  struct timespec ts;
+  if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts)) return 0;
+  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+uint64_t braid__clock_overhead_ns(void)
+{
+  uint64_t best = UINT64_MAX;
+  for (int i = 0; i < 64; i++) {
+    uint64_t a = braid__now_ns(), b = braid__now_ns();
+    if (b - a < best) best = b - a;
+  }
+  return best;
+}

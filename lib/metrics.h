@@ -1,0 +1,35 @@
+/* metrics.h - latency histograms (log-linear, 8 sub-buckets per power of
+ * two: about 12% resolution) and resource usage. */
+#ifndef BRAID_METRICS_H
+#define BRAID_METRICS_H
+
+#include "common.h"
+
+typedef struct braid__hist {
+  uint64_t n, max;
+  uint64_t b[512];
+} braid__hist;
+
+static inline unsigned braid__hist_index(uint64_t v)
+{
+  if (v < 8) return (unsigned)v;
+  unsigned e = 63u - (unsigned)__builtin_clzll(v);
+  return (e - 2) * 8 + (unsigned)((v >> (e - 3)) & 7);
+}
+
+static inline void braid__hist_add(braid__hist *h, uint64_t v)
+{
+  h->b[braid__hist_index(v)]++;
+  h->n++;
+  if (v > h->max) h->max = v;
+}
+
+void braid__hist_merge(braid__hist *dst, const braid__hist *src);
+braid_quantiles braid__hist_quantiles(const braid__hist *h);
+uint64_t braid__rss_kib(void);
+uint64_t braid__peak_rss_kib(void);
+double braid__thread_cpu_seconds(void);
+/* Cost of one braid__now_ns() pair, subtracted from sampled latencies. */
+uint64_t braid__clock_overhead_ns(void);
+
+#endif

@@ -1,0 +1,100 @@
+/* record_file.c - connects a runtime to the trace writer: header (settings,
+ * build, host), exchange and checkpoint sink, footer. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "runtime.h"
+#include "trace.h"
+
+#ifndef BRAID_CFLAGS
+#define BRAID_CFLAGS "unknown"
+#endif
+
+/* Bumped whenever a change alters what a run computes (the kernel, a model,
+ * the exchange, adaptation): replay refuses traces of another semantics
+ * version unless forced.  Compiler and flags are recorded and only warned
+ * about (the logical path is integer arithmetic; skewed and phold use libm's
+ * pow/log once at set-up). */
+#define BRAID_SEMANTICS_VERSION 1
+
+const char *braid__build_id(void)
+{
+  static const char id[] = "braid " BRAID_VERSION_STRING " semantics " "1" " cc " __VERSION__ " flags " BRAID_CFLAGS;
+  return id;
+}
+
+int braid__semantics_of(const char *build_id)
+{
+  const char *p = build_id ? strstr(build_id, " semantics ") : NULL;
+  return p ? atoi(p + 11) : -1;
+}
+
+int braid__semantics_version(void) { return BRAID_SEMANTICS_VERSION; }
+
+static int sink_exchange(void *ud, uint64_t k, const uint8_t *recs, size_t len)
+{
+  braid_runtime *rt = ud;
+  int rc = braid__tw_exchange(rt->tw, k, recs, len);
+  /* Bound what a kill -9 can lose to ~100 ms of records. */
+  uint64_t now = braid__now_ns();
+  if (!rc && now - rt->last_flush > 100000000ull) { /* callers hold the assembly lock */
+    rc = braid__tw_flush(rt->tw);
+    rt->last_flush = now;
+  }
+  if (rc) braid__set_error(rt, rc, "%s", braid__tw_error(rt->tw));
+  return rc;
+}
+
+static int sink_checkpoint(void *ud, uint64_t k, const uint8_t *blob, size_t len)
+{
+  braid_runtime *rt = ud;
+  int rc = braid__tw_checkpoint(rt->tw, k, blob, len);
+  if (rc) braid__set_error(rt, rc, "%s", braid__tw_error(rt->tw));
+  return rc;
+}
+
+const char *braid__plugin_id(const braid_runtime *rt); /* plugin.c */
+
+int braid_runtime_record(braid_runtime *rt, const char *path)
+{
+  BRAID_RETURN_IF(!rt || !path, BRAID_EINVAL);
+  BRAID_RETURN_IF(rt->ran || rt->tw, BRAID_ESTATE);
+  char host[256] = "";
+  gethostname(host, sizeof host - 1);
+  braid__trace_header h = {
+    braid_config_text(&rt->cfg), braid__config_logical_hash(&rt->cfg), BRAID_VERSION_STRING, braid__build_id(), host, braid__wall_ns(),
+    braid__plugin_id(rt),
+  };
+  if (!h.config_text) return BRAID_ENOMEM;
+  int rc = braid__tw_open(&rt->tw, path, &h, rt->errmsg, sizeof rt->errmsg);
+  if (rc) return rc;
+  braid__sink s = { sink_exchange, sink_checkpoint, rt };
+  return braid__add_sink(rt, &s);
+}
+
+int braid__trace_finish(braid_runtime *rt, int rc)
+{
+  if (!rt->tw) return rc;
+  braid__trace_footer f;
+  memset(&f, 0, sizeof f);
+  f.status = rc && rc != BRAID_EINTR ? BRAID_TRACE_FAILED : atomic_load(&rt->interrupted) ? BRAID_TRACE_INTERRUPTED : BRAID_TRACE_COMPLETE;
+  f.exchanges = rt->assembled;
+  f.total_events = rt->report.events;
+  f.tori = rt->ntori;
+  for (uint32_t r = 0; r < rt->ntori && r < 16; r++) f.final_state_hash[r] = rt->report.torus ? rt->report.torus[r].state_hash : 0;
+  int frc = braid__tw_finish(rt->tw, &f);
+  if (frc && !rc) {
+    braid__set_error(rt, frc, "%s", braid__tw_error(rt->tw));
+    rc = frc;
+  }
+  return rc;
+}
+
+void braid__trace_detach(braid_runtime *rt)
+{
+  if (rt->tw) braid__tw_close(rt->tw);
+  rt->tw = NULL;
+}
+
+uint64_t braid__trace_bytes(const braid_runtime *rt) { return rt->tw ? braid__tw_bytes(rt->tw) : 0; }

@@ -1,0 +1,507 @@
+/* replay.c - single-threaded replay of a trace and comparison of logical
+ * record streams (replay against recording, and trace against trace). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "runtime.h"
+
+/* ------------------------------------------------------------- decisions */
+
+typedef struct decision {
+  uint32_t kind; /* 1 injection, 2 heartbeat failure, 3 rate interval */
+  uint32_t torus;
+  uint64_t exchange;
+  uint64_t a, b, c; /* injection: cell payload seq; interval: new */
+} decision;
+
+struct braid__decisions {
+  decision *v;
+  size_t n, cap;
+  braid__injection scratch[256];
+};
+
+static int add_decision(braid__decisions *d, decision x)
+{
+  if (d->n == d->cap) {
+    size_t nc = d->cap ? d->cap * 2 : 64;
+    if (nc > (size_t)1 << 26) return BRAID_ELIMIT;
+    decision *n = realloc(d->v, nc * sizeof *n);
+    if (!n) return BRAID_ENOMEM;
+    d->v = n;
+    d->cap = nc;
+  }
+  d->v[d->n++] = x;
+  return 0;
+}
+
+int braid__decisions_injections(braid__decisions *d, uint32_t r, uint64_t k, braid__injection **out, size_t *n)
+{
+  size_t m = 0;
+  for (size_t i = 0; i < d->n && m < 256; i++)
+    if (d->v[i].kind == 1 && d->v[i].torus == r && d->v[i].exchange == k)
+      d->scratch[m++] = (braid__injection){ r, (uint32_t)d->v[i].a, (int32_t)(int64_t)d->v[i].b, d->v[i].c, k };
+  *out = d->scratch;
+  *n = m;
+  return 0;
+}
+
+int braid__decisions_failure(braid__decisions *d, uint32_t r, uint64_t k)
+{
+  for (size_t i = 0; i < d->n; i++)
+    if (d->v[i].kind == 2 && d->v[i].torus == r && d->v[i].exchange == k) return BRAID_FAIL_HEARTBEAT;
+  return 0;
+}
+
+int braid__decisions_interval(braid__decisions *d, uint32_t r, uint64_t k, uint32_t *interval)
+{
+  for (size_t i = 0; i < d->n; i++)
+    if (d->v[i].kind == 3 && d->v[i].torus == r && d->v[i].exchange == k) *interval = (uint32_t)d->v[i].a;
+  return 0;
+}
+
+/* ---------------------------------------------------------- comparison */
+
+static void fmt_record(char *buf, size_t len, const char *side, const braid_record *r)
+{
+  const char *name = braid_record_type_name(r->type);
+  size_t off = (size_t)snprintf(buf, len, "  %s %s", side, name ? name : "type");
+  if (!name && off < len) off += (size_t)snprintf(buf + off, len - off, "%u", r->type);
+  for (unsigned i = 0; i < r->nfields && off < len; i++) {
+    int sg = 0;
+    const char *f = braid_record_field_name(r->type, i, &sg);
+    if (sg) off += (size_t)snprintf(buf + off, len - off, " %s=%lld", f ? f : "?", (long long)r->sfield[i]);
+    else off += (size_t)snprintf(buf + off, len - off, " %s=%llu", f ? f : "?", (unsigned long long)r->field[i]);
+  }
+  if (off < len) snprintf(buf + off, len - off, "\n");
+}
+
+/* Fills d for the first difference between a and b (same position), or
+ * returns 0 if they are equal. */
+static int compare_records(const braid_record *a, const braid_record *b, uint64_t k, braid_divergence *d)
+{
+  memset(d, 0, sizeof *d);
+  d->exchange = k;
+  if (a && b && a->type == b->type && a->nfields == b->nfields && !memcmp(a->field, b->field, a->nfields * sizeof a->field[0])) return 0;
+  const braid_record *any = a ? a : b;
+  const char *name = braid_record_type_name(any->type);
+  snprintf(d->record, sizeof d->record, "%s", name ? name : "unknown");
+  d->torus = any->type != BRAID_REC_EXCHANGE && any->nfields > 0 ? (int64_t)any->field[0] : -1;
+  if (!a || !b || a->type != b->type) {
+    snprintf(d->field, sizeof d->field, "%s", !a || !b ? "presence" : "type");
+    d->expected = a ? a->type : 0;
+    d->actual = b ? b->type : 0;
+    return 1;
+  }
+  unsigned n = a->nfields > b->nfields ? a->nfields : b->nfields;
+  for (unsigned i = 0; i < n; i++) {
+    uint64_t x = i < a->nfields ? a->field[i] : 0, y = i < b->nfields ? b->field[i] : 0;
+    if (x == y && i < a->nfields && i < b->nfields) continue;
+    const char *f = braid_record_field_name(a->type, i, &d->field_signed);
+    snprintf(d->field, sizeof d->field, "%s", f ? f : "field");
+    d->expected = x;
+    d->actual = y;
+    return 1;
+  }
+  return 1;
+}
+
+typedef struct window {
+  braid_record r[64];
+  size_t n;
+} window;
+
+/* Reads the logical records of the next exchange from a trace, given that
+ * the EXCHANGE record opening it was already read into *open.  Leaves the
+ * next EXCHANGE in *open.  Returns 0, or BRAID_EEOF after the last exchange,
+ * or a negative error. */
+typedef struct stream {
+  braid_trace *t;
+  braid_record open;
+  int have_open;
+  int end;      /* 0 running; else the code that ended it (EEOF/ETRUNCATED/...) */
+  braid_record *v;
+  size_t n, cap;
+} stream;
+
+static int stream_next_exchange(stream *s, uint64_t *k)
+{
+  s->n = 0;
+  while (!s->have_open && !s->end) {
+    int rc = braid_trace_next(s->t, &s->open);
+    if (rc) {
+      s->end = rc;
+      break;
+    }
+    if (s->open.type == BRAID_REC_EXCHANGE) s->have_open = 1;
+  }
+  if (!s->have_open) return s->end ? s->end : BRAID_EEOF;
+  *k = s->open.field[0];
+  s->have_open = 0;
+  if (s->cap == 0) {
+    s->cap = 256;
+    s->v = malloc(s->cap * sizeof *s->v);
+    if (!s->v) return BRAID_ENOMEM;
+  }
+  s->v[s->n++] = s->open;
+  for (;;) {
+    braid_record r;
+    int rc = braid_trace_next(s->t, &r);
+    if (rc) {
+      s->end = rc;
+      break;
+    }
+    if (r.type == BRAID_REC_EXCHANGE) {
+      s->open = r;
+      s->have_open = 1;
+      break;
+    }
+    if (!BRAID_RECORD_IS_LOGICAL(r.type)) continue;
+    if (s->n == s->cap) {
+      if (s->cap >= (1u << 24)) return BRAID_ELIMIT;
+      braid_record *nv = realloc(s->v, s->cap * 2 * sizeof *nv);
+      if (!nv) return BRAID_ENOMEM;
+      s->v = nv;
+      s->cap *= 2;
+    }
+    s->v[s->n++] = r;
+  }
+  return 0;
+}
+
+static void add_context(braid_divergence *d, const braid_record *a, size_t na, const braid_record *b, size_t nb, size_t at,
+                        const char *la, const char *lb)
+{
+  size_t off = strlen(d->context);
+  size_t lo = at > 3 ? at - 3 : 0;
+  for (size_t i = lo; i < at + 4; i++) {
+    char line[512];
+    if (i < na && off < sizeof d->context) {
+      fmt_record(line, sizeof line, la, &a[i]);
+      off += (size_t)snprintf(d->context + off, sizeof d->context - off, "%s%s", i == at ? ">" : " ", line);
+    }
+    if (i < nb && off < sizeof d->context && (i >= na || compare_records(&a[i], &b[i], 0, &(braid_divergence){ 0 }))) {
+      fmt_record(line, sizeof line, lb, &b[i]);
+      off += (size_t)snprintf(d->context + off, sizeof d->context - off, "%s%s", i == at ? ">" : " ", line);
+    }
+  }
+}
+
+/* ------------------------------------------------------------------ replay */
+
+typedef struct replay_ctx {
+  braid_runtime *rt;
+  stream rec; /* the recording */
+  const braid_replay_opts *o;
+  braid_replay_result *res;
+  braid_record *mine;
+  size_t nmine, capmine;
+  uint64_t violations_seen;
+} replay_ctx;
+
+static int decode_block(replay_ctx *x, const uint8_t *p, size_t len)
+{
+  const uint8_t *end = p + len;
+  x->nmine = 0;
+  while (p < end) {
+    braid_record r;
+    BRAID_FORWARD(braid__rec_decode(&p, end, &r));
+    if (!BRAID_RECORD_IS_LOGICAL(r.type)) continue;
+    if (x->nmine == x->capmine) {
+      size_t nc = x->capmine ? x->capmine * 2 : 256;
+      braid_record *nv = realloc(x->mine, nc * sizeof *nv);
+      if (!nv) return BRAID_ENOMEM;
+      x->mine = nv;
+      x->capmine = nc;
+    }
+    x->mine[x->nmine++] = r;
+  }
+  return 0;
+}
+
+static void note_violation(replay_ctx *x, uint64_t k, size_t at)
+{
+  braid_violation_info *v = &x->res->viol;
+  const braid_record *b = &x->mine[at];
+  memset(v, 0, sizeof *v);
+  v->exchange = k;
+  v->torus = (uint32_t)b->field[0];
+  v->from = (uint32_t)b->field[1];
+  v->checked = b->field[2];
+  v->violations = b->field[3];
+  v->max_dev = b->field[4];
+  v->corrective_sum = b->sfield[5];
+  uint32_t d = x->rt->dim, m = d - 1, s = (uint32_t)__builtin_ctz(d);
+  for (size_t i = 0; i < x->nmine && v->ncells < BRAID_VIOLATION_MAX_CELLS; i++) {
+    const braid_record *c = &x->mine[i];
+    if (c->type != BRAID_REC_VCELL || c->field[0] != v->torus) continue;
+    braid_violation_cell *vc = &v->cells[v->ncells++];
+    vc->cell = (uint32_t)c->field[1];
+    vc->x = vc->cell >> (2 * s);
+    vc->y = (vc->cell >> s) & m;
+    vc->z = vc->cell & m;
+    vc->expected = c->sfield[2];
+    vc->actual = c->sfield[3];
+    vc->payload = (int32_t)c->sfield[4];
+  }
+  x->res->stopped_at_violation = 1;
+}
+
+static int replay_sink(void *ud, uint64_t k, const uint8_t *recs, size_t len)
+{
+  replay_ctx *x = ud;
+  uint64_t rk;
+  int rc = decode_block(x, recs, len);
+  if (rc) return rc;
+  /* Skip recorded exchanges before this one (after a checkpoint). */
+  do {
+    rc = stream_next_exchange(&x->rec, &rk);
+    if (rc == BRAID_EEOF || rc == BRAID_ETRUNCATED) {
+      braid__set_error(x->rt, BRAID_EINTR, "the recording ends before exchange %llu", (unsigned long long)k);
+      return BRAID_EINTR;
+    }
+    if (rc) {
+      braid__set_error(x->rt, rc, "%s", braid_trace_error(x->rec.t));
+      return rc;
+    }
+  } while (rk < k);
+  if (!x->res->exchanges_checked) x->res->first_exchange = k;
+  size_t n = x->nmine > x->rec.n ? x->nmine : x->rec.n;
+  for (size_t i = 0; i < n; i++) {
+    braid_divergence *d = &x->res->div;
+    const braid_record *a = i < x->rec.n ? &x->rec.v[i] : NULL, *b = i < x->nmine ? &x->mine[i] : NULL;
+    if (rk != k || compare_records(a, b, k, d)) {
+      if (rk != k) {
+        memset(d, 0, sizeof *d);
+        d->exchange = k;
+        d->torus = -1;
+        snprintf(d->record, sizeof d->record, "exchange");
+        snprintf(d->field, sizeof d->field, "k");
+        d->expected = rk;
+        d->actual = k;
+      }
+      add_context(d, x->rec.v, x->rec.n, x->mine, x->nmine, i, "recorded", "replayed");
+      x->res->diverged = 1;
+      braid__set_error(x->rt, BRAID_EDIVERGED, "diverged at exchange %llu", (unsigned long long)k);
+      return BRAID_EDIVERGED;
+    }
+  }
+  x->res->exchanges_checked++;
+  if (x->o->violation) {
+    for (size_t i = 0; i < x->nmine; i++)
+      if (x->mine[i].type == BRAID_REC_BOUNDARY && x->mine[i].field[3] > 0 && ++x->violations_seen == x->o->violation) {
+        note_violation(x, k, i);
+        braid__set_error(x->rt, BRAID_EINTR, "stopped at violation %llu", (unsigned long long)x->o->violation);
+        return BRAID_EINTR;
+      }
+  }
+  return 0;
+}
+
+void braid_replay_opts_init(braid_replay_opts *o)
+{
+  memset(o, 0, sizeof *o);
+  o->until = UINT64_MAX;
+  o->from = UINT64_MAX;
+}
+
+int braid__semantics_of(const char *build_id);
+int braid__semantics_version(void);
+const char *braid__build_id(void);
+
+/* Collects recorded decisions and counts the complete exchanges. */
+static int scan_decisions(braid_trace *t, braid__decisions *d, uint64_t *exchanges, char *err, size_t errlen)
+{
+  braid_record r;
+  int rc;
+  uint64_t k = 0, seen = 0;
+  while ((rc = braid_trace_next(t, &r)) == 0) {
+    decision x = { 0 };
+    switch (r.type) {
+    case BRAID_REC_EXCHANGE:
+      k = r.field[0];
+      seen = k + 1;
+      continue;
+    case BRAID_REC_INJECTION:
+      x = (decision){ 1, (uint32_t)r.field[0], k, r.field[1], r.field[2], r.field[3] };
+      break;
+    case BRAID_REC_FAILURE:
+      if (r.field[1] != BRAID_FAIL_HEARTBEAT) continue;
+      x = (decision){ 2, (uint32_t)r.field[0], k, 0, 0, 0 };
+      break;
+    case BRAID_REC_INTERVAL:
+      if (r.field[3] != BRAID_INTERVAL_RATE) continue;
+      x = (decision){ 3, (uint32_t)r.field[0], k, r.field[2], 0, 0 };
+      break;
+    default:
+      continue;
+    }
+    if ((rc = add_decision(d, x))) break;
+  }
+  *exchanges = seen;
+  if (rc == BRAID_EEOF || rc == BRAID_ETRUNCATED) return 0;
+  braid__fmt(err, errlen, "%s", braid_trace_error(t));
+  return rc;
+}
+
+int braid_replay(const char *path, const braid_replay_opts *opts, braid_replay_result *res, char *err, size_t errlen)
+{
+  braid_replay_opts defaults;
+  braid_trace *scan = NULL;
+  braid_config *cfg = NULL;
+  braid__decisions dec = { 0 };
+  replay_ctx x = { 0 };
+  int rc;
+  BRAID_RETURN_IF(!path || !res, BRAID_EINVAL);
+  if (!opts) {
+    braid_replay_opts_init(&defaults);
+    opts = &defaults;
+  }
+  memset(res, 0, sizeof *res);
+  uint64_t t0 = braid__now_ns();
+  if ((rc = braid_trace_open(&scan, path, err, errlen))) return rc;
+  const braid_trace_info *info = braid_trace_get_info(scan);
+  res->status = info->status;
+  res->truncated = info->truncated;
+  if (braid__semantics_of(info->build_id) != braid__semantics_version() && !opts->force) {
+    braid__fmt(err, errlen, "%s: recorded by a build of another semantics version (%s; this build: %s); use --force to replay anyway", path,
+               info->build_id, braid__build_id());
+    rc = BRAID_EMISMATCH;
+    goto out;
+  }
+  if (strcmp(info->build_id, braid__build_id()))
+    braid__fmt(res->warning, sizeof res->warning, "recorded by '%s', replayed by '%s'", info->build_id, braid__build_id());
+  if ((rc = braid_config_create(&cfg))) goto out;
+  if (info->plugin && info->plugin[0]) {
+    if (!opts->model) {
+      braid__fmt(err, errlen, "%s: recorded with the model plugin '%s'; give the plugin to replay it", path, info->plugin);
+      rc = BRAID_EMISMATCH;
+      goto out;
+    }
+    braid_config_set_model(cfg, opts->model);
+  }
+  if ((rc = braid__config_parse_text(cfg, info->config_text, strlen(info->config_text)))) {
+    braid__fmt(err, errlen, "%s: bad settings in the header: %s", path, braid_config_error(cfg));
+    goto out;
+  }
+  uint64_t nexch = 0;
+  if ((rc = scan_decisions(scan, &dec, &nexch, err, errlen))) goto out;
+  res->trace_exchanges = nexch;
+  if (!nexch) {
+    braid__fmt(err, errlen, "%s: no complete exchange in the trace", path);
+    rc = BRAID_ETRUNCATED;
+    goto out;
+  }
+  uint64_t last = nexch - 1;
+  if (opts->until < last) last = opts->until;
+  char num[32];
+  snprintf(num, sizeof num, "%llu", (unsigned long long)(last + 1));
+  braid_config_set(cfg, "exchanges", num);
+  braid_config_set(cfg, "sequential", "1");
+  braid_config_set(cfg, "chaos", "0");
+  braid_config_set(cfg, "checkpoint_every", "0");
+  if ((rc = braid_runtime_create(&x.rt, cfg, err, errlen))) goto out;
+  x.rt->replay = &dec;
+  x.o = opts;
+  x.res = res;
+  if ((rc = braid_trace_open(&x.rec.t, path, err, errlen))) goto out;
+  if (opts->from != UINT64_MAX && opts->from > 0) {
+    uint64_t at;
+    const uint8_t *blob;
+    size_t len;
+    int crc = braid_trace_checkpoint(x.rec.t, opts->from, &at, &blob, &len);
+    if (crc == 0) {
+      if ((rc = braid__checkpoint_load(x.rt, blob, len, &at))) {
+        braid__fmt(err, errlen, "%s: checkpoint at exchange %llu is unusable: %s", path, (unsigned long long)at, braid_strerror(rc));
+        goto out;
+      }
+      braid_trace_seek(x.rec.t, at + 1);
+    } else if (crc != BRAID_ERANGE) {
+      braid__fmt(err, errlen, "%s", braid_trace_error(x.rec.t));
+      rc = crc;
+      goto out;
+    }
+  }
+  if (opts->out && (rc = braid_runtime_record(x.rt, opts->out))) {
+    braid__fmt(err, errlen, "%s", braid_runtime_error(x.rt));
+    goto out;
+  }
+  braid__sink s = { replay_sink, NULL, &x };
+  braid__add_sink(x.rt, &s);
+  rc = braid_runtime_run(x.rt);
+  if (rc == BRAID_EDIVERGED || rc == BRAID_EINTR) rc = 0;
+  else if (rc) braid__fmt(err, errlen, "%s: replay failed: %s", path, braid_runtime_error(x.rt));
+  if (opts->do_break) braid_debug_break();
+out:
+  res->seconds = (double)(braid__now_ns() - t0) / 1e9;
+  braid_runtime_destroy(x.rt);
+  braid_trace_close(x.rec.t);
+  free(x.rec.v);
+  free(x.mine);
+  braid_trace_close(scan);
+  braid_config_destroy(cfg);
+  free(dec.v);
+  return rc;
+}
+
+/* -------------------------------------------------------------------- diff */
+
+static void timing_stats(braid_trace *t, braid_diff_result *res, int side)
+{
+  (void)t;
+  (void)res;
+  (void)side;
+}
+
+int braid_diff(const char *pa, const char *pb, braid_diff_result *res, char *err, size_t errlen)
+{
+  stream a = { 0 }, b = { 0 };
+  int rc;
+  BRAID_RETURN_IF(!pa || !pb || !res, BRAID_EINVAL);
+  memset(res, 0, sizeof *res);
+  if ((rc = braid_trace_open(&a.t, pa, err, errlen))) return rc;
+  if ((rc = braid_trace_open(&b.t, pb, err, errlen))) {
+    braid_trace_close(a.t);
+    return rc;
+  }
+  res->config_differs = braid_trace_get_info(a.t)->config_hash != braid_trace_get_info(b.t)->config_hash;
+  for (;;) {
+    uint64_t ka = 0, kb = 0;
+    int ra = stream_next_exchange(&a, &ka), rb = stream_next_exchange(&b, &kb);
+    if (ra && ra != BRAID_EEOF && ra != BRAID_ETRUNCATED) {
+      braid__fmt(err, errlen, "%s", braid_trace_error(a.t));
+      rc = ra;
+      break;
+    }
+    if (rb && rb != BRAID_EEOF && rb != BRAID_ETRUNCATED) {
+      braid__fmt(err, errlen, "%s", braid_trace_error(b.t));
+      rc = rb;
+      break;
+    }
+    if (ra && rb) break;
+    size_t na = ra ? 0 : a.n, nb = rb ? 0 : b.n, n = na > nb ? na : nb;
+    res->records_a += na;
+    res->records_b += nb;
+    for (size_t i = 0; i < n; i++) {
+      braid_divergence d;
+      const braid_record *x = i < na ? &a.v[i] : NULL, *y = i < nb ? &b.v[i] : NULL;
+      res->compared++;
+      if (!compare_records(x, y, ra ? kb : ka, &d)) continue;
+      res->differing++;
+      const braid_record *any = x ? x : y;
+      res->differing_by_type[any->type < 64 ? any->type : 0]++;
+      if (!res->differ) {
+        res->differ = 1;
+        res->div = d;
+        add_context(&res->div, a.v, na, b.v, nb, i, "A", "B");
+      }
+    }
+  }
+  timing_stats(a.t, res, 0);
+  timing_stats(b.t, res, 1);
+  if (res->config_differs) res->differ = 1;
+  braid_trace_close(a.t);
+  braid_trace_close(b.t);
+  free(a.v);
+  free(b.v);
+  return rc;
+}

@@ -1,0 +1,287 @@
+/* test_runtime.c - the braided runtime: threaded == sequential, failures,
+ * injections, the racy model, convergence, heartbeats, stops. */
+#include <pthread.h>
+#include <stdio.h>
+#include <unistd.h>
+#include "helpers.h"
+#include <criterion/parameterized.h>
+
+typedef struct matrix_case {
+  char model[16];
+  unsigned tori;
+} matrix_case;
+
+ParameterizedTestParameters(runtime, threaded_equals_sequential)
+{
+  static matrix_case cases[12];
+  static const char *models[] = { "uniform", "skewed", "bursty", "phold" };
+  static const unsigned tori[] = { 2, 3, 5 };
+  for (unsigned m = 0; m < 4; m++)
+    for (unsigned n = 0; n < 3; n++) {
+      snprintf(cases[m * 3 + n].model, sizeof cases[0].model, "%s", models[m]);
+      cases[m * 3 + n].tori = tori[n];
+    }
+  return cr_make_param_array(matrix_case, cases, 12);
+}
+
+/* 1000 exchanges; every thread count from 1 to 4 gives the sequential
+ * stream byte for byte. */
+ParameterizedTest(matrix_case *c, runtime, threaded_equals_sequential, .timeout = 120)
+{
+  char base[256], kv[300];
+  snprintf(base, sizeof base, "model=%s tori=%u dim=8 exchanges=1000 interval=200 interval_min=50 interval_max=1000 tolerance=2 seed=11",
+           c->model, c->tori);
+  mem_sink seq, thr;
+  snprintf(kv, sizeof kv, "%s sequential=1", base);
+  run_into(kv, &seq);
+  cr_assert_eq(seq.exchanges, 1000);
+  cr_assert_eq(seq.counts[BRAID_REC_PROJECTION], 1000 * c->tori);
+  for (unsigned k = 1; k <= 4; k++) {
+    snprintf(kv, sizeof kv, "%s threads=%u", base, k);
+    run_into(kv, &thr);
+    cr_assert_eq(thr.exchanges, 1000);
+    cr_assert(same_stream(&seq, &thr), "%s: %u threads differ from sequential", c->model, k);
+    mem_free(&thr);
+  }
+  mem_free(&seq);
+}
+
+Test(runtime, adaptation_actually_happens, .timeout = 60)
+{
+  /* The matrix above is only meaningful if intervals and violations vary. */
+  mem_sink m;
+  run_into("model=uniform tori=3 dim=8 exchanges=1000 interval=200 interval_min=50 interval_max=1000 tolerance=2 seed=11 sequential=1", &m);
+  cr_assert_gt(m.counts[BRAID_REC_INTERVAL], 0);
+  cr_assert_gt(m.counts[BRAID_REC_VCELL], 0);
+  mem_free(&m);
+}
+
+Test(runtime, injected_failure_same_in_both_executors, .timeout = 60)
+{
+  mem_sink seq, thr;
+  const char *base = "model=phold tori=3 dim=8 exchanges=1000 interval=300 fail=B@300,A@301,C@900 seed=5";
+  char kv[300];
+  snprintf(kv, sizeof kv, "%s sequential=1", base);
+  run_into(kv, &seq);
+  cr_assert_eq(seq.counts[BRAID_REC_FAILURE], 3);
+  cr_assert_eq(seq.counts[BRAID_REC_REBUILD], 3);
+  for (unsigned k = 2; k <= 3; k++) {
+    snprintf(kv, sizeof kv, "%s threads=%u", base, k);
+    run_into(kv, &thr);
+    cr_assert(same_stream(&seq, &thr));
+    mem_free(&thr);
+  }
+  mem_free(&seq);
+}
+
+typedef struct injector {
+  braid_runtime *rt;
+  int n;
+} injector;
+
+static void *inject_main(void *arg)
+{
+  injector *in = arg;
+  for (int i = 0; i < in->n; i++)
+    cr_assert_eq(braid_inject(in->rt, (uint32_t)(i % 3), (uint32_t)(i * 37 % 512), 100 + i, (uint64_t)(10 + i * 7)), 0);
+  return NULL;
+}
+
+/* Injections made from another thread before the run land on the exchange
+ * they ask for, identically in both executors. */
+Test(runtime, injections_from_another_thread_same_in_both_executors, .timeout = 60)
+{
+  mem_sink seq, thr;
+  const char *kvs[2] = { "model=uniform tori=3 dim=8 exchanges=500 sequential=1 seed=3", "model=uniform tori=3 dim=8 exchanges=500 threads=2 seed=3" };
+  mem_sink *out[2] = { &seq, &thr };
+  for (int i = 0; i < 2; i++) {
+    braid_runtime *rt = make_runtime(kvs[i], out[i]);
+    injector in = { rt, 60 };
+    pthread_t th;
+    pthread_create(&th, NULL, inject_main, &in);
+    pthread_join(th, NULL);
+    cr_assert_eq(braid_runtime_run(rt), 0);
+    braid_runtime_destroy(rt);
+  }
+  cr_assert_eq(seq.counts[BRAID_REC_INJECTION], 60);
+  cr_assert(same_stream(&seq, &thr));
+  mem_free(&seq);
+  mem_free(&thr);
+}
+
+Test(runtime, inject_rejects_bad_target)
+{
+  braid_runtime *rt = make_runtime("tori=3 dim=8 exchanges=2", NULL);
+  cr_assert_eq(braid_inject(rt, 3, 0, 1, 0), BRAID_ERANGE);
+  cr_assert_eq(braid_inject(rt, 0, 512, 1, 0), BRAID_ERANGE);
+  braid_runtime_destroy(rt);
+}
+
+/* The racy model reads its predecessor's live state: sequential runs are
+ * still deterministic, threaded runs are not. */
+Test(runtime, racy_threaded_differs_from_sequential, .timeout = 120)
+{
+  mem_sink a, b, t;
+  const char *base = "model=racy tori=2 dim=8 exchanges=1000 interval=2000 interval_min=2000 seed=9";
+  char kv[300];
+  snprintf(kv, sizeof kv, "%s sequential=1", base);
+  run_into(kv, &a);
+  run_into(kv, &b);
+  cr_assert(same_stream(&a, &b), "sequential racy must be deterministic");
+  snprintf(kv, sizeof kv, "%s threads=2", base);
+  run_into(kv, &t);
+  cr_assert_not(same_stream(&a, &t), "the race must show in a threaded run");
+  mem_free(&a);
+  mem_free(&b);
+  mem_free(&t);
+}
+
+/* Boundary violation rate of torus 1 at each exchange, from the records. */
+static void rates(const mem_sink *m, uint64_t *rate, uint64_t n)
+{
+  const uint8_t *p = m->logical.p, *end = p + m->logical.len;
+  uint64_t k = 0;
+  while (p < end) {
+    braid_record r;
+    cr_assert_eq(braid__rec_decode(&p, end, &r), 0);
+    if (r.type == BRAID_REC_EXCHANGE) k = r.field[0];
+    if (r.type == BRAID_REC_BOUNDARY && r.field[0] == 1 && k < n) rate[k] = r.field[3] * 1000000 / r.field[2];
+  }
+}
+
+/* After a perturbation of the receiver's whole boundary face (+1000 on every
+ * cell), corrections halve the deviation each exchange: the violation rate is
+ * below 1% within 10 exchanges and stays there.  Corrections land at now+1,
+ * so this holds when an epoch spans about a unit of virtual time (3000 events
+ * at D=32) and the tolerance sits above the random walk's own noise (8); with
+ * shorter epochs convergence takes more exchanges but never overshoots. */
+Test(runtime, boundary_violations_converge_after_perturbation, .timeout = 60)
+{
+  mem_sink m;
+  braid_runtime *rt = make_runtime("model=uniform tori=3 dim=32 exchanges=100 interval=3000 adapt=off tolerance=8 sequential=1 seed=2", &m);
+  uint32_t face = 32 * 32, base = 32 * 32 * 32 - face;
+  for (uint32_t j = 0; j < face; j++) cr_assert_eq(braid_inject(rt, 1, base + j, 1000, 49), 0);
+  cr_assert_eq(braid_runtime_run(rt), 0);
+  braid_runtime_destroy(rt);
+  uint64_t rate[100] = { 0 }, seen = 0, first_ok = 0;
+  rates(&m, rate, 100);
+  for (uint64_t i = 0; i < 100 && !seen; i++)
+    if (rate[i] > 900000) seen = i;
+  cr_assert(seen >= 50 && seen <= 52, "the perturbation shows right after exchange 49 (at %llu)", (unsigned long long)seen);
+  for (uint64_t i = seen; i < 100 && !first_ok; i++)
+    if (rate[i] < 10000) first_ok = i;
+  cr_assert(first_ok > seen && first_ok <= seen + 10, "rate below 1%% only %llu exchanges after the perturbation",
+            (unsigned long long)(first_ok - seen));
+  for (uint64_t i = first_ok; i < 100; i++) cr_assert_lt(rate[i], 10000, "rate back above 1%% at %llu", (unsigned long long)i);
+  printf("convergence: perturbation seen at exchange %llu, rate < 1%% from %llu (%llu exchanges)\n", (unsigned long long)seen,
+         (unsigned long long)first_ok, (unsigned long long)(first_ok - seen));
+  mem_free(&m);
+}
+
+/* With epochs shorter than a time unit, corrections in flight are accounted
+ * for: the deviation falls monotonically instead of oscillating. */
+Test(runtime, corrections_never_overshoot_with_short_epochs, .timeout = 60)
+{
+  mem_sink m;
+  braid_runtime *rt = make_runtime("model=uniform tori=3 dim=32 exchanges=120 interval=1000 adapt=off tolerance=8 sequential=1 seed=2", &m);
+  uint32_t face = 32 * 32, base = 32 * 32 * 32 - face;
+  for (uint32_t j = 0; j < face; j++) cr_assert_eq(braid_inject(rt, 1, base + j, 1000, 49), 0);
+  cr_assert_eq(braid_runtime_run(rt), 0);
+  braid_runtime_destroy(rt);
+  uint64_t rate[120] = { 0 }, first_ok = 0, seen = 0;
+  rates(&m, rate, 120);
+  for (uint64_t i = 0; i < 120 && !seen; i++)
+    if (rate[i] > 500000) seen = i;
+  cr_assert(seen >= 50, "the perturbation must show");
+  for (uint64_t i = seen; i < 120 && !first_ok; i++)
+    if (rate[i] < 10000) first_ok = i;
+  cr_assert(first_ok, "never converged");
+  for (uint64_t i = first_ok; i < 120; i++) cr_assert_lt(rate[i], 10000, "oscillation: rate back above 1%% at %llu", (unsigned long long)i);
+  printf("convergence at interval 1000: rate < 1%% from exchange %llu\n", (unsigned long long)first_ok);
+  mem_free(&m);
+}
+
+/* A worker stalled past the heartbeat is declared failed, its successor goes
+ * on, and the torus is rebuilt when it wakes.  The stall (300 ms) is far
+ * longer than the heartbeat (50 ms) so the outcome does not depend on timing. */
+Test(runtime, stalled_worker_is_declared_failed_by_heartbeat, .timeout = 60)
+{
+  mem_sink m;
+  braid_runtime *rt = make_runtime("model=uniform tori=3 dim=8 exchanges=200 threads=3 heartbeat_ms=50 seed=4", &m);
+  rt->stall = (braid__stall){ 1, 100, 300 };
+  cr_assert_eq(braid_runtime_run(rt), 0, "%s", braid_runtime_error(rt));
+  braid_report rep;
+  cr_assert_eq(braid_runtime_report(rt, &rep), 0);
+  cr_assert_eq(rep.torus[1].failures, 1);
+  cr_assert_eq(m.counts[BRAID_REC_FAILURE], 1);
+  cr_assert_eq(m.exchanges, 200);
+  braid_runtime_destroy(rt);
+  mem_free(&m);
+}
+
+Test(runtime, corrupted_projection_is_a_recorded_error, .timeout = 30)
+{
+  mem_sink m;
+  braid_runtime *rt = make_runtime("model=uniform tori=3 dim=8 exchanges=50 sequential=1", &m);
+  rt->projection_fault = 1;
+  rt->fault_torus = 0;
+  rt->fault_exchange = 20;
+  cr_assert_eq(braid_runtime_run(rt), 0);
+  braid_report rep;
+  braid_runtime_report(rt, &rep);
+  cr_assert_eq(rep.torus[1].projection_errors, 1);
+  cr_assert_eq(m.counts[BRAID_REC_PROJ_ERROR], 1);
+  braid_runtime_destroy(rt);
+  mem_free(&m);
+}
+
+typedef struct stopper {
+  braid_runtime *rt;
+} stopper;
+
+static void *stop_main(void *arg)
+{
+  stopper *s = arg;
+  braid_progress p;
+  do {
+    usleep(1000);
+    braid_runtime_progress(s->rt, &p);
+  } while (p.exchanges < 50);
+  braid_runtime_stop(s->rt);
+  return NULL;
+}
+
+Test(runtime, stop_ends_every_torus_at_the_same_exchange, .timeout = 60)
+{
+  for (int threads = 0; threads <= 3; threads++) {
+    mem_sink m;
+    char kv[200];
+    snprintf(kv, sizeof kv, "model=uniform tori=3 dim=8 exchanges=100000000 %s", threads ? "" : "sequential=1");
+    if (threads) snprintf(kv + strlen(kv), sizeof kv - strlen(kv), "threads=%d", threads);
+    braid_runtime *rt = make_runtime(kv, &m);
+    stopper s = { rt };
+    pthread_t th;
+    pthread_create(&th, NULL, stop_main, &s);
+    cr_assert_eq(braid_runtime_run(rt), BRAID_EINTR);
+    pthread_join(th, NULL);
+    cr_assert_geq(m.exchanges, 50);
+    cr_assert_eq(m.counts[BRAID_REC_PROJECTION], 3 * m.exchanges, "every torus published every exchange");
+    cr_assert_eq(m.counts[BRAID_REC_BOUNDARY], 3 * m.exchanges, "every torus checked every exchange");
+    braid_runtime_destroy(rt);
+    mem_free(&m);
+  }
+}
+
+Test(runtime, rejects_inconsistent_settings)
+{
+  braid_config *cfg = settings("interval=50 interval_min=100");
+  braid_runtime *rt;
+  char err[256];
+  cr_assert_eq(braid_runtime_create(&rt, cfg, err, sizeof err), BRAID_ERANGE);
+  cr_assert(strstr(err, "interval"), "%s", err);
+  braid_config_destroy(cfg);
+  cfg = settings("tori=3 fail=E@10");
+  cr_assert_eq(braid_runtime_create(&rt, cfg, err, sizeof err), BRAID_ERANGE);
+  cr_assert(strstr(err, "torus 4"), "%s", err);
+  braid_config_destroy(cfg);
+}
