@@ -91,9 +91,9 @@ typedef struct braid_event {
  * corrections never change a model's event population. */
 #define BRAID_SRC_EXTERNAL 0xffffffffu
 /* `src` of model timer events (e.g. bursty's burst generator). */
-#define BRAID_SRC_TIMER 0xfffffffeu
+#define BRAID_SRC_TIMER 0xfffffffdu
 /* `src` of the exchange's corrective events (not passed to handle() either). */
-#define BRAID_SRC_CORRECTION 0xfffffffdu
+#define BRAID_SRC_CORRECTION 0xfffffffeu
 
 /* ------------------------------------------------------------ model plugin */
 
