@@ -94,7 +94,10 @@ int braid_runtime_create(braid_runtime **out, braid_config *cfg, char *errbuf, s
     goto fail;
   }
   memset(rt->tc, 0, sizeof *rt->tc * rt->ntori);
-  for (uint32_t r = 0; r < rt->ntori; r++) atomic_store(&rt->tc[r].owner, -1);
+  for (uint32_t r = 0; r < rt->ntori; r++) {
+    atomic_store(&rt->tc[r].owner, -1);
+    atomic_store(&rt->tc[r].last_thread, -1);
+  }
   for (uint32_t r = 0; r < rt->ntori; r++) {
     braid__tctx *c = &rt->tc[r];
     braid__torus_opts o = { r, rt->dim, (uint64_t)v[BRAID_K_seed], cap, (uint32_t)v[BRAID_K_procs], rt->model, rt->params };
@@ -506,19 +509,40 @@ static void *worker_main(void *arg)
     uint64_t g = atomic_load(&rt->gen);
     int ran = 0;
     if (chaos) pref = (uint32_t)(chaos_rand(rt, 0xc4a05ull + (uint64_t)w->id, picks++) % n);
-    for (uint32_t i = 0; i < n && !ran; i++) {
+    /* Take the ready torus that is furthest behind among those this worker
+     * ran last (their state is in its cache: a move to the other core costs
+     * most of an epoch here), else steal the one furthest behind.  Preferring
+     * the furthest behind keeps the tori in a wavefront; running one torus
+     * ahead for several steps collapses them into a convoy where only one is
+     * ever ready. */
+    uint32_t best = UINT32_MAX, steal = UINT32_MAX;
+    uint64_t bestk = UINT64_MAX, stealk = UINT64_MAX;
+    for (uint32_t i = 0; i < n; i++) {
       uint32_t r = (pref + i) % n;
-      int expect = -1;
-      if (atomic_load_explicit(&rt->tc[r].owner, memory_order_relaxed) != -1 || ready_step(rt, r) == UINT64_MAX) continue;
-      if (!atomic_compare_exchange_strong(&rt->tc[r].owner, &expect, w->id)) continue;
-      uint64_t k = ready_step(rt, r); /* stable now that we own it */
-      if (k != UINT64_MAX) {
-        if (chaos) chaos_pause(rt, r, k, 0xba77);
-        braid__run_step(rt, r, k, w->id);
-        ran = 1;
-        pref = r;
+      if (atomic_load_explicit(&rt->tc[r].owner, memory_order_relaxed) != -1) continue;
+      uint64_t k = ready_step(rt, r);
+      if (k == UINT64_MAX) continue;
+      int mine = chaos ? 1 : atomic_load_explicit(&rt->tc[r].last_thread, memory_order_relaxed) == w->id;
+      if (mine && k < bestk) {
+        bestk = k;
+        best = r;
+      } else if (!mine && k < stealk) {
+        stealk = k;
+        steal = r;
       }
-      atomic_store(&rt->tc[r].owner, -1);
+    }
+    if (best == UINT32_MAX) best = steal;
+    int expect = -1;
+    if (best != UINT32_MAX && atomic_compare_exchange_strong(&rt->tc[best].owner, &expect, w->id)) {
+      uint64_t k = ready_step(rt, best); /* stable now that we own it */
+      if (k != UINT64_MAX) {
+        if (chaos) chaos_pause(rt, best, k, 0xba77);
+        braid__run_step(rt, best, k, w->id);
+        atomic_store_explicit(&rt->tc[best].last_thread, w->id, memory_order_relaxed);
+        ran = 1;
+        pref = best;
+      }
+      atomic_store(&rt->tc[best].owner, -1);
       if (ran) {
         wake_all(rt);
         drain(rt, 0);

@@ -83,6 +83,7 @@ typedef struct braid__tctx {
   _Atomic uint64_t steps_done BRAID_ALIGNED; /* steps completed */
   _Atomic uint64_t blocks_done;              /* record blocks closed */
   _Atomic int owner;
+  _Atomic int last_thread; /* worker that ran it last (cache affinity) */
   _Atomic uint64_t step_started_ns;
   _Atomic uint64_t events_live; /* for progress */
   braid__buf block[BRAID_REC_SLOTS];

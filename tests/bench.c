@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "runtime.h"
 #include "settings.h"
 #include "torus.h"
 
@@ -151,10 +152,85 @@ static void bench_kernel(void)
   printf("(heap side: the model's emission passes through a one-slot mailbox, a few ns per event)\n\n");
 }
 
+static int run_config(const char *kv, const char *trace, braid_report *rep)
+{
+  braid_config *cfg;
+  braid_runtime *rt;
+  char buf[512], err[256];
+  if (braid_config_create(&cfg)) return -1;
+  snprintf(buf, sizeof buf, "%s", kv);
+  for (char *save = NULL, *tok = strtok_r(buf, " ", &save); tok; tok = strtok_r(NULL, " ", &save)) {
+    char *eq = strchr(tok, '=');
+    *eq = 0;
+    if ((!strncmp(tok, "p.", 2) ? braid_config_set_param(cfg, tok + 2, eq + 1) : braid_config_set(cfg, tok, eq + 1))) {
+      fprintf(stderr, "bench: %s\n", braid_config_error(cfg));
+      return -1;
+    }
+  }
+  if (braid_runtime_create(&rt, cfg, err, sizeof err)) {
+    fprintf(stderr, "bench: %s\n", err);
+    return -1;
+  }
+  braid_config_destroy(cfg);
+  if (trace && braid_runtime_record(rt, trace)) {
+    fprintf(stderr, "bench: %s\n", braid_runtime_error(rt));
+    return -1;
+  }
+  int rc = braid_runtime_run(rt);
+  if (rc) fprintf(stderr, "bench: %s\n", braid_runtime_error(rt));
+  braid_runtime_report(rt, rep);
+  braid_runtime_destroy(rt);
+  return rc;
+}
+
+#define RUNTIME_KV "model=uniform tori=3 dim=32 exchanges=3000 seed=1"
+
+static void bench_runtime(void)
+{
+  double seq[REPS], thr[REPS], ratio[REPS], ex99[REPS], ev95[REPS], evp50[REPS];
+  braid_report rep;
+  printf("== runtime: uniform, 3 tori, D=32, 3000 exchanges (median of %d, alternating) ==\n", REPS);
+  for (int r = 0; r < REPS; r++) {
+    if (run_config(RUNTIME_KV " sequential=1", NULL, &rep)) return;
+    seq[r] = rep.events_per_second;
+    if (run_config(RUNTIME_KV " threads=2", NULL, &rep)) return;
+    thr[r] = rep.events_per_second;
+    ratio[r] = thr[r] / seq[r];
+    ex99[r] = rep.exchange_latency.p99;
+    ev95[r] = rep.event_latency.p95;
+    evp50[r] = rep.event_latency.p50;
+  }
+  double mr = median(ratio, REPS), mx = median(ex99, REPS), me = median(ev95, REPS);
+  printf("sequential            %8.1fM ev/s\n", median(seq, REPS) / 1e6);
+  printf("threaded (2 threads)  %8.1fM ev/s\n", median(thr, REPS) / 1e6);
+  printf("threaded / sequential %8.2fx   (goal >= 1.8x: %s)\n", mr, mr >= 1.8 ? "met" : "MISSED");
+  printf("exchange latency p99  %8.2f us  (goal <= 10 us: %s)\n", mx / 1e3, mx <= 10000 ? "met" : "MISSED");
+  printf("event latency p50/p95 %5.0f / %.0f ns (goal p95 < 100 ns: %s)\n", median(evp50, REPS), me, me < 100 ? "met" : "MISSED");
+  printf("barrier wait p50/p99  %8.2f / %.2f us (last run)\n", rep.barrier_wait.p50 / 1e3, rep.barrier_wait.p99 / 1e3);
+  printf("intervals seen        %u..%u, %llu changes; violation rate %.4f%%\n\n", rep.interval_min_seen, rep.interval_max_seen,
+         (unsigned long long)rep.interval_changes, rep.violation_rate * 100);
+}
+
+/* RSS after a run and after a 10x longer one, in one process: growth must
+ * stay under 1% once warmed up. */
+static void bench_memory(void)
+{
+  braid_report a, b;
+  printf("== memory: uniform, 3 tori, 2 threads ==\n");
+  if (run_config("model=uniform tori=3 dim=32 exchanges=300 threads=2 seed=1", NULL, &a)) return;
+  if (run_config("model=uniform tori=3 dim=32 exchanges=300 threads=2 seed=1", NULL, &a)) return;
+  if (run_config("model=uniform tori=3 dim=32 exchanges=3000 threads=2 seed=1", NULL, &b)) return;
+  double growth = (double)b.rss_peak_kib / (double)a.rss_peak_kib - 1;
+  printf("peak RSS after 300 exchanges %llu KiB, after 3000 exchanges %llu KiB: growth %.2f%% (goal < 1%%: %s)\n\n",
+         (unsigned long long)a.rss_peak_kib, (unsigned long long)b.rss_peak_kib, growth * 100, growth < 0.01 ? "met" : "MISSED");
+}
+
 int main(int argc, char **argv)
 {
   const char *only = argc > 1 ? argv[1] : NULL;
   setvbuf(stdout, NULL, _IOLBF, 0);
   if (!only || !strcmp(only, "kernel")) bench_kernel();
+  if (!only || !strcmp(only, "runtime")) bench_runtime();
+  if (!only || !strcmp(only, "memory")) bench_memory();
   return 0;
 }
