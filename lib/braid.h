@@ -399,6 +399,7 @@ typedef struct braid_replay_opts {
   int do_break;       /* call braid_debug_break() at the stop point */
   const char *out;    /* also write the replay's own trace here; NULL: no */
   const braid_model *model; /* the plugin model, for traces recorded with one */
+  int partial;        /* accept a truncated trace: replay its complete exchanges */
 } braid_replay_opts;
 
 /* Fills opts with the defaults (all exchanges, no stop, from 0). */

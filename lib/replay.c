@@ -121,6 +121,9 @@ typedef struct stream {
   int end;      /* 0 running; else the code that ended it (EEOF/ETRUNCATED/...) */
   braid_record *v;
   size_t n, cap;
+  /* Timing, from barrier records (braid-diff --timing). */
+  double epoch_ns, wait_ns, exchange_ns;
+  uint64_t barriers, end_ns, events[16];
 } stream;
 
 static int stream_next_exchange(stream *s, uint64_t *k)
@@ -155,6 +158,14 @@ static int stream_next_exchange(stream *s, uint64_t *k)
       s->have_open = 1;
       break;
     }
+    if (r.type == BRAID_REC_BARRIER && r.nfields >= 6) {
+      s->epoch_ns += (double)r.field[3];
+      s->wait_ns += (double)r.field[4];
+      s->exchange_ns += (double)r.field[5];
+      s->barriers++;
+      if (r.field[2] + r.field[3] > s->end_ns) s->end_ns = r.field[2] + r.field[3];
+    }
+    if (r.type == BRAID_REC_PROJECTION && r.field[0] < 16) s->events[r.field[0]] = r.field[1];
     if (!BRAID_RECORD_IS_LOGICAL(r.type)) continue;
     if (s->n == s->cap) {
       if (s->cap >= (1u << 24)) return BRAID_ELIMIT;
@@ -386,6 +397,14 @@ int braid_replay(const char *path, const braid_replay_opts *opts, braid_replay_r
   uint64_t nexch = 0;
   if ((rc = scan_decisions(scan, &dec, &nexch, err, errlen))) goto out;
   res->trace_exchanges = nexch;
+  res->truncated = info->truncated;
+  res->status = info->status;
+  if (info->truncated && !opts->partial) {
+    braid__fmt(err, errlen, "%s: truncated after exchange %llu (the file ends inside a frame); --partial replays the complete exchanges",
+               path, (unsigned long long)(nexch ? nexch - 1 : 0));
+    rc = BRAID_ETRUNCATED;
+    goto out;
+  }
   if (!nexch) {
     braid__fmt(err, errlen, "%s: no complete exchange in the trace", path);
     rc = BRAID_ETRUNCATED;
@@ -445,11 +464,14 @@ out:
 
 /* -------------------------------------------------------------------- diff */
 
-static void timing_stats(braid_trace *t, braid_diff_result *res, int side)
+static void timing_stats(const stream *s, braid_diff_result *res, int side)
 {
-  (void)t;
-  (void)res;
-  (void)side;
+  double n = s->barriers ? (double)s->barriers : 1, ev = 0;
+  for (int i = 0; i < 16; i++) ev += (double)s->events[i];
+  res->mean_epoch_ns[side] = s->epoch_ns / n;
+  res->mean_wait_ns[side] = s->wait_ns / n;
+  res->mean_exchange_ns[side] = s->exchange_ns / n;
+  res->events_per_s[side] = s->end_ns ? ev / ((double)s->end_ns / 1e9) : 0;
 }
 
 int braid_diff(const char *pa, const char *pb, braid_diff_result *res, char *err, size_t errlen)
@@ -496,8 +518,8 @@ int braid_diff(const char *pa, const char *pb, braid_diff_result *res, char *err
       }
     }
   }
-  timing_stats(a.t, res, 0);
-  timing_stats(b.t, res, 1);
+  timing_stats(&a, res, 0);
+  timing_stats(&b, res, 1);
   if (res->config_differs) res->differ = 1;
   braid_trace_close(a.t);
   braid_trace_close(b.t);

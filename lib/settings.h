@@ -16,7 +16,7 @@
   XX(adapt, 0, 2, 1, 1, "interval adaptation: off, violations (deterministic), rate (recorded)") \
   XX(adapt_threshold_ppm, 1, 1000000, 10000, 1, "violation-rate threshold, parts per million of checked cells") \
   XX(adapt_hysteresis, 1, 1000, 3, 1, "exchanges a trend must last before the interval changes") \
-  XX(tolerance, 0, INT32_MAX, 4, 1, "boundary tolerance |actual - expected|")                 \
+  XX(tolerance, 0, INT32_MAX, 8, 1, "boundary tolerance |actual - expected|")                 \
   XX(tolerance_events, 0, INT64_MAX, 1000000, 1, "event-conservation tolerance between neighbours") \
   XX(tolerance_time, 0, INT64_MAX, 1000000, 1, "virtual-time tolerance between neighbours")   \
   XX(queue_cap, 0, (1ll << 32), 0, 1, "event queue bound per torus (0: 64 per cell)")         \

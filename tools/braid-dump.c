@@ -1,0 +1,296 @@
+/* braid-dump.c - show a trace as text, JSON Lines, a Chrome/Perfetto
+ * timeline, or a summary. */
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include "cli.h"
+
+enum { REC_EXCHANGE = 1, REC_PROJECTION = 2, REC_BOUNDARY = 3, REC_INTERVAL = 6, REC_INJECTION = 7, REC_FAILURE = 8, REC_BARRIER = 64 };
+
+static void usage(FILE *f)
+{
+  fprintf(f,
+          "usage: braid-dump [--json | --chrome | --stats] TRACE\n"
+          "Shows a braid trace.\n\n"
+          "      (default)             readable text: the header, then one record per line\n"
+          "      --json                JSON Lines: a header object, one object per record, a footer object\n"
+          "      --chrome              Chrome Trace Event JSON (open in ui.perfetto.dev or chrome://tracing)\n"
+          "      --stats               a summary: records by type, violations, failures, sizes\n"
+          "      --partial             show the good part of a truncated or damaged trace, then the error\n"
+          "  -h, --help                this help\n"
+          "  -V, --version             version\n\n"
+          "Exit status: 0 ok, 2 trouble.  A truncated or damaged trace prints nothing on stdout\n"
+          "unless --partial is given.\n");
+}
+
+static const char *status_name(braid_trace_status s)
+{
+  static const char *n[] = { "complete", "interrupted", "failed", "unfinished" };
+  return (unsigned)s < 4 ? n[s] : "unknown";
+}
+
+static void print_fields(const braid_record *r, int json)
+{
+  for (unsigned i = 0; i < r->nfields; i++) {
+    int sg = 0;
+    const char *f = braid_record_field_name(r->type, i, &sg);
+    char unk[16];
+    if (!f) {
+      snprintf(unk, sizeof unk, "f%u", i);
+      f = unk;
+    }
+    int hex = !strcmp(f, "digest") || !strcmp(f, "hash");
+    if (json) {
+      if (hex) printf(",\"%s\":\"%016llx\"", f, (unsigned long long)r->field[i]);
+      else if (sg) printf(",\"%s\":%lld", f, (long long)r->sfield[i]);
+      else printf(",\"%s\":%llu", f, (unsigned long long)r->field[i]);
+    } else {
+      if (hex) printf(" %s=%016llx", f, (unsigned long long)r->field[i]);
+      else if (sg) printf(" %s=%lld", f, (long long)r->sfield[i]);
+      else printf(" %s=%llu", f, (unsigned long long)r->field[i]);
+    }
+  }
+}
+
+/* Output is buffered by stdio; on a damaged trace we still print what was
+ * good (that is the point of a dump), then the error on stderr, exit 2. */
+static int finish(braid_trace *t, int rc)
+{
+  if (rc == BRAID_EEOF) return 0;
+  fflush(stdout);
+  fprintf(stderr, "%s: %s\n", cli_prog, braid_trace_error(t));
+  return EXIT_TROUBLE;
+}
+
+static int dump_text(braid_trace *t, const braid_trace_info *in)
+{
+  printf("# braid trace, format %u, %s\n# build: %s\n# host: %s\n", in->format_version, status_name(in->status), in->build_id, in->host);
+  if (in->plugin && in->plugin[0]) printf("# plugin: %s\n", in->plugin);
+  printf("# settings (hash %016llx):\n", (unsigned long long)in->config_hash);
+  for (const char *p = in->config_text; p && *p;) {
+    const char *nl = strchr(p, '\n');
+    int len = nl ? (int)(nl - p) : (int)strlen(p);
+    printf("#   %.*s\n", len, p);
+    p += len + (nl ? 1 : 0);
+  }
+  braid_record r;
+  int rc;
+  while ((rc = braid_trace_next(t, &r)) == 0) {
+    const char *name = braid_record_type_name(r.type);
+    if (r.type == REC_EXCHANGE) {
+      printf("exchange %llu\n", (unsigned long long)r.field[0]);
+      continue;
+    }
+    if (name) printf("  %s", name);
+    else printf("  type%u", r.type);
+    if (r.blob) printf(" bytes=%zu", r.bloblen);
+    print_fields(&r, 0);
+    printf("\n");
+  }
+  if (rc == BRAID_EEOF) printf("# end: %llu exchanges, %llu events\n", (unsigned long long)in->exchanges, (unsigned long long)in->total_events);
+  return finish(t, rc);
+}
+
+static int dump_json(braid_trace *t, const braid_trace_info *in)
+{
+  printf("{\"type\":\"header\",\"format\":%u,\"status\":\"%s\",\"build\":%s", in->format_version, status_name(in->status), cli_json(in->build_id));
+  printf(",\"host\":%s", cli_json(in->host));
+  printf(",\"plugin\":%s", cli_json(in->plugin ? in->plugin : ""));
+  printf(",\"start_unix_ns\":%llu,\"config_hash\":\"%016llx\",\"config\":%s}\n", (unsigned long long)in->start_unix_ns,
+         (unsigned long long)in->config_hash, cli_json(in->config_text));
+  braid_record r;
+  int rc;
+  while ((rc = braid_trace_next(t, &r)) == 0) {
+    const char *name = braid_record_type_name(r.type);
+    if (name) printf("{\"type\":\"%s\",\"exchange\":%llu", name, (unsigned long long)r.exchange);
+    else printf("{\"type\":\"type%u\",\"exchange\":%llu", r.type, (unsigned long long)r.exchange);
+    if (r.blob) printf(",\"bytes\":%zu", r.bloblen);
+    print_fields(&r, 1);
+    printf("}\n");
+  }
+  if (rc == BRAID_EEOF) {
+    printf("{\"type\":\"footer\",\"status\":\"%s\",\"exchanges\":%llu,\"events\":%llu,\"state_hashes\":[", status_name(in->status),
+           (unsigned long long)in->exchanges, (unsigned long long)in->total_events);
+    for (uint32_t i = 0; i < in->tori && i < 16; i++) printf("%s\"%016llx\"", i ? "," : "", (unsigned long long)in->final_state_hash[i]);
+    printf("]}\n");
+  }
+  return finish(t, rc);
+}
+
+/* Chrome Trace Event format.  pid 1 "workers": one track per worker thread
+ * with an X slice per epoch it ran.  pid 2 "tori": one track per torus with
+ * its waits for the predecessor's projection, its epochs and its exchange
+ * work, strictly sequential; instants for violations and failures, counters
+ * for the interval and the violation rate, flow arrows from each projection
+ * to the step of the successor that reads it.  ts in microseconds. */
+typedef struct chrome {
+  int first;
+  double torus_end[16];
+  double published[16]; /* end of the last publish per torus, for flows */
+  uint64_t published_k[16];
+  int threads_seen[64];
+  uint32_t tori;
+} chrome;
+
+static void ev(chrome *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void ev(chrome *c, const char *fmt, ...)
+{
+  va_list ap;
+  printf("%s\n", c->first ? "" : ",");
+  c->first = 0;
+  va_start(ap, fmt);
+  vprintf(fmt, ap);
+  va_end(ap);
+}
+
+static int dump_chrome(braid_trace *t, const braid_trace_info *in)
+{
+  chrome c;
+  memset(&c, 0, sizeof c);
+  c.first = 1;
+  const char *tp = strstr(in->config_text, "tori=");
+  c.tori = tp ? (uint32_t)atoi(tp + 5) : 3;
+  if (c.tori > 16) c.tori = 16;
+  printf("{\"displayTimeUnit\":\"ns\",\"otherData\":{\"build\":%s},\"traceEvents\":[", cli_json(in->build_id));
+  ev(&c, "{\"ph\":\"M\",\"pid\":1,\"tid\":0,\"name\":\"process_name\",\"args\":{\"name\":\"workers\"}}");
+  ev(&c, "{\"ph\":\"M\",\"pid\":2,\"tid\":0,\"name\":\"process_name\",\"args\":{\"name\":\"tori\"}}");
+  for (uint32_t i = 0; i < c.tori; i++) ev(&c, "{\"ph\":\"M\",\"pid\":2,\"tid\":%u,\"name\":\"thread_name\",\"args\":{\"name\":\"torus %c\"}}", i, 'A' + i);
+  braid_record r;
+  int rc;
+  uint64_t viol[16] = { 0 }, checked[16] = { 0 };
+  double last_ts[16] = { 0 };
+  while ((rc = braid_trace_next(t, &r)) == 0) {
+    uint32_t tor = r.nfields ? (uint32_t)r.field[0] : 0;
+    if (tor >= 16) continue;
+    switch (r.type) {
+    case REC_BARRIER: {
+      uint32_t th = (uint32_t)r.field[1] & 63;
+      double start = (double)r.field[2] / 1e3, dur = (double)r.field[3] / 1e3, wait = (double)r.field[4] / 1e3, exch = (double)r.field[5] / 1e3;
+      if (!c.threads_seen[th]) {
+        c.threads_seen[th] = 1;
+        ev(&c, "{\"ph\":\"M\",\"pid\":1,\"tid\":%u,\"name\":\"thread_name\",\"args\":{\"name\":\"worker %u\"}}", th, th);
+      }
+      double ws = start - wait;
+      if (ws < c.torus_end[tor]) ws = c.torus_end[tor];
+      if (start > ws) ev(&c, "{\"ph\":\"X\",\"pid\":2,\"tid\":%u,\"ts\":%.3f,\"dur\":%.3f,\"name\":\"wait\",\"cat\":\"barrier\",\"args\":{\"exchange\":%llu}}", tor, ws, start - ws, (unsigned long long)r.exchange);
+      ev(&c, "{\"ph\":\"X\",\"pid\":2,\"tid\":%u,\"ts\":%.3f,\"dur\":%.3f,\"name\":\"epoch %llu\",\"cat\":\"epoch\",\"args\":{\"thread\":%u}}", tor, start, dur, (unsigned long long)r.exchange, th);
+      ev(&c, "{\"ph\":\"X\",\"pid\":1,\"tid\":%u,\"ts\":%.3f,\"dur\":%.3f,\"name\":\"torus %c epoch %llu\",\"cat\":\"epoch\"}", th, start, dur, 'A' + tor, (unsigned long long)r.exchange);
+      ev(&c, "{\"ph\":\"X\",\"pid\":2,\"tid\":%u,\"ts\":%.3f,\"dur\":%.3f,\"name\":\"exchange\",\"cat\":\"exchange\"}", tor, start + dur, exch);
+      /* Flow: the predecessor's projection of exchange k-1 feeds this step. */
+      uint32_t pred = (tor + c.tori - 1) % c.tori;
+      if (r.exchange > 0 && c.published_k[pred] == r.exchange) {
+        unsigned long long id = (unsigned long long)r.exchange * 16 + tor;
+        ev(&c, "{\"ph\":\"s\",\"pid\":2,\"tid\":%u,\"ts\":%.3f,\"id\":%llu,\"name\":\"projection\",\"cat\":\"flow\"}", pred, c.published[pred], id);
+        ev(&c, "{\"ph\":\"f\",\"bp\":\"e\",\"pid\":2,\"tid\":%u,\"ts\":%.3f,\"id\":%llu,\"name\":\"projection\",\"cat\":\"flow\"}", tor, start, id);
+      }
+      c.torus_end[tor] = start + dur + exch;
+      c.published[tor] = start + dur + exch * 0.5;
+      c.published_k[tor] = r.exchange + 1;
+      last_ts[tor] = start + dur;
+      break;
+    }
+    case REC_BOUNDARY:
+      viol[tor] += r.field[3];
+      checked[tor] += r.field[2];
+      if (r.field[3])
+        ev(&c, "{\"ph\":\"i\",\"s\":\"t\",\"pid\":2,\"tid\":%u,\"ts\":%.3f,\"name\":\"violations\",\"args\":{\"exchange\":%llu,\"cells\":%llu,\"max_dev\":%llu}}",
+           tor, last_ts[tor], (unsigned long long)r.exchange, (unsigned long long)r.field[3], (unsigned long long)r.field[4]);
+      ev(&c, "{\"ph\":\"C\",\"pid\":2,\"ts\":%.3f,\"name\":\"violation rate %c\",\"args\":{\"ppm\":%llu}}", last_ts[tor], 'A' + tor,
+         (unsigned long long)(r.field[2] ? r.field[3] * 1000000 / r.field[2] : 0));
+      break;
+    case REC_INTERVAL:
+      ev(&c, "{\"ph\":\"C\",\"pid\":2,\"ts\":%.3f,\"name\":\"interval %c\",\"args\":{\"events\":%llu}}", last_ts[tor], 'A' + tor,
+         (unsigned long long)r.field[2]);
+      break;
+    case REC_FAILURE:
+      ev(&c, "{\"ph\":\"i\",\"s\":\"p\",\"pid\":2,\"tid\":%u,\"ts\":%.3f,\"name\":\"failure\",\"args\":{\"exchange\":%llu,\"reason\":%llu,\"lost_events\":%llu}}",
+         tor, last_ts[tor], (unsigned long long)r.exchange, (unsigned long long)r.field[1], (unsigned long long)r.field[2]);
+      break;
+    case REC_INJECTION:
+      ev(&c, "{\"ph\":\"i\",\"s\":\"t\",\"pid\":2,\"tid\":%u,\"ts\":%.3f,\"name\":\"injection\",\"args\":{\"cell\":%llu,\"payload\":%lld}}", tor,
+         last_ts[tor], (unsigned long long)r.field[1], (long long)r.sfield[2]);
+      break;
+    default: break;
+    }
+  }
+  printf("\n]}\n");
+  (void)viol;
+  (void)checked;
+  return finish(t, rc);
+}
+
+static int dump_stats(braid_trace *t, const braid_trace_info *in, const char *path)
+{
+  uint64_t count[256] = { 0 }, unknown = 0, viol = 0, checked = 0, blob = 0, exchanges = 0;
+  braid_record r;
+  int rc;
+  while ((rc = braid_trace_next(t, &r)) == 0) {
+    if (r.type < 256) count[r.type]++;
+    else unknown++;
+    if (r.type == REC_EXCHANGE) exchanges++;
+    if (r.type == REC_BOUNDARY) {
+      viol += r.field[3];
+      checked += r.field[2];
+    }
+    blob += r.bloblen;
+  }
+  struct stat st;
+  uint64_t size = stat(path, &st) ? 0 : (uint64_t)st.st_size;
+  const char *tp = strstr(in->config_text, "tori=");
+  unsigned tori = tp ? (unsigned)atoi(tp + 5) : 0;
+  printf("trace          %s\nstatus         %s%s\nformat         %u\nbuild          %s\n", path, status_name(in->status), in->truncated ? " (truncated)" : "",
+         in->format_version, in->build_id);
+  printf("exchanges      %llu\nevents         %llu\nsize           %llu bytes", (unsigned long long)exchanges, (unsigned long long)in->total_events,
+         (unsigned long long)size);
+  if (exchanges && tori) printf(" (%.1f bytes per exchange per torus, checkpoints %llu bytes)", (double)(size - blob) / (double)exchanges / tori, (unsigned long long)blob);
+  printf("\nviolations     %llu of %llu checked cells (%.4f%%)\nrecords by type:\n", (unsigned long long)viol, (unsigned long long)checked,
+         checked ? 100.0 * (double)viol / (double)checked : 0.0);
+  for (unsigned i = 0; i < 256; i++)
+    if (count[i]) printf("  %-18s %llu\n", braid_record_type_name(i) ? braid_record_type_name(i) : "(unknown type)", (unsigned long long)count[i]);
+  if (unknown) printf("  %-18s %llu\n", "(unknown type)", (unsigned long long)unknown);
+  return finish(t, rc);
+}
+
+int main(int argc, char **argv)
+{
+  cli_prog = "braid-dump";
+  static const struct option opts[] = {
+    { "json", 0, 0, 'j' }, { "chrome", 0, 0, 'c' }, { "stats", 0, 0, 's' }, { "partial", 0, 0, 'P' }, { "help", 0, 0, 'h' }, { "version", 0, 0, 'V' }, { 0, 0, 0, 0 },
+  };
+  int c, mode = 0, partial = 0;
+  opterr = 0;
+  while ((c = getopt_long(argc, argv, ":hV", opts, NULL)) != -1) {
+    switch (c) {
+    case 'j': case 'c': case 's':
+      if (mode && mode != c) cli_die("--json, --chrome and --stats exclude each other");
+      mode = c;
+      break;
+    case 'P': partial = 1; break;
+    case 'h': usage(stdout); return 0;
+    case 'V': cli_version();
+    default: cli_die("unknown option '%s' (see --help)", argv[optind - 1]);
+    }
+  }
+  if (optind != argc - 1) cli_die(optind == argc ? "no trace given (see --help)" : "more than one trace given (see --help)");
+  const char *path = argv[optind];
+  cli_need_file(path);
+  braid_trace *t;
+  char err[1024];
+  if (braid_trace_open(&t, path, err, sizeof err)) cli_die("%s", err);
+  if (!partial) {
+    /* Validate first so a damaged trace leaves nothing half-written on stdout. */
+    braid_record r;
+    int vrc;
+    while ((vrc = braid_trace_next(t, &r)) == 0) {}
+    if (vrc != BRAID_EEOF) cli_die("%s", braid_trace_error(t));
+    braid_trace_close(t);
+    if (braid_trace_open(&t, path, err, sizeof err)) cli_die("%s", err);
+  }
+  const braid_trace_info *in = braid_trace_get_info(t);
+  int rc = mode == 'j' ? dump_json(t, in) : mode == 'c' ? dump_chrome(t, in) : mode == 's' ? dump_stats(t, in, path) : dump_text(t, in);
+  braid_trace_close(t);
+  return rc;
+}

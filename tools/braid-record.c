@@ -1,0 +1,299 @@
+/* braid-record.c - run a workload, record its trace, print a report. */
+#include <getopt.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include "cli.h"
+
+static braid_runtime *g_rt;
+static volatile sig_atomic_t g_signal;
+
+static void on_signal(int sig)
+{
+  g_signal = sig;
+  if (g_rt) braid_runtime_stop(g_rt);
+}
+
+static void usage(FILE *f)
+{
+  fprintf(f,
+          "usage: braid-record [options] [-o TRACE]\n"
+          "Runs a braided-torus workload and records it into a zstd trace.\n\n"
+          "  -m, --model NAME          uniform, skewed, bursty, phold or racy (default uniform)\n"
+          "      --model-plugin PATH[:SYMBOL]  load the model from a shared object\n"
+          "  -p, --param KEY=VALUE     model parameter (repeatable)\n"
+          "  -s, --seed N              seed of every random choice (default 1)\n"
+          "  -n, --tori N              tori in the ring, 2..16 (default 3)\n"
+          "  -d, --dim D               lattice side, power of two 8..128 (default 32)\n"
+          "  -t, --threads K           worker threads, 1..64 (default min(tori, CPUs))\n"
+          "      --sequential          run the sequential reference executor\n"
+          "  -x, --exchanges N         exchanges to run (default 1000)\n"
+          "  -e, --events N            run about N events in total (sets the exchanges from the interval)\n"
+          "      --duration SECONDS    stop after this wall time (recorded; replay follows)\n"
+          "  -i, --interval N          events per torus per epoch at the start (default 1000)\n"
+          "      --interval-min N      smallest adaptive interval (default 100)\n"
+          "      --interval-max N      largest adaptive interval (default 10000)\n"
+          "      --adapt MODE          off, violations (default) or rate\n"
+          "      --threshold PPM       violation-rate threshold of adaptation (default 10000 = 1%%)\n"
+          "      --tolerance N         boundary tolerance (default 8)\n"
+          "      --fail TORUS@K        fail torus A..P (or 0..15) at exchange K (repeatable)\n"
+          "      --heartbeat-ms MS     declare a torus failed after MS without progress (default 10000; 0: never)\n"
+          "      --chaos SEED          perturb thread scheduling from SEED (the run stays replayable)\n"
+          "      --checkpoint-every K  write a full-state checkpoint every K exchanges\n"
+          "      --trace-events        record every event (large traces)\n"
+          "      --set KEY=VALUE       any run setting by name (see --list-settings)\n"
+          "      --list-settings       print every setting with its default and range\n"
+          "      --list-models         print the built-in models and their parameters\n"
+          "  -o, --output TRACE        write the trace here (default: no trace)\n"
+          "      --json                print the report as one JSON document\n"
+          "  -q, --quiet               no progress line and no report\n"
+          "  -h, --help                this help\n"
+          "  -V, --version             version\n\n"
+          "Exit status: 0 ok, 2 trouble, 130/143 stopped by SIGINT/SIGTERM (trace finalised).\n");
+}
+
+static void set(braid_config *cfg, const char *opt, const char *key, const char *value)
+{
+  if (braid_config_set(cfg, key, value)) cli_die("%s: %s", opt, braid_config_error(cfg));
+}
+
+static void list_models(void)
+{
+  for (unsigned i = 0; braid_builtin_model(i); i++) {
+    const braid_model *m = braid_builtin_model(i);
+    printf("%-8s %s\n", m->name, m->doc);
+    for (const braid_param_spec *p = m->params; p && p->name; p++)
+      printf("         -p %s=N  %s (default %lld, range %lld..%lld)\n", p->name, p->doc, (long long)p->def, (long long)p->min, (long long)p->max);
+  }
+}
+
+typedef struct progress {
+  braid_runtime *rt;
+  volatile int done;
+  uint64_t total;
+} progress;
+
+static void *progress_main(void *arg)
+{
+  progress *p = arg;
+  while (!p->done) {
+    struct timespec ts = { 0, 200000000 };
+    nanosleep(&ts, NULL);
+    braid_progress pr;
+    braid_runtime_progress(p->rt, &pr);
+    fprintf(stderr, "\r%s: exchange %llu/%llu, %.1fM events   ", cli_prog, (unsigned long long)pr.exchanges, (unsigned long long)p->total,
+            (double)pr.events / 1e6);
+  }
+  fprintf(stderr, "\r%*s\r", 60, "");
+  return NULL;
+}
+
+static void print_text(const braid_report *r, const char *trace)
+{
+  printf("braid-record: %u tori, %s, %llu exchanges, %llu events in %.3f s\n", r->tori,
+         r->threads ? "threaded" : "sequential", (unsigned long long)r->exchanges, (unsigned long long)r->events, r->wall_seconds);
+  if (r->threads) printf("  threads            %u\n", r->threads);
+  printf("  throughput         %.2f M events/s\n", r->events_per_second / 1e6);
+  for (uint32_t i = 0; i < r->tori; i++) {
+    const braid_torus_report *t = &r->torus[i];
+    printf("    torus %c          %.2f M events/s  events %llu  vtime %llu  interval %u  failures %llu  digest %016llx\n", 'A' + i,
+           t->busy_seconds > 0 ? (double)t->events / t->busy_seconds / 1e6 : 0, (unsigned long long)t->events,
+           (unsigned long long)t->virtual_time, t->interval, (unsigned long long)t->failures, (unsigned long long)t->digest);
+  }
+  printf("  event latency      p50 %.0f ns  p95 %.0f ns  p99 %.0f ns  (sampled %llu)\n", r->event_latency.p50, r->event_latency.p95,
+         r->event_latency.p99, (unsigned long long)r->event_latency.samples);
+  printf("  exchange latency   p50 %.2f us  p95 %.2f us  p99 %.2f us\n", r->exchange_latency.p50 / 1e3, r->exchange_latency.p95 / 1e3,
+         r->exchange_latency.p99 / 1e3);
+  printf("  barrier wait       p50 %.2f us  p99 %.2f us\n", r->barrier_wait.p50 / 1e3, r->barrier_wait.p99 / 1e3);
+  printf("  violations         %llu of %llu checked cells (%.4f%%)\n", (unsigned long long)r->boundary_violations,
+         (unsigned long long)r->checked_cells, r->violation_rate * 100);
+  if (r->convergence_exchange >= 0) printf("  convergence        rate below 1%% from exchange %lld on\n", (long long)r->convergence_exchange);
+  else printf("  convergence        rate still at or above 1%% at the end\n");
+  printf("  interval           %u..%u at the end, %llu changes\n", r->interval_min_seen, r->interval_max_seen,
+         (unsigned long long)r->interval_changes);
+  printf("  cpu                %.3f s process", r->cpu_user_seconds);
+  for (uint32_t i = 0; i < (r->threads ? r->threads : 1) && i < 64; i++) printf("%s%.3f", i ? " " : ", per thread ", r->thread_cpu_seconds[i]);
+  printf("\n  memory             RSS %llu KiB at start, %llu KiB peak, %llu KiB at end\n", (unsigned long long)r->rss_start_kib,
+         (unsigned long long)r->rss_peak_kib, (unsigned long long)r->rss_end_kib);
+  if (trace)
+    printf("  trace              %s, %llu bytes (%.1f bytes per exchange per torus)\n", trace, (unsigned long long)r->trace_bytes,
+           r->exchanges ? (double)r->trace_bytes / (double)r->exchanges / r->tori : 0);
+}
+
+static void print_quantiles(const char *name, const braid_quantiles *q, int last)
+{
+  printf("\"%s\":{\"p50_ns\":%.0f,\"p95_ns\":%.0f,\"p99_ns\":%.0f,\"max_ns\":%.0f,\"samples\":%llu}%s", name, q->p50, q->p95, q->p99, q->max,
+         (unsigned long long)q->samples, last ? "" : ",");
+}
+
+static void print_json(const braid_report *r, const char *trace, int status)
+{
+  printf("{\"status\":%s,\"tori\":%u,\"threads\":%u,\"exchanges\":%llu,\"events\":%llu,\"wall_seconds\":%.6f,\"events_per_second\":%.0f,",
+         cli_json(status == 0 ? "complete" : "interrupted"), r->tori, r->threads, (unsigned long long)r->exchanges,
+         (unsigned long long)r->events, r->wall_seconds, r->events_per_second);
+  printf("\"per_torus\":[");
+  for (uint32_t i = 0; i < r->tori; i++) {
+    const braid_torus_report *t = &r->torus[i];
+    printf("%s{\"torus\":%u,\"events\":%llu,\"events_per_second\":%.0f,\"virtual_time\":%llu,\"pending\":%llu,\"interval\":%u,"
+           "\"boundary_violations\":%llu,\"global_violations\":%llu,\"corrective_events\":%llu,\"injections\":%llu,\"failures\":%llu,"
+           "\"lost_events\":%llu,\"queue_overflows\":%llu,\"projection_errors\":%llu,\"digest\":\"%016llx\",\"state_hash\":\"%016llx\"}",
+           i ? "," : "", i, (unsigned long long)t->events, t->busy_seconds > 0 ? (double)t->events / t->busy_seconds : 0,
+           (unsigned long long)t->virtual_time, (unsigned long long)t->pending, t->interval, (unsigned long long)t->boundary_violations,
+           (unsigned long long)t->global_violations, (unsigned long long)t->corrective_events, (unsigned long long)t->injections,
+           (unsigned long long)t->failures, (unsigned long long)t->lost_events, (unsigned long long)t->queue_overflows,
+           (unsigned long long)t->projection_errors, (unsigned long long)t->digest, (unsigned long long)t->state_hash);
+  }
+  printf("],");
+  print_quantiles("event_latency", &r->event_latency, 0);
+  print_quantiles("exchange_latency", &r->exchange_latency, 0);
+  print_quantiles("barrier_wait", &r->barrier_wait, 0);
+  printf("\"checked_cells\":%llu,\"boundary_violations\":%llu,\"violation_rate\":%.8f,\"convergence_exchange\":%lld,",
+         (unsigned long long)r->checked_cells, (unsigned long long)r->boundary_violations, r->violation_rate, (long long)r->convergence_exchange);
+  printf("\"interval\":{\"min\":%u,\"max\":%u,\"changes\":%llu},", r->interval_min_seen, r->interval_max_seen,
+         (unsigned long long)r->interval_changes);
+  printf("\"cpu_seconds\":%.6f,\"thread_cpu_seconds\":[", r->cpu_user_seconds);
+  for (uint32_t i = 0; i < (r->threads ? r->threads : 1) && i < 64; i++) printf("%s%.6f", i ? "," : "", r->thread_cpu_seconds[i]);
+  printf("],\"rss_kib\":{\"start\":%llu,\"peak\":%llu,\"end\":%llu},", (unsigned long long)r->rss_start_kib,
+         (unsigned long long)r->rss_peak_kib, (unsigned long long)r->rss_end_kib);
+  printf("\"trace\":%s,\"trace_bytes\":%llu}\n", trace ? cli_json(trace) : "null", (unsigned long long)r->trace_bytes);
+}
+
+int main(int argc, char **argv)
+{
+  cli_prog = "braid-record";
+  enum { O_SEQ = 256, O_DURATION, O_IMIN, O_IMAX, O_ADAPT, O_THRESH, O_TOL, O_FAIL, O_HB, O_CHAOS, O_CKPT, O_TEV, O_SET, O_LSET, O_LMOD, O_JSON, O_PLUGIN };
+  static const struct option opts[] = {
+    { "model", 1, 0, 'm' }, { "model-plugin", 1, 0, O_PLUGIN }, { "param", 1, 0, 'p' }, { "seed", 1, 0, 's' }, { "tori", 1, 0, 'n' },
+    { "dim", 1, 0, 'd' }, { "threads", 1, 0, 't' }, { "sequential", 0, 0, O_SEQ }, { "exchanges", 1, 0, 'x' }, { "events", 1, 0, 'e' },
+    { "duration", 1, 0, O_DURATION }, { "interval", 1, 0, 'i' }, { "interval-min", 1, 0, O_IMIN }, { "interval-max", 1, 0, O_IMAX },
+    { "adapt", 1, 0, O_ADAPT }, { "threshold", 1, 0, O_THRESH }, { "tolerance", 1, 0, O_TOL }, { "fail", 1, 0, O_FAIL },
+    { "heartbeat-ms", 1, 0, O_HB }, { "chaos", 1, 0, O_CHAOS }, { "checkpoint-every", 1, 0, O_CKPT }, { "trace-events", 0, 0, O_TEV },
+    { "set", 1, 0, O_SET }, { "list-settings", 0, 0, O_LSET }, { "list-models", 0, 0, O_LMOD }, { "output", 1, 0, 'o' },
+    { "json", 0, 0, O_JSON }, { "quiet", 0, 0, 'q' }, { "help", 0, 0, 'h' }, { "version", 0, 0, 'V' }, { 0, 0, 0, 0 },
+  };
+  braid_config *cfg;
+  if (braid_config_create(&cfg)) cli_die("out of memory");
+  const char *out = NULL, *plugin = NULL;
+  int json = 0, quiet = 0, c;
+  uint64_t events = 0;
+  const char *params[32];
+  unsigned nparams = 0;
+  char fails[1024] = "", num[32];
+  opterr = 0;
+  while ((c = getopt_long(argc, argv, ":m:p:s:n:d:t:x:e:i:o:qhV", opts, NULL)) != -1) {
+    switch (c) {
+    case 'm': set(cfg, "--model", "model", optarg); break;
+    case O_PLUGIN: plugin = optarg; break;
+    case 'p':
+      if (!strchr(optarg, '=')) cli_die("--param: '%s' is not KEY=VALUE", optarg);
+      if (nparams == sizeof params / sizeof params[0]) cli_die("--param: too many parameters");
+      params[nparams++] = optarg; /* checked once the model is known */
+      break;
+    case 's': set(cfg, "--seed", "seed", optarg); break;
+    case 'n': set(cfg, "--tori", "tori", optarg); break;
+    case 'd': set(cfg, "--dim", "dim", optarg); break;
+    case 't': set(cfg, "--threads", "threads", optarg); break;
+    case O_SEQ: set(cfg, "--sequential", "sequential", "1"); break;
+    case 'x': set(cfg, "--exchanges", "exchanges", optarg); break;
+    case 'e': events = cli_u64("--events", optarg, 1, UINT64_MAX / 2); break;
+    case O_DURATION: {
+      char *end;
+      double s = strtod(optarg, &end);
+      if (*end || end == optarg || !(s > 0) || s > 1e9) cli_die("--duration: '%s' is not a positive number of seconds", optarg);
+      snprintf(num, sizeof num, "%llu", (unsigned long long)(s * 1000 + 0.5));
+      set(cfg, "--duration", "duration_ms", num);
+      set(cfg, "--duration", "exchanges", "1099511627776");
+      break;
+    }
+    case 'i': set(cfg, "--interval", "interval", optarg); break;
+    case O_IMIN: set(cfg, "--interval-min", "interval_min", optarg); break;
+    case O_IMAX: set(cfg, "--interval-max", "interval_max", optarg); break;
+    case O_ADAPT: set(cfg, "--adapt", "adapt", optarg); break;
+    case O_THRESH: set(cfg, "--threshold", "adapt_threshold_ppm", optarg); break;
+    case O_TOL: set(cfg, "--tolerance", "tolerance", optarg); break;
+    case O_FAIL:
+      if (strlen(fails) + strlen(optarg) + 2 > sizeof fails) cli_die("--fail: too many failures");
+      if (fails[0]) strcat(fails, ",");
+      strcat(fails, optarg);
+      set(cfg, "--fail", "fail", fails);
+      break;
+    case O_HB: set(cfg, "--heartbeat-ms", "heartbeat_ms", optarg); break;
+    case O_CHAOS: set(cfg, "--chaos", "chaos", optarg); break;
+    case O_CKPT: set(cfg, "--checkpoint-every", "checkpoint_every", optarg); break;
+    case O_TEV: set(cfg, "--trace-events", "trace_events", "1"); break;
+    case O_SET: {
+      char kv[256];
+      snprintf(kv, sizeof kv, "%s", optarg);
+      char *eq = strchr(kv, '=');
+      if (!eq) cli_die("--set: '%s' is not KEY=VALUE", optarg);
+      *eq = 0;
+      set(cfg, "--set", kv, eq + 1);
+      break;
+    }
+    case O_LSET: fputs(braid_config_describe(), stdout); return 0;
+    case O_LMOD: list_models(); return 0;
+    case 'o': out = optarg; break;
+    case O_JSON: json = 1; break;
+    case 'q': quiet = 1; break;
+    case 'h': usage(stdout); return 0;
+    case 'V': cli_version();
+    case ':': cli_die("option %s needs a value (see --help)", argv[optind - 1]);
+    default: cli_die("unknown option '%s' (see --help)", argv[optind - 1]);
+    }
+  }
+  if (optind < argc) cli_die("unexpected argument '%s' (see --help)", argv[optind]);
+  if (plugin) {
+    const braid_model *m;
+    char err[512];
+    if (braid_model_load(plugin, &m, err, sizeof err)) cli_die("--model-plugin: %s", err);
+    if (braid_config_set_model(cfg, m)) cli_die("--model-plugin: %s", braid_config_error(cfg));
+  }
+  for (unsigned i = 0; i < nparams; i++) {
+    char kv[256];
+    snprintf(kv, sizeof kv, "%s", params[i]);
+    char *eq = strchr(kv, '=');
+    *eq = 0;
+    if (braid_config_set_param(cfg, kv, eq + 1)) cli_die("--param: %s", braid_config_error(cfg));
+  }
+  if (events) {
+    uint64_t per = strtoull(braid_config_get(cfg, "tori"), NULL, 10) * strtoull(braid_config_get(cfg, "interval"), NULL, 10);
+    snprintf(num, sizeof num, "%llu", (unsigned long long)((events + per - 1) / per));
+    set(cfg, "--events", "exchanges", num);
+  }
+  char err[512];
+  braid_runtime *rt;
+  if (braid_runtime_create(&rt, cfg, err, sizeof err)) cli_die("%s", err);
+  if (out && braid_runtime_record(rt, out)) cli_die("%s", braid_runtime_error(rt));
+  g_rt = rt;
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = on_signal;
+  sigaction(SIGINT, &sa, NULL);
+  sigaction(SIGTERM, &sa, NULL);
+  progress pr = { rt, 0, strtoull(braid_config_get(cfg, "exchanges"), NULL, 10) };
+  pthread_t pth;
+  int show = !quiet && !json && isatty(2);
+  if (show) pthread_create(&pth, NULL, progress_main, &pr);
+  int rc = braid_runtime_run(rt);
+  if (show) {
+    pr.done = 1;
+    pthread_join(pth, NULL);
+  }
+  if (rc && rc != BRAID_EINTR) cli_die("%s", braid_runtime_error(rt));
+  braid_report rep;
+  braid_runtime_report(rt, &rep);
+  if (json) print_json(&rep, out, rc);
+  else if (!quiet) print_text(&rep, out);
+  braid_runtime_destroy(rt);
+  braid_config_destroy(cfg);
+  if (rc == BRAID_EINTR) {
+    fprintf(stderr, "%s: interrupted by %s; trace finalised at exchange %llu\n", cli_prog, g_signal == SIGTERM ? "SIGTERM" : "SIGINT",
+            (unsigned long long)rep.exchanges);
+    return g_signal == SIGTERM ? 143 : 130;
+  }
+  return 0;
+}

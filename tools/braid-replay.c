@@ -1,0 +1,148 @@
+/* braid-replay.c - re-run a trace single-threaded and check every exchange. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include "cli.h"
+
+static void usage(FILE *f)
+{
+  fprintf(f,
+          "usage: braid-replay [options] TRACE\n"
+          "Re-runs TRACE single-threaded, following its recorded decisions, and checks\n"
+          "every exchange against the recording.\n\n"
+          "      --until K             stop after exchange K\n"
+          "      --violation N         stop at the Nth boundary check with violations; show its cells\n"
+          "      --from K              start from the last checkpoint at or before exchange K\n"
+          "      --break               call braid_debug_break() at the stop point (for gdb or rr)\n"
+          "      --rr                  run the replay under 'rr record' (where rr can record)\n"
+          "  -o, --output OUT          also write the replay's own trace to OUT\n"
+          "      --model-plugin PATH[:SYMBOL]  the plugin the trace was recorded with\n"
+          "      --force               replay although the recording build or plugin differs\n"
+          "      --partial             accept a truncated trace and replay its complete exchanges\n"
+          "  -q, --quiet               print nothing; the exit status tells\n"
+          "  -h, --help                this help\n"
+          "  -V, --version             version\n\n"
+          "Exit status: 0 the replay matches the recording, 1 it diverged, 2 trouble.\n");
+}
+
+static const char *status_name(braid_trace_status s)
+{
+  switch (s) {
+  case BRAID_TRACE_COMPLETE: return "complete";
+  case BRAID_TRACE_INTERRUPTED: return "interrupted";
+  case BRAID_TRACE_FAILED: return "failed";
+  default: return "unfinished";
+  }
+}
+
+/* --rr: re-executes this replay under rr when rr can record here. */
+static int run_under_rr(int argc, char **argv)
+{
+  const char *rr = getenv("BRAID_RR") ? getenv("BRAID_RR") : "rr";
+  char cmd[512];
+  snprintf(cmd, sizeof cmd, "%s record true >/dev/null 2>/tmp/braid-rr-probe.$$; s=$?; head -n 1 /tmp/braid-rr-probe.$$; rm -f /tmp/braid-rr-probe.$$; exit $s", rr);
+  FILE *p = popen(cmd, "r");
+  if (!p) cli_die("--rr: cannot run %s", rr);
+  char why[512] = "";
+  if (!fgets(why, sizeof why, p)) why[0] = 0;
+  int st = pclose(p);
+  why[strcspn(why, "\n")] = 0;
+  if (st != 0) {
+    if (WIFEXITED(st) && WEXITSTATUS(st) == 127) cli_die("--rr: rr is not installed");
+    cli_die("--rr: rr cannot record on this machine (%s); replay without --rr, or with --break under gdb", why[0] ? why : "rr record true failed");
+  }
+  char **args = calloc((size_t)argc + 3, sizeof *args);
+  int n = 0;
+  args[n++] = (char *)rr;
+  args[n++] = "record";
+  for (int i = 0; i < argc; i++)
+    if (strcmp(argv[i], "--rr")) args[n++] = argv[i];
+  execvp(rr, args);
+  cli_die("--rr: cannot run %s", rr);
+}
+
+int main(int argc, char **argv)
+{
+  cli_prog = "braid-replay";
+  enum { O_UNTIL = 256, O_VIOL, O_FROM, O_BREAK, O_RR, O_PLUGIN, O_FORCE, O_PARTIAL };
+  static const struct option opts[] = {
+    { "until", 1, 0, O_UNTIL }, { "violation", 1, 0, O_VIOL }, { "from", 1, 0, O_FROM }, { "break", 0, 0, O_BREAK }, { "rr", 0, 0, O_RR },
+    { "output", 1, 0, 'o' }, { "model-plugin", 1, 0, O_PLUGIN }, { "force", 0, 0, O_FORCE }, { "partial", 0, 0, O_PARTIAL }, { "quiet", 0, 0, 'q' },
+    { "help", 0, 0, 'h' }, { "version", 0, 0, 'V' }, { 0, 0, 0, 0 },
+  };
+  braid_replay_opts o;
+  braid_replay_opts_init(&o);
+  int c, quiet = 0, rr = 0;
+  opterr = 0;
+  while ((c = getopt_long(argc, argv, ":o:qhV", opts, NULL)) != -1) {
+    switch (c) {
+    case O_UNTIL: o.until = cli_u64("--until", optarg, 0, UINT64_MAX - 1); break;
+    case O_VIOL: o.violation = cli_u64("--violation", optarg, 1, UINT64_MAX - 1); break;
+    case O_FROM: o.from = cli_u64("--from", optarg, 0, UINT64_MAX - 1); break;
+    case O_BREAK: o.do_break = 1; break;
+    case O_RR: rr = 1; break;
+    case 'o': o.out = optarg; break;
+    case O_PLUGIN: {
+      char err[512];
+      if (braid_model_load(optarg, &o.model, err, sizeof err)) cli_die("--model-plugin: %s", err);
+      break;
+    }
+    case O_FORCE: o.force = 1; break;
+    case O_PARTIAL: o.partial = 1; break;
+    case 'q': quiet = 1; break;
+    case 'h': usage(stdout); return 0;
+    case 'V': cli_version();
+    case ':': cli_die("option %s needs a value (see --help)", argv[optind - 1]);
+    default: cli_die("unknown option '%s' (see --help)", argv[optind - 1]);
+    }
+  }
+  if (optind != argc - 1) cli_die(optind == argc ? "no trace given (see --help)" : "more than one trace given (see --help)");
+  const char *path = argv[optind];
+  cli_need_file(path);
+  if (rr) run_under_rr(argc, argv);
+  braid_replay_result res;
+  char err[1024];
+  int rc = braid_replay(path, &o, &res, err, sizeof err);
+  if (rc) cli_die("%s", err);
+  if (quiet) return res.diverged ? EXIT_DIFFERENT : EXIT_SAME;
+  if (res.warning[0]) fprintf(stderr, "%s: warning: %s\n", cli_prog, res.warning);
+  if (res.truncated || res.status != BRAID_TRACE_COMPLETE)
+    fprintf(stderr, "%s: note: the trace is %s%s; replaying its %llu complete exchanges\n", cli_prog, status_name(res.status),
+            res.truncated ? " and truncated" : "", (unsigned long long)res.trace_exchanges);
+  if (res.diverged) {
+    const braid_divergence *d = &res.div;
+    printf("DIVERGED at exchange %llu", (unsigned long long)d->exchange);
+    if (d->torus >= 0) printf(", torus %c (%lld)", 'A' + (int)d->torus, (long long)d->torus);
+    if (d->field_signed)
+      printf(": %s.%s recorded %lld, replayed %lld\n", d->record, d->field, (long long)d->expected, (long long)d->actual);
+    else
+      printf(": %s.%s recorded %llu, replayed %llu\n", d->record, d->field, (unsigned long long)d->expected, (unsigned long long)d->actual);
+    printf("records around it (> marks the first difference):\n%s", d->context);
+    printf("%llu exchanges matched before it; the parallel run differs from sequential execution\n", (unsigned long long)res.exchanges_checked);
+    return EXIT_DIFFERENT;
+  }
+  if (res.stopped_at_violation) {
+    const braid_violation_info *v = &res.viol;
+    printf("violation %llu: exchange %llu, torus %c receiving from torus %c: %llu of %llu boundary cells off, max deviation %llu, corrections sum %lld\n",
+           (unsigned long long)o.violation, (unsigned long long)v->exchange, 'A' + v->torus, 'A' + v->from, (unsigned long long)v->violations,
+           (unsigned long long)v->checked, (unsigned long long)v->max_dev, (long long)v->corrective_sum);
+    printf("  %-8s %-12s %12s %12s %12s\n", "cell", "(x,y,z)", "expected", "actual", "correction");
+    for (unsigned i = 0; i < v->ncells; i++) {
+      const braid_violation_cell *cell = &v->cells[i];
+      char xyz[40];
+      snprintf(xyz, sizeof xyz, "(%u,%u,%u)", cell->x, cell->y, cell->z);
+      printf("  %-8u %-12s %12lld %12lld %12d\n", cell->cell, xyz, (long long)cell->expected, (long long)cell->actual, cell->payload);
+    }
+    if (v->violations > v->ncells) printf("  ... %llu more cells (the trace keeps the first %u)\n", (unsigned long long)(v->violations - v->ncells), v->ncells);
+    printf("replay matched the recording through exchange %llu\n", (unsigned long long)v->exchange);
+    return EXIT_SAME;
+  }
+  printf("OK: %llu exchanges, parallel == sequential", (unsigned long long)res.exchanges_checked);
+  if (res.first_exchange) printf(" (exchanges %llu..%llu, from a checkpoint)", (unsigned long long)res.first_exchange,
+                                 (unsigned long long)(res.first_exchange + res.exchanges_checked - 1));
+  printf("\n");
+  return EXIT_SAME;
+}

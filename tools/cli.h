@@ -1,0 +1,26 @@
+/* cli.h - what the four tools share: strict argument parsing and one-line
+ * errors.  Exit codes follow diff(1): 0 ok/equal, 1 difference or
+ * divergence, 2 trouble. */
+#ifndef BRAID_CLI_H
+#define BRAID_CLI_H
+
+#include <stdint.h>
+#include "braid.h"
+
+enum { EXIT_SAME = 0, EXIT_DIFFERENT = 1, EXIT_TROUBLE = 2 };
+
+extern const char *cli_prog;
+
+/* Prints "PROG: message" to stderr and exits 2. */
+void cli_die(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
+/* Strict unsigned parse of an option value: digits only, no overflow, within
+ * [lo, hi]; otherwise a one-line error naming the option, exit 2. */
+uint64_t cli_u64(const char *opt, const char *s, uint64_t lo, uint64_t hi);
+/* Prints the version line and exits 0. */
+void cli_version(void) __attribute__((noreturn));
+/* Checks that `path` names a readable regular file; dies with a clear line. */
+void cli_need_file(const char *path);
+/* JSON string escape into a static buffer (for short strings). */
+const char *cli_json(const char *s);
+
+#endif
