@@ -585,8 +585,9 @@ int braid_trace_checkpoint(braid_trace *t, uint64_t k, uint64_t *at, const uint8
   uint64_t end, ck, type, rlen;
   int skip;
   BRAID_FORWARD(tr_frame(t, e->off, &t->cbuf, &end, &skip));
+  if (skip) return tr_fail(t, BRAID_ECORRUPT, "the checkpoint of exchange %" PRIu64 " points to a skippable frame at offset %" PRIu64, e->k, e->off);
   const uint8_t *p = t->cbuf.p, *q = p + t->cbuf.len;
-  size_t a = skip ? 0 : braid__varint_get(p, q, &type), b = a ? braid__varint_get(p + a, q, &rlen) : 0;
+  size_t a = braid__varint_get(p, q, &type), b = a ? braid__varint_get(p + a, q, &rlen) : 0;
   size_t c = b && rlen == (uint64_t)(q - p - a - b) ? braid__varint_get(p + a + b, q, &ck) : 0;
   if (!c || type != BRAID_REC_CHECKPOINT || ck != e->k)
     return tr_fail(t, BRAID_ECORRUPT, "frame at offset %" PRIu64 " is not the checkpoint of exchange %" PRIu64, e->off, e->k);
