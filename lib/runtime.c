@@ -57,6 +57,7 @@ int braid_runtime_create(braid_runtime **out, braid_config *cfg, char *errbuf, s
   if (!rt) return BRAID_ENOMEM;
   pthread_mutex_init(&rt->inj_lock, NULL);
   pthread_mutex_init(&rt->err_lock, NULL);
+  pthread_mutex_init(&rt->asm_lock, NULL);
   pthread_mutex_init(&rt->lock, NULL);
   pthread_cond_init(&rt->cond, NULL);
   if ((rc = braid__config_copy(&rt->cfg, cfg))) goto fail;
@@ -146,6 +147,7 @@ void braid_runtime_destroy(braid_runtime *rt)
   braid__config_clear(&rt->cfg);
   pthread_mutex_destroy(&rt->inj_lock);
   pthread_mutex_destroy(&rt->err_lock);
+  pthread_mutex_destroy(&rt->asm_lock);
   pthread_mutex_destroy(&rt->lock);
   pthread_cond_destroy(&rt->cond);
   free(rt);
@@ -362,8 +364,8 @@ int braid__assemble(braid_runtime *rt, uint64_t k)
 static void drain(braid_runtime *rt, int wait)
 {
   if (!rt->recording) return;
-  if (wait) pthread_mutex_lock(&rt->err_lock);
-  else if (pthread_mutex_trylock(&rt->err_lock)) return;
+  if (wait) pthread_mutex_lock(&rt->asm_lock);
+  else if (pthread_mutex_trylock(&rt->asm_lock)) return;
   for (;;) {
     uint64_t k = rt->assembled, ready = UINT64_MAX;
     for (uint32_t r = 0; r < rt->ntori; r++) {
@@ -373,14 +375,14 @@ static void drain(braid_runtime *rt, int wait)
     if (k >= ready || atomic_load(&rt->error)) break;
     int rc = braid__assemble(rt, k);
     if (rc) {
-      pthread_mutex_unlock(&rt->err_lock);
+      pthread_mutex_unlock(&rt->asm_lock);
       braid__set_error(rt, rc, "writing exchange %llu: %s", (unsigned long long)k, braid_strerror(rc));
       return;
     }
     rt->assembled = k + 1;
     atomic_store_explicit(&rt->written, k + 1, memory_order_release);
   }
-  pthread_mutex_unlock(&rt->err_lock);
+  pthread_mutex_unlock(&rt->asm_lock);
 }
 
 /* ------------------------------------------------------------ stop protocol */

@@ -139,6 +139,7 @@ struct braid_runtime {
   _Atomic int interrupted;
   char errmsg[256];
   pthread_mutex_t err_lock;
+  pthread_mutex_t asm_lock; /* one assembler at a time, exchanges in order */
 
   /* Threaded scheduling. */
   pthread_mutex_t lock;

@@ -1,0 +1,65 @@
+/* trace_child.c - writes traces for the tests: until killed, or a small seed trace.
+ *
+ *   trace_child kill PATH FD      write exchanges forever, flushing every 3;
+ *                                 after each flush write one byte to FD
+ *   trace_child seed PATH N CKPT FINISH
+ *                                 write N exchanges, a checkpoint every CKPT,
+ *                                 flush every 4; finish the trace if FINISH=1
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "trace.h"
+#include "trace_gen.h"
+
+static int child_open(braid__trace_writer **w, const char *path)
+{
+  char err[256];
+  braid__trace_header h = { "model=uniform\ntori=3\n", 0x1234, "0.1.0", "test", "host", 1700000000000000000ull, "" };
+  int rc = braid__tw_open(w, path, &h, err, sizeof err);
+  if (rc) fprintf(stderr, "trace_child: %s\n", err);
+  return rc;
+}
+
+int main(int argc, char **argv)
+{
+  braid__trace_writer *w;
+  braid__buf b = { 0 };
+  if (argc == 4 && !strcmp(argv[1], "kill")) {
+    int fd = atoi(argv[3]);
+    if (child_open(&w, argv[2])) return 2;
+    for (uint64_t k = 1;; k++) {
+      b.len = 0;
+      gen_exchange(&b, k, 3);
+      if (braid__tw_exchange(w, k, b.p, b.len)) return 2;
+      if (k % 3 == 0) {
+        if (braid__tw_flush(w)) return 2;
+        if (write(fd, "f", 1) != 1) return 2;
+      }
+    }
+  }
+  if (argc == 6 && !strcmp(argv[1], "seed")) {
+    uint64_t n = strtoull(argv[3], NULL, 10), every = strtoull(argv[4], NULL, 10);
+    if (child_open(&w, argv[2])) return 2;
+    for (uint64_t k = 1; k <= n; k++) {
+      b.len = 0;
+      gen_exchange(&b, k, 2);
+      int rc = braid__tw_exchange(w, k, b.p, b.len);
+      if (!rc && every && k % every == 0) {
+        b.len = 0;
+        gen_checkpoint(&b, k, 2, 40);
+        rc = braid__tw_checkpoint(w, k, b.p, b.len);
+      }
+      if (!rc && k % 4 == 0) rc = braid__tw_flush(w);
+      if (rc) return 2;
+    }
+    braid__trace_footer f = { BRAID_TRACE_COMPLETE, n, n * 100, 2, { 1, 2 } };
+    int rc = atoi(argv[5]) ? braid__tw_finish(w, &f) : 0;
+    braid__tw_close(w);
+    braid__buf_free(&b);
+    return rc ? 2 : 0;
+  }
+  fprintf(stderr, "usage: trace_child kill PATH FD | seed PATH N CKPT FINISH\n");
+  return 2;
+}
