@@ -258,7 +258,9 @@ int braid__publish(braid_runtime *rt, uint32_t r, uint64_t k, braid__buf *blk)
   braid__projection *p = &c->slot[s];
   braid__projection_extract(p, c, k);
   if (rt->recording) {
-    uint64_t f[7] = { r, p->events, p->vtime, p->pending, p->digest, p->hash, p->interval };
+    /* The low 32 bits of the hash: the digest already pins the history;
+     * the hash is kept as a cheap integrity cross-check. */
+    uint64_t f[7] = { r, p->events, p->vtime, p->pending, p->digest, p->hash & 0xffffffffu, p->interval };
     braid__rec_put(blk, BRAID_REC_PROJECTION, 7, f);
     if (c->t.q.overflows != c->last_overflows || c->t.q.horizon_errors != c->last_horizon) {
       uint64_t g[3] = { r, c->t.q.overflows, c->t.q.horizon_errors };

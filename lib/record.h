@@ -18,9 +18,9 @@
 
 enum braid__rec_type {
   BRAID_REC_EXCHANGE = 1,   /* k: opens exchange k; all records up to the next one belong to it */
-  BRAID_REC_PROJECTION = 2, /* torus events vtime pending digest hash interval */
+  BRAID_REC_PROJECTION = 2, /* torus events vtime pending digest hash(low 32 bits) interval */
   BRAID_REC_BOUNDARY = 3,   /* torus from checked violations max_dev corrective_sum */
-  BRAID_REC_VCELL = 4,      /* torus cell expected actual payload (first 16 per torus per exchange) */
+  BRAID_REC_VCELL = 4,      /* torus cell expected actual payload (first 4 per torus per exchange) */
   BRAID_REC_GLOBAL = 5,     /* torus from kind a b (kind 0: pending events, 1: virtual time) */
   BRAID_REC_INTERVAL = 6,   /* torus old new reason rate_ppm */
   BRAID_REC_INJECTION = 7,  /* torus cell payload seq */

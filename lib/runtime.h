@@ -26,7 +26,7 @@
 #define BRAID_REC_SLOTS 1024 /* how far a torus may run ahead of the trace writer */
 #define BRAID_MAX_TORI 16
 #define BRAID_MAX_THREADS 64
-#define BRAID_VCELLS_PER_EXCHANGE 16
+#define BRAID_VCELLS_PER_EXCHANGE 4 /* per torus: enough to show where; counts are always recorded */
 
 typedef struct braid__projection {
   uint32_t torus;
