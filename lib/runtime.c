@@ -312,7 +312,10 @@ int braid__run_step(braid_runtime *rt, uint32_t r, uint64_t k, int thread)
     c->adapt.epoch_events = n;
     c->rep.busy_seconds += (double)(t2 - t1) / 1e9;
     rc = braid__publish(rt, r, k, blk);
-    if (!rc && checkpoint_due(rt, k)) rc = braid__checkpoint_save(c, k, &c->ckpt);
+    if (!rc && checkpoint_due(rt, k)) {
+      rc = braid__checkpoint_save(c, k, &c->ckpt);
+      atomic_store_explicit(&c->ckpt_taken, k + 1, memory_order_release);
+    }
     uint64_t t3 = braid__now_ns();
     exch += t3 - t2;
     if (rt->recording) {
@@ -407,7 +410,8 @@ static void decide_stop(braid_runtime *rt)
 
 static int run_sequential(braid_runtime *rt)
 {
-  for (uint64_t k = 0;; k++) {
+  /* After a checkpoint was loaded every torus starts at the step after it. */
+  for (uint64_t k = atomic_load(&rt->tc[0].steps_done);; k++) {
     uint64_t last = atomic_load(&rt->last_epoch);
     for (uint32_t r = 0; r < rt->ntori; r++)
       if (braid__run_step(rt, r, k, 0)) return atomic_load(&rt->error);
@@ -449,6 +453,9 @@ static uint64_t ready_step(braid_runtime *rt, uint32_t r)
     /* Slot k % P last held P(k-P); the successor reads it in its step k-P+1. */
     if (k + 1 >= BRAID_PROJ_SLOTS && atomic_load_explicit(&rt->tc[s].steps_done, memory_order_acquire) < k - BRAID_PROJ_SLOTS + 2) return UINT64_MAX;
     if (rt->recording && k >= BRAID_REC_SLOTS && atomic_load_explicit(&rt->written, memory_order_acquire) <= k - BRAID_REC_SLOTS) return UINT64_MAX;
+    /* The checkpoint buffer is reused: the last one must be written first. */
+    if (checkpoint_due(rt, k) && atomic_load_explicit(&rt->written, memory_order_acquire) < atomic_load_explicit(&c->ckpt_taken, memory_order_acquire))
+      return UINT64_MAX;
   }
   return k;
 }

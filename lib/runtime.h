@@ -77,6 +77,7 @@ typedef struct braid__tctx {
   uint64_t wait_start;
   braid__buf ckpt; /* serialised state for a checkpoint at the current exchange */
   uint64_t ckpt_exchange;
+  _Atomic uint64_t ckpt_taken; /* k+1 of the last checkpoint saved into ckpt; 0: none */
   /* Shared with other threads. */
   braid__projection slot[BRAID_PROJ_SLOTS];
   _Atomic uint64_t tag[BRAID_PROJ_SLOTS] BRAID_ALIGNED; /* (exchange << 2) | SLOT_* */

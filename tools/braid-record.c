@@ -41,6 +41,7 @@ static void usage(FILE *f)
           "      --threshold PPM       violation-rate threshold of adaptation (default 10000 = 1%%)\n"
           "      --tolerance N         boundary tolerance (default 8)\n"
           "      --fail TORUS@K        fail torus A..P (or 0..15) at exchange K (repeatable)\n"
+          "      --inject TORUS@K:CELL=PAYLOAD  inject an event at the first exchange >= K (repeatable)\n"
           "      --heartbeat-ms MS     declare a torus failed after MS without progress (default 10000; 0: never)\n"
           "      --chaos SEED          perturb thread scheduling from SEED (the run stays replayable)\n"
           "      --checkpoint-every K  write a full-state checkpoint every K exchanges\n"
@@ -165,12 +166,12 @@ static void print_json(const braid_report *r, const char *trace, int status)
 int main(int argc, char **argv)
 {
   cli_prog = "braid-record";
-  enum { O_SEQ = 256, O_DURATION, O_IMIN, O_IMAX, O_ADAPT, O_THRESH, O_TOL, O_FAIL, O_HB, O_CHAOS, O_CKPT, O_TEV, O_SET, O_LSET, O_LMOD, O_JSON, O_PLUGIN };
+  enum { O_SEQ = 256, O_DURATION, O_IMIN, O_IMAX, O_ADAPT, O_THRESH, O_TOL, O_FAIL, O_HB, O_CHAOS, O_CKPT, O_TEV, O_SET, O_LSET, O_LMOD, O_JSON, O_PLUGIN, O_INJECT };
   static const struct option opts[] = {
     { "model", 1, 0, 'm' }, { "model-plugin", 1, 0, O_PLUGIN }, { "param", 1, 0, 'p' }, { "seed", 1, 0, 's' }, { "tori", 1, 0, 'n' },
     { "dim", 1, 0, 'd' }, { "threads", 1, 0, 't' }, { "sequential", 0, 0, O_SEQ }, { "exchanges", 1, 0, 'x' }, { "events", 1, 0, 'e' },
     { "duration", 1, 0, O_DURATION }, { "interval", 1, 0, 'i' }, { "interval-min", 1, 0, O_IMIN }, { "interval-max", 1, 0, O_IMAX },
-    { "adapt", 1, 0, O_ADAPT }, { "threshold", 1, 0, O_THRESH }, { "tolerance", 1, 0, O_TOL }, { "fail", 1, 0, O_FAIL },
+    { "adapt", 1, 0, O_ADAPT }, { "threshold", 1, 0, O_THRESH }, { "tolerance", 1, 0, O_TOL }, { "fail", 1, 0, O_FAIL }, { "inject", 1, 0, O_INJECT },
     { "heartbeat-ms", 1, 0, O_HB }, { "chaos", 1, 0, O_CHAOS }, { "checkpoint-every", 1, 0, O_CKPT }, { "trace-events", 0, 0, O_TEV },
     { "set", 1, 0, O_SET }, { "list-settings", 0, 0, O_LSET }, { "list-models", 0, 0, O_LMOD }, { "output", 1, 0, 'o' },
     { "json", 0, 0, O_JSON }, { "quiet", 0, 0, 'q' }, { "help", 0, 0, 'h' }, { "version", 0, 0, 'V' }, { 0, 0, 0, 0 },
@@ -182,6 +183,8 @@ int main(int argc, char **argv)
   uint64_t events = 0;
   const char *params[32];
   unsigned nparams = 0;
+  const char *injects[256];
+  unsigned ninjects = 0;
   char fails[1024] = "", num[32];
   opterr = 0;
   while ((c = getopt_long(argc, argv, ":m:p:s:n:d:t:x:e:i:o:qhV", opts, NULL)) != -1) {
@@ -220,6 +223,10 @@ int main(int argc, char **argv)
       if (fails[0]) strcat(fails, ",");
       strcat(fails, optarg);
       set(cfg, "--fail", "fail", fails);
+      break;
+    case O_INJECT:
+      if (ninjects == sizeof injects / sizeof injects[0]) cli_die("--inject: at most 256 injections");
+      injects[ninjects++] = optarg; /* checked once the run's shape is known */
       break;
     case O_HB: set(cfg, "--heartbeat-ms", "heartbeat_ms", optarg); break;
     case O_CHAOS: set(cfg, "--chaos", "chaos", optarg); break;
@@ -268,6 +275,20 @@ int main(int argc, char **argv)
   braid_runtime *rt;
   if (braid_runtime_create(&rt, cfg, err, sizeof err)) cli_die("%s", err);
   if (out && braid_runtime_record(rt, out)) cli_die("%s", braid_runtime_error(rt));
+  for (unsigned i = 0; i < ninjects; i++) {
+    char tor[8];
+    unsigned long long k, cell;
+    long long payload;
+    int used = 0;
+    if (sscanf(injects[i], "%7[^@]@%llu:%llu=%lld%n", tor, &k, &cell, &payload, &used) != 4 || injects[i][used])
+      cli_die("--inject: '%s' is not TORUS@EXCHANGE:CELL=PAYLOAD (e.g. B@100:5=1000)", injects[i]);
+    long t = tor[0] >= 'A' && tor[0] <= 'P' && !tor[1] ? tor[0] - 'A' : strtol(tor, NULL, 10);
+    if (payload < INT32_MIN || payload > INT32_MAX) cli_die("--inject: payload %lld does not fit in 32 bits", payload);
+    int rc = braid_inject(rt, (uint32_t)t, (uint32_t)cell, (int32_t)payload, k);
+    if (rc) cli_die("--inject: '%s': %s (tori %s, cells per torus %llu)", injects[i], braid_strerror(rc), braid_config_get(cfg, "tori"),
+                    (unsigned long long)strtoull(braid_config_get(cfg, "dim"), NULL, 10) * strtoull(braid_config_get(cfg, "dim"), NULL, 10) *
+                        strtoull(braid_config_get(cfg, "dim"), NULL, 10));
+  }
   g_rt = rt;
   struct sigaction sa;
   memset(&sa, 0, sizeof sa);

@@ -1,0 +1,110 @@
+/* test_golden.c - golden traces replay exactly; broken ones fail with the
+ * right error; the tools print what traces/ says they print. */
+#include <criterion/criterion.h>
+#include <criterion/parameterized.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "braid.h"
+
+#define TRACES BRAID_SRCDIR "/traces/"
+
+typedef struct golden {
+  char name[32];
+} golden;
+
+ParameterizedTestParameters(golden, replays_exactly)
+{
+  static golden g[] = { { "uniform" }, { "skewed" }, { "bursty" }, { "phold" }, { "racy-sequential" }, { "failure" }, { "injection" }, { "chaos-checkpoints" } };
+  return cr_make_param_array(golden, g, sizeof g / sizeof g[0]);
+}
+
+ParameterizedTest(golden *g, golden, replays_exactly, .timeout = 60)
+{
+  char path[512], err[1024];
+  snprintf(path, sizeof path, TRACES "%s.btr", g->name);
+  braid_replay_result res;
+  int rc = braid_replay(path, NULL, &res, err, sizeof err);
+  cr_assert_eq(rc, 0, "%s", err);
+  cr_assert_not(res.diverged, "%s diverged at exchange %llu: %s.%s", g->name, (unsigned long long)res.div.exchange, res.div.record, res.div.field);
+  cr_assert_eq(res.exchanges_checked, 80);
+  cr_assert_eq(res.status, BRAID_TRACE_COMPLETE);
+}
+
+/* braid-dump --stats run inside traces/ must print NAME.stats exactly. */
+ParameterizedTestParameters(golden, stats_match_expected_output)
+{
+  static golden g[] = { { "uniform" }, { "skewed" }, { "bursty" }, { "phold" }, { "racy-sequential" }, { "failure" }, { "injection" }, { "chaos-checkpoints" } };
+  return cr_make_param_array(golden, g, sizeof g / sizeof g[0]);
+}
+
+static void same_output(const char *cmd, const char *expected)
+{
+  char full[2048];
+  snprintf(full, sizeof full, "cd " TRACES " && %s | cmp -s - %s", cmd, expected);
+  cr_assert_eq(system(full), 0, "output of '%s' differs from traces/%s", cmd, expected);
+}
+
+ParameterizedTest(golden *g, golden, stats_match_expected_output, .timeout = 60)
+{
+  char cmd[1024], exp[64];
+  snprintf(cmd, sizeof cmd, BRAID_BUILDDIR "/tools/braid-dump --stats %s.btr", g->name);
+  snprintf(exp, sizeof exp, "%s.stats", g->name);
+  same_output(cmd, exp);
+}
+
+Test(golden, text_dump_matches_expected_output, .timeout = 60) { same_output(BRAID_BUILDDIR "/tools/braid-dump uniform.btr", "uniform.dump"); }
+
+Test(golden, replay_from_checkpoint_checks_the_rest, .timeout = 60)
+{
+  braid_replay_opts o;
+  braid_replay_opts_init(&o);
+  o.from = 50;
+  braid_replay_result res;
+  char err[1024];
+  cr_assert_eq(braid_replay(TRACES "chaos-checkpoints.btr", &o, &res, err, sizeof err), 0, "%s", err);
+  cr_assert_not(res.diverged);
+  cr_assert_eq(res.first_exchange, 40, "the checkpoint after exchange 39 is the last one at or before 50");
+  cr_assert_eq(res.exchanges_checked, 40);
+}
+
+typedef struct broken {
+  char name[40];
+  int err;       /* expected from open, or 0 */
+  int next_err;  /* expected from iterating, when open succeeds */
+  char needle[40];
+} broken;
+
+ParameterizedTestParameters(golden, broken_fixture_fails_with_its_error)
+{
+  static broken b[] = {
+    { "broken-empty", BRAID_ENOTTRACE, 0, "empty" },
+    { "broken-magic", BRAID_ENOTTRACE, 0, "magic" },
+    { "broken-version", BRAID_EVERSION, 0, "99" },
+    { "broken-truncated", 0, BRAID_ETRUNCATED, "ends inside" },
+    { "broken-bitflip", 0, BRAID_ECORRUPT, "offset" },
+    { "broken-zero-frame", BRAID_ECORRUPT, BRAID_ECORRUPT, "index" },
+    { "broken-huge-window", 0, BRAID_ELIMIT, "window" },
+  };
+  return cr_make_param_array(broken, b, sizeof b / sizeof b[0]);
+}
+
+ParameterizedTest(broken *b, golden, broken_fixture_fails_with_its_error, .timeout = 30)
+{
+  char path[512], err[1024] = "";
+  snprintf(path, sizeof path, TRACES "%s.btr", b->name);
+  braid_trace *t = NULL;
+  int rc = braid_trace_open(&t, path, err, sizeof err);
+  if (b->err) {
+    cr_assert_eq(rc, b->err, "%s: open gave %s (%s)", b->name, braid_errname(rc), err);
+    cr_assert(strstr(err, b->needle), "%s: '%s' lacks '%s'", b->name, err, b->needle);
+    cr_assert(strstr(err, b->name), "the message names the file: %s", err);
+    return;
+  }
+  cr_assert_eq(rc, 0, "%s: %s", b->name, err);
+  braid_record r;
+  while ((rc = braid_trace_next(t, &r)) == 0) {}
+  cr_assert_eq(rc, b->next_err, "%s: reading gave %s (%s)", b->name, braid_errname(rc), braid_trace_error(t));
+  cr_assert(strstr(braid_trace_error(t), b->needle), "%s: '%s' lacks '%s'", b->name, braid_trace_error(t), b->needle);
+  braid_trace_close(t);
+}
