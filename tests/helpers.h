@@ -3,6 +3,7 @@
 #define BRAID_TEST_HELPERS_H
 
 #include <criterion/criterion.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "runtime.h"
