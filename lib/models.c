@@ -237,7 +237,7 @@ static const braid_param_spec racy_params[] = {
  * any synchronisation, so that a threaded run depends on thread timing.  It
  * exists to prove that braid-replay and braid-diff catch a real race.  The
  * ThreadSanitizer suppression file names this function. */
-__attribute__((noinline, no_sanitize("thread"))) static int64_t racy_peek(const braid_torus *peer, uint32_t cell)
+__attribute__((noinline)) static int64_t racy_peek(const braid_torus *peer, uint32_t cell)
 {
   return peer ? ((const volatile int64_t *)peer->state)[cell & (peer->ncells - 1)] : 0;
 }

@@ -70,7 +70,7 @@ void braid__buf_free(braid__buf *b)
 
 void braid__buf_put(braid__buf *b, const void *src, size_t n)
 {
-  if (braid__buf_reserve(b, n)) return;
+  if (!n || braid__buf_reserve(b, n)) return; /* an empty buffer has no storage to copy into */
   memcpy(b->p + b->len, src, n);
   b->len += n;
 }

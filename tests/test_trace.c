@@ -606,9 +606,13 @@ Test(trace, corrupted_traces_give_correct_data_or_a_clean_error, .timeout = 300)
   size_t n;
   uint8_t *orig = load(path, &n);
   uint8_t *p = malloc(n + 256);
-  /* The reader must stay within a bounded amount of memory on any input. */
+  /* The reader must stay within a bounded amount of memory on any input.
+   * ASan reserves terabytes of address space, so under it the bound is
+   * ASan's own max_allocation_size_mb (set by the test environment). */
+#if !defined(__SANITIZE_ADDRESS__)
   struct rlimit lim = { 1ull << 30, 1ull << 30 };
   cr_assert_eq(setrlimit(RLIMIT_AS, &lim), 0);
+#endif
   uint64_t r = 7;
   int ok = 0, errors = 0;
   for (int i = 0; i < 1000; i++) {
@@ -643,7 +647,7 @@ Test(trace, corrupted_traces_give_correct_data_or_a_clean_error, .timeout = 300)
       cr_assert(rc == BRAID_ECORRUPT || rc == BRAID_ETRUNCATED || rc == BRAID_ELIMIT || rc == BRAID_ENOTTRACE || rc == BRAID_EVERSION,
                 "case %d: unexpected %s: %s", i, braid_errname(rc), err);
       cr_assert(strstr(err, "offset"), "case %d: message without offset: %s", i, err);
-      cr_assert(got.len <= stream.len && memcmp(got.p, stream.p, got.len) == 0, "case %d: records before the error differ", i);
+      cr_assert(got.len <= stream.len && (!got.len || memcmp(got.p, stream.p, got.len) == 0), "case %d: records before the error differ", i);
       errors++;
     }
     braid__buf_free(&got);
