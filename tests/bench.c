@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "runtime.h"
 #include "settings.h"
 #include "torus.h"
@@ -225,6 +226,87 @@ static void bench_memory(void)
          (unsigned long long)a.rss_peak_kib, (unsigned long long)b.rss_peak_kib, growth * 100, growth < 0.01 ? "met" : "MISSED");
 }
 
+static double file_size(const char *path)
+{
+  FILE *f = fopen(path, "rb");
+  if (!f) return 0;
+  fseek(f, 0, SEEK_END);
+  double n = (double)ftell(f);
+  fclose(f);
+  return n;
+}
+
+static double replay_seconds(const char *path, uint64_t from, uint64_t *checked)
+{
+  braid_replay_opts o;
+  braid_replay_opts_init(&o);
+  o.from = from;
+  braid_replay_result res;
+  char err[512];
+  uint64_t t0 = braid__now_ns();
+  if (braid_replay(path, &o, &res, err, sizeof err) || res.diverged) {
+    fprintf(stderr, "bench: replay: %s%s\n", err, res.diverged ? " (diverged)" : "");
+    return 0;
+  }
+  if (checked) *checked = res.exchanges_checked;
+  return (double)(braid__now_ns() - t0) / 1e9;
+}
+
+/* Recording on / off (threaded), replay / sequential recording, trace size
+ * per exchange per torus, checkpoint size. */
+static void bench_recording(void)
+{
+  const char *trace = "/tmp/braid-bench.btr";
+  double on[REPS], off[REPS], ratio[REPS], rep[REPS], seqrec[REPS], rratio[REPS];
+  braid_report r;
+  printf("== recording: uniform, 3 tori, D=32, 3000 exchanges (median of %d, alternating) ==\n", REPS);
+  for (int i = 0; i < REPS; i++) {
+    if (run_config(RUNTIME_KV " threads=2", NULL, &r)) return;
+    off[i] = r.events_per_second;
+    if (run_config(RUNTIME_KV " threads=2", trace, &r)) return;
+    on[i] = r.events_per_second;
+    ratio[i] = on[i] / off[i];
+    if (run_config(RUNTIME_KV " sequential=1", trace, &r)) return;
+    seqrec[i] = r.wall_seconds;
+    rep[i] = replay_seconds(trace, UINT64_MAX, NULL);
+    rratio[i] = rep[i] > 0 ? seqrec[i] / rep[i] : 0;
+  }
+  double mr = median(ratio, REPS), rr = median(rratio, REPS);
+  double bytes = file_size(trace) / (double)r.exchanges / r.tori;
+  printf("recording on / off (threaded)   %6.3f   (goal >= 0.97: %s)  [%.1fM vs %.1fM ev/s]\n", mr, mr >= 0.97 ? "met" : "MISSED",
+         median(on, REPS) / 1e6, median(off, REPS) / 1e6);
+  printf("replay / sequential recording   %6.3f   (goal >= 0.95: %s)  [replay %.3f s, record %.3f s]\n", rr, rr >= 0.95 ? "met" : "MISSED",
+         median(rep, REPS), median(seqrec, REPS));
+  printf("trace bytes / exchange / torus  %6.1f   (goal <= 64: %s)\n", bytes, bytes <= 64 ? "met" : "MISSED");
+  if (!run_config("model=uniform tori=3 dim=32 exchanges=100 checkpoint_every=50 sequential=1 seed=1", trace, &r)) {
+    double with = file_size(trace);
+    run_config("model=uniform tori=3 dim=32 exchanges=100 sequential=1 seed=1", trace, &r);
+    printf("checkpoint size (3 tori, D=32)  %6.0f KiB compressed, %.0f KiB of state\n\n", (with - file_size(trace)) / 2 / 1024,
+           3.0 * (32 * 32 * 32 * (8 + 8 + 5) + 32768 * 12) / 1024);
+  }
+  unlink(trace);
+}
+
+/* braid-replay --from K near the end of a 10,000-exchange trace against a
+ * full replay. */
+static void bench_from(void)
+{
+  const char *trace = "/tmp/braid-bench-from.btr";
+  braid_report r;
+  printf("== replay --from: uniform, 3 tori, D=16, 10000 exchanges, checkpoint every 100 ==\n");
+  if (run_config("model=uniform tori=3 dim=16 exchanges=10000 interval=1000 adapt=off threads=2 checkpoint_every=100 seed=1", trace, &r)) return;
+  double full[3], part[3];
+  uint64_t nfull = 0, npart = 0;
+  for (int i = 0; i < 3; i++) {
+    full[i] = replay_seconds(trace, UINT64_MAX, &nfull);
+    part[i] = replay_seconds(trace, 9990, &npart);
+  }
+  double f = median(full, 3), p = median(part, 3);
+  printf("full replay %.3f s (%llu exchanges); --from 9990 %.3f s (%llu exchanges): %.1f%% (goal < 10%%: %s)\n\n", f,
+         (unsigned long long)nfull, p, (unsigned long long)npart, 100 * p / f, p < 0.1 * f ? "met" : "MISSED");
+  unlink(trace);
+}
+
 int main(int argc, char **argv)
 {
   const char *only = argc > 1 ? argv[1] : NULL;
@@ -232,5 +314,7 @@ int main(int argc, char **argv)
   if (!only || !strcmp(only, "kernel")) bench_kernel();
   if (!only || !strcmp(only, "runtime")) bench_runtime();
   if (!only || !strcmp(only, "memory")) bench_memory();
+  if (!only || !strcmp(only, "recording")) bench_recording();
+  if (!only || !strcmp(only, "from")) bench_from();
   return 0;
 }

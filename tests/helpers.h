@@ -5,7 +5,7 @@
 #include <criterion/criterion.h>
 #include "sink.h"
 
-static braid_config *settings(const char *kv)
+static inline braid_config *settings(const char *kv)
 {
   char err[512];
   braid_config *cfg = settings_or_null(kv, err, sizeof err);
@@ -13,7 +13,7 @@ static braid_config *settings(const char *kv)
   return cfg;
 }
 
-static braid_runtime *make_runtime(const char *kv, mem_sink *m)
+static inline braid_runtime *make_runtime(const char *kv, mem_sink *m)
 {
   char err[512];
   braid_runtime *rt = runtime_or_null(kv, m, err, sizeof err);
@@ -22,7 +22,7 @@ static braid_runtime *make_runtime(const char *kv, mem_sink *m)
 }
 
 /* Runs to completion and returns the logical stream in *m. */
-static void run_into(const char *kv, mem_sink *m)
+static inline void run_into(const char *kv, mem_sink *m)
 {
   braid_runtime *rt = make_runtime(kv, m);
   int rc = braid_runtime_run(rt);

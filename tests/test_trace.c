@@ -1,5 +1,7 @@
 /* test_trace.c - trace writer and reader: round trip, cuts, corruption, limits. */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE /* memmem */
+#endif
 #include <criterion/criterion.h>
 #include <dirent.h>
 #include <fcntl.h>
