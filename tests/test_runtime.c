@@ -320,3 +320,26 @@ Test(runtime, every_checkpoint_of_a_threaded_run_replays, .timeout = 120)
   }
   unlink(path);
 }
+
+/* adapt=rate chooses intervals from wall-clock event rates: not reproducible
+ * by re-running, so every decision is recorded and replay must follow it. */
+Test(runtime, rate_adaptation_is_recorded_and_replayed, .timeout = 120)
+{
+  char path[] = "/tmp/braid-rate-XXXXXX";
+  int fd = mkstemp(path);
+  cr_assert_geq(fd, 0);
+  close(fd);
+  mem_sink m;
+  braid_runtime *rt = make_runtime("model=phold tori=3 dim=16 exchanges=300 adapt=rate interval=100 interval_min=10 interval_max=100000 threads=2 seed=4", &m);
+  cr_assert_eq(braid_runtime_record(rt, path), 0);
+  cr_assert_eq(braid_runtime_run(rt), 0, "%s", braid_runtime_error(rt));
+  braid_runtime_destroy(rt);
+  cr_assert_gt(m.counts[BRAID_REC_INTERVAL], 0, "100-event epochs last far less than 200 us: the rate mode must grow them");
+  braid_replay_result res;
+  char err[512];
+  cr_assert_eq(braid_replay(path, NULL, &res, err, sizeof err), 0, "%s", err);
+  cr_assert_not(res.diverged, "diverged at %llu: %s.%s", (unsigned long long)res.div.exchange, res.div.record, res.div.field);
+  cr_assert_eq(res.exchanges_checked, 300);
+  mem_free(&m);
+  unlink(path);
+}
