@@ -165,6 +165,12 @@ BRAID_API uint32_t braid_torus_use_edge(braid_torus *t, uint32_t cell, unsigned 
  * full, BRAID_EHORIZON when delay exceeds the queue horizon; both are also
  * counted by the torus and reported at the next exchange. */
 BRAID_API int braid_torus_emit(braid_torus *t, uint32_t dst, uint32_t src, uint64_t delay, int32_t payload);
+/* Widens the event queue's horizon so delays up to `max_delay` can be
+ * emitted (by default it covers the model's `max_delay` parameter, or
+ * braid_model.max_delay when there is none).  Only valid in init() before the
+ * first braid_torus_emit(); BRAID_ESTATE otherwise, BRAID_ERANGE above
+ * braid_model.max_delay. */
+BRAID_API int braid_torus_set_horizon(braid_torus *t, uint32_t max_delay);
 /* Attach a process record (pid, state) to a cell (at most 8 per cell). */
 BRAID_API int braid_torus_spawn(braid_torus *t, uint32_t cell, uint32_t pid, int64_t state);
 

@@ -138,7 +138,11 @@ static void burst(braid_torus *t)
 static int bursty_init(braid_torus *t, void **state)
 {
   (void)state;
-  int rc = seed_edges_and_events(t, 1, 0);
+  /* The burst timer is set `period` ahead, which may exceed max_delay. */
+  uint32_t period = (uint32_t)t->params[0];
+  int rc = braid_torus_set_horizon(t, period > t->max_delay ? period : t->max_delay);
+  if (rc) return rc;
+  rc = seed_edges_and_events(t, 1, 0);
   if (rc) return rc;
   burst(t);
   return t->q.overflows || t->q.horizon_errors ? BRAID_EQUEUE : 0;

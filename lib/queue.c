@@ -54,6 +54,24 @@ int braid__queue_grow(braid__bucket *b)
   return 0;
 }
 
+int braid__queue_presize(braid__queue *q)
+{
+  uint32_t most = 0;
+  for (uint32_t i = 0; i <= q->mask; i++)
+    if (q->b[i].count - q->b[i].head > most) most = q->b[i].count - q->b[i].head;
+  uint32_t want = 256;
+  while (want < 2 * most && want < (1u << 30)) want <<= 1;
+  for (uint32_t i = 0; i <= q->mask; i++) {
+    braid__bucket *b = &q->b[i];
+    if (b->cap >= want) continue;
+    braid__qev *n = realloc(b->ev, (size_t)want * sizeof *n);
+    if (!n) return BRAID_ENOMEM;
+    b->ev = n;
+    b->cap = want;
+  }
+  return 0;
+}
+
 /* Index of the first non-empty bucket at or after `from` (circularly). */
 static uint32_t next_nonempty(const braid__queue *q, uint32_t from)
 {

@@ -40,6 +40,10 @@ int braid__queue_init(braid__queue *q, uint32_t horizon, uint64_t cap);
 void braid__queue_free(braid__queue *q);
 void braid__queue_clear(braid__queue *q, uint64_t now);
 int braid__queue_grow(braid__bucket *b);
+/* Reserves every bucket for twice the largest bucket's load, so buckets do
+ * not grow one by one during a run (each growth leaves the old array in the
+ * heap and RSS creeps up).  Reserved memory is not touched until used. */
+int braid__queue_presize(braid__queue *q);
 uint64_t braid__queue_next_time(const braid__queue *q);
 
 /* Pushes an event at `time` (now <= time < now + W). */

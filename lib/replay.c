@@ -395,6 +395,13 @@ int braid_replay(const char *path, const braid_replay_opts *opts, braid_replay_r
     goto out;
   }
   uint64_t nexch = 0;
+  /* Starting from a checkpoint, only the decisions after it matter. */
+  if (opts->from != UINT64_MAX && opts->from > 0) {
+    uint64_t at;
+    const uint8_t *blob;
+    size_t len;
+    if (braid_trace_checkpoint(scan, opts->from, &at, &blob, &len) == 0) braid_trace_seek(scan, at + 1);
+  }
   if ((rc = scan_decisions(scan, &dec, &nexch, err, errlen))) goto out;
   res->trace_exchanges = nexch;
   res->truncated = info->truncated;

@@ -157,6 +157,11 @@ int braid__add_sink(braid_runtime *rt, const braid__sink *s)
 {
   BRAID_RETURN_IF(rt->nsinks >= 3, BRAID_ELIMIT);
   BRAID_RETURN_IF(rt->ran, BRAID_ESTATE);
+  /* Reserve the record blocks now, on this thread, rather than lazily on
+   * whichever worker first writes one: memory stays flat during the run. */
+  if (!rt->recording)
+    for (uint32_t r = 0; r < rt->ntori; r++)
+      for (int b = 0; b < BRAID_REC_SLOTS; b++) BRAID_FORWARD(braid__buf_reserve(&rt->tc[r].block[b], BRAID_REC_SLOT_BYTES));
   rt->sink[rt->nsinks++] = *s;
   rt->recording = 1;
   return 0;

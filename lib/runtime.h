@@ -23,7 +23,8 @@
 #include "torus.h"
 
 #define BRAID_PROJ_SLOTS 4   /* how far a torus may run ahead of its successor */
-#define BRAID_REC_SLOTS 1024 /* how far a torus may run ahead of the trace writer */
+#define BRAID_REC_SLOTS 256 /* how far a torus may run ahead of the trace writer */
+#define BRAID_REC_SLOT_BYTES 1024 /* reserved per slot up front: blocks rarely exceed it */
 #define BRAID_MAX_TORI 16
 #define BRAID_MAX_THREADS 64
 #define BRAID_VCELLS_PER_EXCHANGE 4 /* per torus: enough to show where; counts are always recorded */

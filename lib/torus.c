@@ -65,11 +65,17 @@ int braid__torus_init(braid_torus *t, const braid__torus_opts *o)
   t->params = o->params;
   t->loop = braid__builtin_loop(o->model);
   if (!t->loop) t->loop = generic_loop;
-  uint32_t horizon = (o->model->max_delay ? o->model->max_delay : 255) + 2;
+  /* The ring only needs to cover the delays the model can emit: a wider one
+   * lets every bucket grow to the peak population of one time step as
+   * virtual time sweeps around it (RSS crept up for the whole run). */
+  uint32_t cap = o->model->max_delay ? o->model->max_delay : 255;
+  uint32_t horizon = (uint32_t)param_or(t, "max_delay", cap);
+  horizon = (horizon < 1 ? 1 : horizon > cap ? cap : horizon) + 2;
   int rc = alloc_cells(t);
   if (!rc) rc = braid__queue_init(&t->q, horizon, o->queue_cap);
   if (!rc) rc = spawn_procs(t, o->procs);
   if (!rc) rc = model_init(t);
+  if (!rc) rc = braid__queue_presize(&t->q);
   if (rc) braid__torus_free(t);
   return rc;
 }
@@ -259,6 +265,19 @@ int braid_torus_emit(braid_torus *t, uint32_t dst, uint32_t src, uint64_t delay,
   BRAID_RETURN_IF(dst >= t->ncells, BRAID_ERANGE);
   if (delay < 1) delay = 1;
   return braid__emit(t, dst, src, delay, payload);
+}
+
+int braid_torus_set_horizon(braid_torus *t, uint32_t max_delay)
+{
+  uint32_t cap = t->model->max_delay ? t->model->max_delay : 255;
+  BRAID_RETURN_IF(max_delay > cap, BRAID_ERANGE);
+  BRAID_RETURN_IF(t->q.size, BRAID_ESTATE);
+  if (max_delay + 2 <= t->q.mask + 1) return 0;
+  uint64_t cap_events = t->q.cap, now = t->q.now;
+  braid__queue_free(&t->q);
+  BRAID_FORWARD(braid__queue_init(&t->q, max_delay + 2, cap_events));
+  t->q.now = now;
+  return 0;
 }
 
 int braid_torus_spawn(braid_torus *t, uint32_t cell, uint32_t pid, int64_t state)

@@ -139,6 +139,17 @@ int braid__tw_open(braid__trace_writer **out, const char *path, const braid__tra
     ZSTD_CCtx_setParameter(w->cctx, ZSTD_c_checksumFlag, 1);
     ZSTD_CCtx_setParameter(w->cctx, ZSTD_c_contentSizeFlag, 1);
     ZSTD_CCtx_setParameter(w->cctx, ZSTD_c_windowLog, BRAID_TF_WINDOW_LOG);
+    /* Size the buffers and the compressor's workspace for a full frame now:
+     * early frames are small (flushed on time) and growing them later, in
+     * the middle of a run, made the process's memory creep. */
+    if (braid__buf_reserve(&w->pending, BRAID_TF_FRAME_TARGET * 2) || braid__buf_reserve(&w->z, ZSTD_compressBound(BRAID_TF_FRAME_TARGET * 2))) {
+      rc = tw_fail(w, BRAID_ENOMEM, "out of memory");
+    } else {
+      memset(w->pending.p, 0, BRAID_TF_FRAME_TARGET);
+      if (ZSTD_isError(ZSTD_compress2(w->cctx, w->z.p, w->z.cap, w->pending.p, BRAID_TF_FRAME_TARGET))) rc = tw_fail(w, BRAID_ENOMEM, "out of memory");
+    }
+  }
+  if (!rc) {
     w->fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (w->fd < 0) rc = tw_fail(w, errno == ENOENT ? BRAID_ENOENT : errno == ENOSPC ? BRAID_ENOSPC : BRAID_EIO, strerror(errno));
   }

@@ -188,3 +188,18 @@ Test(torus, processes_at_most_eight_per_cell)
   cr_assert_eq(braid_torus_spawn(&t, 7, 99, 0), BRAID_ELIMIT);
   braid__torus_free(&t);
 }
+
+Test(torus, horizon_can_widen_only_before_the_first_event)
+{
+  braid_torus t;
+  make(&t, "uniform", 8, 1, 0);
+  cr_assert_eq(t.q.mask + 1, 64, "the ring covers max_delay 16 (64 buckets at least), not the model's cap of 255");
+  cr_assert_eq(braid_torus_set_horizon(&t, 100), BRAID_ESTATE, "events are queued already");
+  braid__queue_clear(&t.q, 0);
+  cr_assert_eq(braid_torus_set_horizon(&t, 300), BRAID_ERANGE);
+  cr_assert_eq(braid_torus_set_horizon(&t, 100), 0);
+  cr_assert_eq(t.q.mask + 1, 128);
+  cr_assert_eq(braid_torus_emit(&t, 0, 0, 100, 1), 0);
+  cr_assert_eq(braid_torus_emit(&t, 0, 0, 200, 1), BRAID_EHORIZON);
+  braid__torus_free(&t);
+}
