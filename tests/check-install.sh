@@ -35,7 +35,7 @@ flags=$($PKG_CONFIG --cflags --libs braid) || die "pkg-config --cflags --libs br
 say "pkg-config: $flags"
 case $flags in *"-I$root"*) ;; *) die "cflags do not point into the staged tree: $flags" ;; esac
 # A client sees only the installed header: strict C11, no warnings.
-$CC -std=c11 -pedantic -Wall -Wextra -Werror -o "$tmp/client" "$abs_top_srcdir/tests/install_client.c" $flags 2>"$tmp/cc.log" ||
+$CC -std=c11 -pedantic -Wall -Wextra -Werror ${SANITIZER_CFLAGS:-} -o "$tmp/client" "$abs_top_srcdir/tests/install_client.c" $flags 2>"$tmp/cc.log" ||
   { cat "$tmp/cc.log" >&2; die "the client does not build against the staged install"; }
 # It must run on the staged library, not on one from the build tree or the system.
 LD_LIBRARY_PATH="$root$libdir" LD_TRACE_LOADED_OBJECTS=1 "$tmp/client" | grep -q "$root$libdir/libbraid.so" ||

@@ -30,7 +30,7 @@ grep -n '\\[^n"\\]' "$tmp/example.c" && die "roff escapes left in the extracted 
 
 # Strict C11 against the public header only; linked through libtool so that
 # it runs on this build's library, shared or static.
-$LIBTOOL --mode=link --tag=CC $CC -std=c11 -pedantic -Wall -Wextra -Werror -I"$abs_top_srcdir/lib" \
+$LIBTOOL --mode=link --tag=CC $CC -std=c11 -pedantic -Wall -Wextra -Werror ${SANITIZER_CFLAGS:-} -I"$abs_top_srcdir/lib" \
   -o "$tmp/example" "$tmp/example.c" "$abs_top_builddir/libbraid.la" >"$tmp/cc.log" 2>&1 ||
   { cat "$tmp/cc.log" >&2; die "the example does not compile"; }
 "$tmp/example" "$tmp/walk.braid" >"$tmp/out" 2>&1 || { cat "$tmp/out" >&2; die "the example failed"; }
