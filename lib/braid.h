@@ -8,8 +8,14 @@
  *    NULL.  Strings returned as `const char *` are owned by the handle and stay
  *    valid until the next call on that handle or its destruction.
  *  - The library never aborts or exits; out of memory is BRAID_ENOMEM.
+ *  - Error messages go into a caller's buffer (errbuf, errlen; NULL is
+ *    allowed and truncation is silent) or stay in the handle
+ *    (braid_config_error, braid_runtime_error, braid_trace_error).
  *  - A handle is used by one thread at a time, except where a function says
- *    it is thread-safe (braid_inject, braid_runtime_stop).
+ *    it is thread-safe (braid_inject, braid_runtime_stop,
+ *    braid_runtime_progress).  Different handles are independent.
+ *  - Model callbacks run on the runtime's worker threads; see braid_model.
+ *  - libbraid(3) has an overview and a complete example.
  */
 #ifndef BRAID_H
 #define BRAID_H
@@ -32,7 +38,8 @@ extern "C" {
 #define BRAID_VERSION_PATCH 0
 #define BRAID_VERSION_STRING "0.1.0"
 
-/* Library version as text ("0.1.0"); static storage. */
+/* Library version as text ("0.1.0"); static storage, thread-safe.  Compare
+ * with BRAID_VERSION_STRING to detect a header/library mismatch. */
 BRAID_API const char *braid_version(void);
 
 /* ------------------------------------------------------------------ errors */
@@ -70,9 +77,11 @@ enum braid_error {
 #undef BRAID__ERRNO_ENUM
 };
 
-/* Message for an error code; "unknown error" for codes not in the map. */
+/* Message for an error code; "unknown error" for codes not in the map.
+ * Static storage; thread-safe. */
 BRAID_API const char *braid_strerror(int err);
-/* Symbolic name ("EQUEUE") for an error code; "EUNKNOWN" otherwise. */
+/* Symbolic name ("EQUEUE") for an error code; "EUNKNOWN" otherwise.
+ * Static storage; thread-safe. */
 BRAID_API const char *braid_errname(int err);
 
 /* ------------------------------------------------------------------ events */
@@ -98,7 +107,9 @@ typedef struct braid_event {
 /* ------------------------------------------------------------ model plugin */
 
 /* A model parameter: a named 64-bit integer with a default and a range.
- * Tables end with an entry whose name is NULL. */
+ * Tables end with an entry whose name is NULL.  Values are set with
+ * braid_config_set_param() and read with braid_torus_param(); they are part
+ * of the recorded settings, so a replay gets the same values. */
 typedef struct braid_param_spec {
   const char *name;
   int64_t def;
@@ -107,23 +118,48 @@ typedef struct braid_param_spec {
   const char *doc;
 } braid_param_spec;
 
-typedef struct braid_torus braid_torus; /* one kernel, handed to models */
+/* One kernel (a D x D x D lattice of cells with its event queue), handed to
+ * a model's callbacks.  Owned by the runtime; never keep the pointer beyond
+ * the callback that received it. */
+typedef struct braid_torus braid_torus;
 
 #define BRAID_MODEL_ABI 1
 
-/* An event model.  The built-in models use exactly this interface.
- * A plugin exports a `const braid_model` (default symbol `braid_model_entry`).
+/* An event model.  The built-in models use exactly this interface.  A plugin
+ * exports a `const braid_model` (default symbol `braid_model_entry`); a
+ * program can also pass its own with braid_config_set_model().  The struct
+ * and everything it points to (name, doc, params) are only referenced and
+ * must stay valid while any runtime or replay uses the model.
  *
- * init(t, &state): called once per torus (and again when a failed torus is
- *   rebuilt).  Set edges (braid_torus_set_edge) and seed the initial events
- *   (braid_torus_emit).  May allocate *state; must be deterministic given the
- *   torus id, the seed (braid_torus_rand) and the parameters.
+ * abi: BRAID_MODEL_ABI.  Anything else is refused (BRAID_EPLUGIN).
+ * name, version: identify the model in the trace header and in replay's
+ *   plugin check; bump `version` when the model's behaviour changes.
+ * doc: one line for listings.  May be NULL.
+ * params: the parameter table, or NULL for none.
+ * init(t, &state): called once per torus when the runtime is created (and
+ *   again when a failed torus is rebuilt).  Set edges (braid_torus_set_degree,
+ *   braid_torus_set_edge) and seed the initial events (braid_torus_emit).
+ *   May allocate *state, which later calls receive.  Returns 0 or a negative
+ *   BRAID_E* code (the runtime creation then fails with it; fini still gets
+ *   whatever *state was set to).
  * handle(t, state, ev): called after the kernel applied `ev` to its cell
- *   (state += payload, activity++), except for BRAID_SRC_EXTERNAL events.
- *   Emit follow-ups with braid_torus_emit().  Must not touch other tori.
+ *   (cell state += payload, activity++), except for events whose src is
+ *   BRAID_SRC_EXTERNAL or BRAID_SRC_CORRECTION.  Emit follow-ups with
+ *   braid_torus_emit().  Must not touch other tori.
  * fini(state): frees what init allocated.  May be NULL.
- * max_delay: the largest delay handle() ever emits with (bounds the queue
- *   horizon); 0 means use the configured max_delay.
+ * max_delay: the largest delay the model ever emits with; it sizes the queue
+ *   horizon (max_delay + 2; 0 means 255).  The model parameter named
+ *   "max_delay", if the model has one, lowers the torus's edge-delay limit.
+ *
+ * Thread-safety and determinism: the callbacks of one torus are never run
+ * concurrently with each other, but different tori run at the same time on
+ * different worker threads.  A model must keep all mutable state in *state
+ * (or in the torus, through the services below) and compute everything from
+ * the torus's own state, its parameters and braid_torus_rand() with counters
+ * that are themselves deterministic (braid_torus_events() is a natural one).
+ * No clocks, no shared statics, no reading other tori: a threaded run must
+ * equal the sequential one, and braid-replay / braid-diff report a model that
+ * breaks this as a divergence.
  */
 typedef struct braid_model {
   uint32_t abi;
@@ -137,33 +173,55 @@ typedef struct braid_model {
   uint32_t max_delay;
 } braid_model;
 
-/* Kernel services for models (valid only inside init/handle). */
+/* Kernel services for models.  Valid only inside init() and handle(), on the
+ * torus passed to that call (so they need no locking: the calling thread
+ * owns the torus).  None of them allocates except set_degree and spawn. */
+
+/* Index of this torus in the ring, 0..tori-1. */
 BRAID_API uint32_t braid_torus_id(const braid_torus *t);
+/* Lattice side D (a power of two, 8..128). */
 BRAID_API uint32_t braid_torus_dim(const braid_torus *t);
+/* Number of cells, D*D*D; cell ids are 0..ncells-1. */
 BRAID_API uint32_t braid_torus_ncells(const braid_torus *t);
+/* Current virtual time: the time of the event being handled (in init: the
+ * time the torus starts or is rebuilt at). */
 BRAID_API uint64_t braid_torus_now(const braid_torus *t);
-/* Value of model parameter `name` (its default when not set). */
+/* Value of model parameter `name`: as set in the config, else its default;
+ * 0 for a name that is not in the model's table. */
 BRAID_API int64_t braid_torus_param(const braid_torus *t, const char *name);
 /* Counter-based random number: a pure function of (seed, torus id, stream,
- * counter).  Same inputs give the same number on any thread, in any order. */
+ * counter).  Same inputs give the same number on any thread, in any order.
+ * Use a distinct stream per purpose so no two uses draw the same number. */
 BRAID_API uint64_t braid_torus_rand(const braid_torus *t, uint64_t stream, uint64_t counter);
-/* Number of events this torus has processed so far (a natural counter). */
+/* Number of events this torus has processed so far, the current one
+ * included (a natural counter for braid_torus_rand). */
 BRAID_API uint64_t braid_torus_events(const braid_torus *t);
 /* Cell id of (x,y,z) with toroidal wrap of every coordinate. */
 BRAID_API uint32_t braid_torus_cell(const braid_torus *t, int64_t x, int64_t y, int64_t z);
-/* Face neighbour of `cell` in direction 0..5 (+x,-x,+y,-y,+z,-z), wrapped. */
+/* Face neighbour of `cell` in direction dir % 6 (+x,-x,+y,-y,+z,-z), wrapped. */
 BRAID_API uint32_t braid_torus_neighbour(const braid_torus *t, uint32_t cell, unsigned dir);
+/* Current state (sum of applied payloads) of a cell of this torus; 0 for a
+ * cell id out of range. */
 BRAID_API int64_t braid_torus_cell_state(const braid_torus *t, uint32_t cell);
-/* Out-edges: every cell has `degree` edges (set once in init, 1..4). */
+/* Gives every cell `degree` out-edges (0..4), all targeting cell 0 with delay
+ * 0 until set.  Call in init; calling it again with another degree drops the
+ * edges.  BRAID_ERANGE for degree > 4, BRAID_ENOMEM. */
 BRAID_API int braid_torus_set_degree(braid_torus *t, unsigned degree);
+/* Sets edge k of `cell` to `target` with `delay`, clamped to 1..the torus's
+ * edge-delay limit.  BRAID_ERANGE for a bad cell, target or k. */
 BRAID_API int braid_torus_set_edge(braid_torus *t, uint32_t cell, unsigned k, uint32_t target, uint32_t delay);
 /* Use edge k of `cell` with an event of `payload`: returns its target and its
  * current delay, then applies the delay rule (payload > 0: delay-1, at least 1;
- * otherwise delay+1, at most max_delay). */
+ * otherwise delay+1, at most the edge-delay limit).  cell < ncells and
+ * k < degree are the caller's to ensure (not checked: this is a hot path). */
 BRAID_API uint32_t braid_torus_use_edge(braid_torus *t, uint32_t cell, unsigned k, int32_t payload, uint32_t *delay);
-/* Schedule an event at now+delay (delay >= 1).  BRAID_EQUEUE when the queue is
- * full, BRAID_EHORIZON when delay exceeds the queue horizon; both are also
- * counted by the torus and reported at the next exchange. */
+/* Schedules an event for cell `dst` at now+delay (a delay of 0 counts as 1).
+ * `src` is the emitting cell, or BRAID_SRC_TIMER for a model timer; never
+ * BRAID_SRC_EXTERNAL or BRAID_SRC_CORRECTION (handle() would not see the
+ * event).  Returns 0, BRAID_ERANGE for dst >= ncells, BRAID_EQUEUE when the
+ * queue is full, BRAID_EHORIZON when delay exceeds the queue horizon (see
+ * braid_model.max_delay); the last two are also counted by the torus and
+ * reported at the next exchange, so handle() may ignore them. */
 BRAID_API int braid_torus_emit(braid_torus *t, uint32_t dst, uint32_t src, uint64_t delay, int32_t payload);
 /* Widens the event queue's horizon so delays up to `max_delay` can be
  * emitted (by default it covers the model's `max_delay` parameter, or
@@ -171,67 +229,116 @@ BRAID_API int braid_torus_emit(braid_torus *t, uint32_t dst, uint32_t src, uint6
  * first braid_torus_emit(); BRAID_ESTATE otherwise, BRAID_ERANGE above
  * braid_model.max_delay. */
 BRAID_API int braid_torus_set_horizon(braid_torus *t, uint32_t max_delay);
-/* Attach a process record (pid, state) to a cell (at most 8 per cell). */
+/* Attaches a process record (pid, state) to a cell; process records travel
+ * in projections.  BRAID_ERANGE for a bad cell, BRAID_ELIMIT beyond 8 per
+ * cell or 64 per torus, BRAID_ENOMEM. */
 BRAID_API int braid_torus_spawn(braid_torus *t, uint32_t cell, uint32_t pid, int64_t state);
 
 /* Loads a model from a shared object: spec is PATH or PATH:SYMBOL (default
- * symbol braid_model_entry).  The object stays loaded for the life of the
- * process; the model is remembered with a hash of the file so a trace header
- * can name it.  Thread-safe. */
+ * symbol braid_model_entry).  PATH names a file (relative to the current
+ * directory unless absolute; no library search path), so the file hashed is
+ * the file loaded.  On success *out points to the model inside the object, which stays
+ * loaded for the life of the process (never free or unload it).  The model
+ * is remembered with the XXH3 of the file, so a trace recorded with it names
+ * "name version xxh3" and braid_replay() can refuse another file.  Loading
+ * the same object again returns the same model.  Returns 0, BRAID_ENOENT
+ * (file not found), BRAID_EPLUGIN (not loadable, no such symbol, wrong ABI)
+ * or BRAID_ELIMIT (more than 32 plugins); *out is NULL on error and errbuf,
+ * when not NULL, holds a one-line message.  Thread-safe.  The object's
+ * constructors run: only load plugins you trust. */
 BRAID_API int braid_model_load(const char *spec, const braid_model **out, char *errbuf, size_t errlen);
 
-/* Built-in model table, for listing: returns the i-th model or NULL. */
+/* Built-in model table, for listing: returns the i-th model or NULL past the
+ * end.  Static storage; thread-safe. */
 BRAID_API const braid_model *braid_builtin_model(unsigned i);
+/* The built-in model called `name`, or NULL.  Static storage; thread-safe. */
 BRAID_API const braid_model *braid_find_model(const char *name);
 
 /* ------------------------------------------------------------ configuration */
 
+/* Run settings and model parameters.  A config is only read by
+ * braid_runtime_create(), which copies it, so it can be changed or destroyed
+ * afterwards. */
 typedef struct braid_config braid_config;
 
+/* Creates a config holding every default (model "uniform").  Returns 0 or
+ * BRAID_ENOMEM (*out is then NULL).  The caller owns it. */
 BRAID_API int braid_config_create(braid_config **out);
+/* Frees a config and the strings it handed out; NULL is a no-op. */
 BRAID_API void braid_config_destroy(braid_config *cfg);
 /* Set a run setting by name from text, e.g. ("tori","3"), ("model","phold").
- * Keys and ranges are listed by braid_config_describe().  On error the
- * message from braid_config_error() names the key and the valid range. */
+ * Keys and ranges are listed by braid_config_describe().  Returns 0,
+ * BRAID_EINVAL (unknown key, not a number), BRAID_ERANGE (out of range) or
+ * BRAID_EMODEL (unknown built-in model); the message from
+ * braid_config_error() then names the key and the valid range.  Both strings
+ * are copied. */
 BRAID_API int braid_config_set(braid_config *cfg, const char *key, const char *value);
 /* Set a model parameter ("-p key=value"); checked against the model's table
- * when the runtime is created (or immediately if the model is already set). */
+ * immediately (the model is "uniform" until changed) and again whenever the
+ * model changes.  Returns 0, BRAID_EPARAM (no such parameter, not a number,
+ * out of range; see braid_config_error()) or BRAID_ELIMIT (more than 32). */
 BRAID_API int braid_config_set_param(braid_config *cfg, const char *key, const char *value);
-/* Use a model that is not built in (e.g. from a plugin).  `model` is only
- * referenced: it must outlive every runtime created from this config. */
+/* Use a model that is not built in: one from braid_model_load(), or one
+ * compiled into the program.  `model` is only referenced: it must outlive
+ * every runtime created from this config.  Returns 0, BRAID_EINVAL (NULL, or
+ * no name/init/handle), BRAID_EPLUGIN (wrong abi) or BRAID_EPARAM (a
+ * parameter already set is not in its table). */
 BRAID_API int braid_config_set_model(braid_config *cfg, const braid_model *model);
+/* One-line message of the last failed call on cfg; owned by cfg. */
 BRAID_API const char *braid_config_error(const braid_config *cfg);
 /* Canonical text form "key=value\n..." of every logical setting (the trace
  * header stores it); owned by cfg. */
 BRAID_API const char *braid_config_text(braid_config *cfg);
 /* Setting value as text, or NULL for an unknown key; owned by cfg. */
 BRAID_API const char *braid_config_get(braid_config *cfg, const char *key);
-/* XXH3 of the canonical text. */
+/* XXH3 of the canonical text (0 when out of memory). */
 BRAID_API uint64_t braid_config_hash(braid_config *cfg);
 /* Help text listing every key, its default and range; static storage. */
 BRAID_API const char *braid_config_describe(void);
 
 /* ------------------------------------------------------------------ runtime */
 
+/* A run: the ring of tori, its executor (sequential, or worker threads) and
+ * its trace.  One run per runtime: create, optionally record and inject, run,
+ * report, destroy. */
 typedef struct braid_runtime braid_runtime;
 
-/* Creates the tori (validates everything; no thread is started).  The config
- * is copied.  On error *out is NULL and, if errbuf is not NULL, a one-line
- * message is written there. */
+/* Creates the tori and calls the model's init() for each (validates
+ * everything; no thread is started).  The config is copied; the model it
+ * names is only referenced.  Returns 0, BRAID_EINVAL, BRAID_ENOMEM, the
+ * error of a model's init(), or a settings error; on error *out is NULL and,
+ * if errbuf is not NULL, a one-line message is written there.  The caller
+ * owns the runtime. */
 BRAID_API int braid_runtime_create(braid_runtime **out, braid_config *cfg, char *errbuf, size_t errlen);
+/* Frees the runtime, its tori (calling the model's fini()) and its report;
+ * closes a trace that was never finished.  Not while braid_runtime_run() is
+ * running.  NULL is a no-op. */
 BRAID_API void braid_runtime_destroy(braid_runtime *rt);
-/* Records into a trace file (written by braid_runtime_run()); call before run. */
+/* Records the run into the trace file `path` (created or truncated now,
+ * written by braid_runtime_run(), finished with a footer when the run ends
+ * in any way).  Call once, before run: BRAID_ESTATE otherwise.  Returns 0,
+ * BRAID_EIO / BRAID_ENOENT (cannot create; braid_runtime_error() says why)
+ * or BRAID_ENOMEM.  `path` is copied. */
 BRAID_API int braid_runtime_record(braid_runtime *rt, const char *path);
 /* Runs to completion (exchanges / events / duration reached, a stop request,
- * or an error).  Returns 0, BRAID_EINTR after braid_runtime_stop(), or an
- * error (the message from braid_runtime_error()). */
+ * or an error) on the calling thread plus the configured worker threads,
+ * which are joined before it returns.  Returns 0, BRAID_EINTR after
+ * braid_runtime_stop(), BRAID_ESTATE when called a second time, or an
+ * error (the message from braid_runtime_error()).  A trace being recorded is
+ * finished in every case. */
 BRAID_API int braid_runtime_run(braid_runtime *rt);
-/* Requests a stop at the next exchange; async-signal-safe and thread-safe. */
+/* Requests a stop at the next exchange; async-signal-safe and thread-safe
+ * (meant for a signal handler or another thread).  NULL is a no-op. */
 BRAID_API void braid_runtime_stop(braid_runtime *rt);
 /* Queues an external event for `torus`: applied at its first exchange
  * numbered >= not_before (and after the current one), in call order.  The
- * exchange it lands on is recorded.  Thread-safe. */
+ * exchange it lands on is recorded, so a replay applies it at the same
+ * point.  Returns 0, BRAID_ERANGE (bad torus or cell), BRAID_ESTATE (a
+ * replay's runtime) or BRAID_ENOMEM.  Thread-safe: may be called before or
+ * during braid_runtime_run(), from any thread. */
 BRAID_API int braid_inject(braid_runtime *rt, uint32_t torus, uint32_t cell, int32_t payload, uint64_t not_before);
+/* One-line message of the last error of the runtime ("" if none); owned by
+ * rt, valid until its destruction.  Read it after the failing call returns. */
 BRAID_API const char *braid_runtime_error(const braid_runtime *rt);
 
 /* Live progress, readable from any thread while running (approximate). */
@@ -240,6 +347,7 @@ typedef struct braid_progress {
   uint64_t events;    /* events processed, all tori */
   uint64_t violations;
 } braid_progress;
+/* Fills *out; all zero for a NULL runtime.  Thread-safe. */
 BRAID_API void braid_runtime_progress(const braid_runtime *rt, braid_progress *out);
 
 /* Final report, valid after braid_runtime_run(). */
@@ -290,6 +398,9 @@ typedef struct braid_report {
   const braid_torus_report *torus; /* array of `tori`, owned by the runtime */
 } braid_report;
 
+/* Copies the final report into *out.  out->torus points into the runtime
+ * and is valid until braid_runtime_destroy().  Returns 0, or BRAID_ESTATE
+ * before braid_runtime_run() has returned. */
 BRAID_API int braid_runtime_report(const braid_runtime *rt, braid_report *out);
 
 /* ------------------------------------------------------------------- trace */
@@ -314,9 +425,11 @@ typedef struct braid_record {
 
 /* Record types 1..63 are logical, 64..127 timing, 128.. blobs. */
 #define BRAID_RECORD_IS_LOGICAL(type) ((type) >= 1 && (type) <= 63)
-/* Name of a record type ("projection"), or NULL if unknown. */
+/* Name of a record type ("projection"), or NULL if unknown.  Static
+ * storage; thread-safe. */
 BRAID_API const char *braid_record_type_name(uint32_t type);
-/* Name of field i of a type, or NULL; *is_signed tells how to print it. */
+/* Name of field i of a type, or NULL; *is_signed tells how to print it.
+ * Static storage; thread-safe. */
 BRAID_API const char *braid_record_field_name(uint32_t type, unsigned i, int *is_signed);
 
 typedef enum braid_trace_status {
@@ -347,13 +460,22 @@ typedef struct braid_trace_info {
   int truncated;            /* the file ends inside a frame */
 } braid_trace_info;
 
+/* A trace reader.  Treats the file as untrusted (see braid-trace(5)); one
+ * thread at a time per reader, any number of readers per file. */
 typedef struct braid_trace braid_trace;
 
 /* Opens and validates a trace.  Reads the header and, when present, the
- * footer and index.  On error writes a one-line message naming the file and
- * the reason (with the byte offset for corruption) into errbuf. */
+ * footer and index.  Returns 0, BRAID_ENOENT, BRAID_EIO, BRAID_ENOTTRACE,
+ * BRAID_EVERSION, BRAID_ECORRUPT, BRAID_ETRUNCATED, BRAID_ELIMIT or
+ * BRAID_ENOMEM; on error *out is NULL and a one-line message naming the file
+ * and the reason (with the byte offset for corruption) is written into
+ * errbuf when it is not NULL.  The caller owns the reader. */
 BRAID_API int braid_trace_open(braid_trace **out, const char *path, char *errbuf, size_t errlen);
+/* Closes the reader and frees everything it handed out; NULL is a no-op. */
 BRAID_API void braid_trace_close(braid_trace *t);
+/* The header (and footer) of the trace; owned by the reader, valid until
+ * braid_trace_close().  Footer counts of a trace without a footer grow as
+ * the stream is read (see braid-trace(5)). */
 BRAID_API const braid_trace_info *braid_trace_get_info(const braid_trace *t);
 /* Next record in stream order: 0, BRAID_EEOF at a clean end, BRAID_ETRUNCATED
  * when the file ends inside a frame (every record before it was returned),
@@ -363,8 +485,10 @@ BRAID_API int braid_trace_next(braid_trace *t, braid_record *rec);
  * or by scanning when there is none).  BRAID_ERANGE if k is not in the trace. */
 BRAID_API int braid_trace_seek(braid_trace *t, uint64_t k);
 /* Finds the last checkpoint at or before exchange k: copies nothing, returns
- * its exchange in *at and a pointer to its blob valid until the next call. */
+ * its exchange in *at and a pointer to its blob, owned by the reader and
+ * valid until the next call on it.  BRAID_ERANGE when there is none. */
 BRAID_API int braid_trace_checkpoint(braid_trace *t, uint64_t k, uint64_t *at, const uint8_t **blob, size_t *len);
+/* One-line message of the reader's last error; owned by the reader. */
 BRAID_API const char *braid_trace_error(const braid_trace *t);
 
 /* ------------------------------------------------------------ replay, diff */
@@ -408,7 +532,8 @@ typedef struct braid_replay_opts {
   int partial;        /* accept a truncated trace: replay its complete exchanges */
 } braid_replay_opts;
 
-/* Fills opts with the defaults (all exchanges, no stop, from 0). */
+/* Fills opts with the defaults (all exchanges, no stop, from 0, no model,
+ * no force). */
 BRAID_API void braid_replay_opts_init(braid_replay_opts *opts);
 
 typedef struct braid_replay_result {
@@ -428,8 +553,17 @@ typedef struct braid_replay_result {
 /* Re-runs a trace single-threaded with the sequential executor, following
  * its recorded decisions (injections, heartbeat failures, rate-mode interval
  * changes), and compares every exchange's logical records with the
- * recording.  Returns 0 when the replay ran (see res->diverged), or an error
- * with a one-line message in errbuf. */
+ * recording.  Returns 0 when the replay ran (see res->diverged and
+ * res->warning), or an error with a one-line message in errbuf:
+ * BRAID_EMISMATCH when the recording build has another semantics version,
+ * or when the model does not match the trace header's (a plugin trace needs
+ * opts->model, whose identity "name version xxh3-of-file" -- "name version
+ * -" for a model compiled into the program -- must equal the recorded one;
+ * a built-in model's trace takes no opts->model); opts->force turns these
+ * refusals into a warning.  Also BRAID_ETRUNCATED (without opts->partial),
+ * the reader's errors, or a run error.  opts may be NULL (the defaults); res
+ * is filled by the call and owns nothing.  Thread-safe with respect to other
+ * calls that do not share its arguments. */
 BRAID_API int braid_replay(const char *path, const braid_replay_opts *opts, braid_replay_result *res, char *errbuf, size_t errlen);
 
 typedef struct braid_diff_result {
@@ -442,11 +576,16 @@ typedef struct braid_diff_result {
   double mean_epoch_ns[2], mean_wait_ns[2], mean_exchange_ns[2], events_per_s[2];
 } braid_diff_result;
 
-/* Compares the logical record streams of two traces. */
+/* Compares the logical record streams of two traces (their timing records
+ * only feed the timing statistics).  Returns 0 when both were read (see
+ * res->differ: set also when the logical settings differ), or a reader error
+ * with a one-line message in errbuf.  res owns nothing.  Thread-safe with
+ * respect to other calls that do not share its arguments. */
 BRAID_API int braid_diff(const char *a, const char *b, braid_diff_result *res, char *errbuf, size_t errlen);
 
-/* An empty, never-inlined function called by braid-replay --break at the stop
- * point: put a breakpoint on it in gdb or rr. */
+/* An empty, never-inlined function called by braid_replay() at its stop
+ * point when opts->do_break is set (braid-replay --break): put a breakpoint
+ * on it in gdb or rr.  Thread-safe. */
 BRAID_API void braid_debug_break(void);
 
 #ifdef __cplusplus

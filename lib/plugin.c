@@ -2,7 +2,8 @@
  *
  * A plugin exports `const braid_model SYMBOL` (default braid_model_entry).
  * Loaded plugins are remembered with the XXH3 of their file so the trace
- * header can name exactly which code produced a run.
+ * header can name exactly which code produced a run, and a replay can refuse
+ * a plugin that is not the one recorded.
  */
 #include <dlfcn.h>
 #include <pthread.h>
@@ -59,7 +60,11 @@ int braid_model_load(const char *spec, const braid_model **out, char *err, size_
     braid__fmt(err, errlen, "%s: cannot read the plugin (%s)", path, braid_strerror(rc));
     return rc == BRAID_ENOENT ? BRAID_ENOENT : BRAID_EPLUGIN;
   }
-  void *dl = dlopen(strchr(path, '/') ? path : spec, RTLD_NOW | RTLD_LOCAL);
+  /* Load the very file that was hashed: a bare name would make dlopen search
+   * the library path (and the spec may still carry its :SYMBOL). */
+  char file[1040];
+  snprintf(file, sizeof file, "%s%s", strchr(path, '/') ? "" : "./", path);
+  void *dl = dlopen(file, RTLD_NOW | RTLD_LOCAL);
   if (!dl) {
     braid__fmt(err, errlen, "%s: cannot load the plugin: %s", path, dlerror());
     return BRAID_EPLUGIN;
@@ -75,23 +80,47 @@ int braid_model_load(const char *spec, const braid_model **out, char *err, size_
     dlclose(dl);
     return BRAID_EPLUGIN;
   }
+  /* Loading an object again yields the code already mapped, so its first
+   * identity stays the true one. */
+  rc = 0;
   pthread_mutex_lock(&lock);
-  if (nloaded < sizeof table / sizeof table[0]) {
+  unsigned i = 0;
+  while (i < nloaded && table[i].model != m) i++;
+  if (i == nloaded && nloaded < sizeof table / sizeof table[0]) {
     table[nloaded].model = m;
     snprintf(table[nloaded].id, sizeof table[nloaded].id, "%s %u %016llx", m->name, m->version, (unsigned long long)h);
     nloaded++;
+  } else if (i == nloaded) {
+    rc = BRAID_ELIMIT;
   }
   pthread_mutex_unlock(&lock);
+  if (rc) {
+    braid__fmt(err, errlen, "%s: more than %u model plugins loaded", path, (unsigned)(sizeof table / sizeof table[0]));
+    return rc; /* the object stays mapped: dlclose could unmap a model in use */
+  }
   *out = m; /* the library stays loaded for the life of the process */
   return 0;
 }
 
-const char *braid__plugin_id(const braid_runtime *rt)
+/* Writes the identity of `m` into buf: "" for a built-in model, "name
+ * version xxh3-of-file" for a model loaded by braid_model_load(), and "name
+ * version -" for a model compiled into the program (it has no file to hash,
+ * so only its name and version can be checked). */
+void braid__model_id(const braid_model *m, char *buf, size_t len)
 {
-  const char *id = "";
+  if (len) buf[0] = 0;
+  if (!m || braid_find_model(m->name) == m) return;
+  const char *id = NULL;
   pthread_mutex_lock(&lock);
   for (unsigned i = 0; i < nloaded; i++)
-    if (table[i].model == rt->model) id = table[i].id;
+    if (table[i].model == m) id = table[i].id;
+  if (id) snprintf(buf, len, "%s", id);
   pthread_mutex_unlock(&lock);
-  return id;
+  if (!id) snprintf(buf, len, "%s %u -", m->name, m->version);
+}
+
+const char *braid__plugin_id(braid_runtime *rt)
+{
+  braid__model_id(rt->model, rt->plugin_id, sizeof rt->plugin_id);
+  return rt->plugin_id;
 }

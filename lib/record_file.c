@@ -54,8 +54,6 @@ static int sink_checkpoint(void *ud, uint64_t k, const uint8_t *blob, size_t len
   return rc;
 }
 
-const char *braid__plugin_id(const braid_runtime *rt); /* plugin.c */
-
 int braid_runtime_record(braid_runtime *rt, const char *path)
 {
   BRAID_RETURN_IF(!rt || !path, BRAID_EINVAL);

@@ -354,6 +354,66 @@ static int scan_decisions(braid_trace *t, braid__decisions *d, uint64_t *exchang
   return rc;
 }
 
+/* Checks the model given for the replay against the one the trace names:
+ * a plugin's identity includes the hash of its file, so a rebuilt or another
+ * plugin is refused (BRAID_EMISMATCH) unless opts->force, which turns the
+ * refusal into a warning. */
+static int check_model(const char *path, const braid_trace_info *info, const braid_replay_opts *opts, braid_replay_result *res, char *err,
+                       size_t errlen)
+{
+  const char *rec = info->plugin ? info->plugin : "";
+  char given[512];
+  braid__model_id(opts->model, given, sizeof given);
+  if (rec[0] && !opts->model) {
+    braid__fmt(err, errlen, "%s: recorded with the model plugin '%s'; give that plugin (--model-plugin) to replay it", path, rec);
+    return BRAID_EMISMATCH;
+  }
+  if (!strcmp(rec, given)) return 0;
+  if (!rec[0]) {
+    /* A built-in model's trace: the given model would be ignored. */
+    if (opts->force) {
+      size_t off = strlen(res->warning);
+      if (off + 2 < sizeof res->warning)
+        braid__fmt(res->warning + off, sizeof res->warning - off, "%sthe trace uses a built-in model; ignoring the plugin '%s'", off ? "; " : "",
+                   given);
+      return 0;
+    }
+    braid__fmt(err, errlen, "%s: recorded with a built-in model, not the model plugin '%s'; replay it without a plugin", path, given);
+    return BRAID_EMISMATCH;
+  }
+  if (!opts->force) {
+    braid__fmt(err, errlen, "%s: plugin mismatch: recorded with '%s', replaying with '%s' (name, version, xxh3 of the file); use --force to replay anyway",
+               path, rec, given);
+    return BRAID_EMISMATCH;
+  }
+  size_t off = strlen(res->warning);
+  if (off + 2 < sizeof res->warning)
+    braid__fmt(res->warning + off, sizeof res->warning - off, "%splugin mismatch forced: recorded with '%s', replaying with '%s'", off ? "; " : "",
+               rec, given);
+  return 0;
+}
+
+/* The header's settings with the model line naming `name`, so that a forced
+ * replay with a differently named plugin parses; NULL when out of memory. */
+static char *model_renamed(const char *text, const char *name)
+{
+  size_t len = strlen(text), nlen = strlen(name);
+  char *out = malloc(len + nlen + 8), *o = out;
+  if (!out) return NULL;
+  for (const char *p = text; *p;) {
+    const char *eol = strchr(p, '\n');
+    size_t n = eol ? (size_t)(eol - p) + 1 : strlen(p);
+    if (!strncmp(p, "model=", 6)) o += sprintf(o, "model=%s\n", name);
+    else {
+      memcpy(o, p, n);
+      o += n;
+    }
+    p += n;
+  }
+  *o = 0;
+  return out;
+}
+
 int braid_replay(const char *path, const braid_replay_opts *opts, braid_replay_result *res, char *err, size_t errlen)
 {
   braid_replay_opts defaults;
@@ -361,6 +421,7 @@ int braid_replay(const char *path, const braid_replay_opts *opts, braid_replay_r
   braid_config *cfg = NULL;
   braid__decisions dec = { 0 };
   replay_ctx x = { 0 };
+  char *text = NULL;
   int rc;
   BRAID_RETURN_IF(!path || !res, BRAID_EINVAL);
   if (!opts) {
@@ -382,15 +443,18 @@ int braid_replay(const char *path, const braid_replay_opts *opts, braid_replay_r
   if (strcmp(info->build_id, braid__build_id()))
     braid__fmt(res->warning, sizeof res->warning, "recorded by '%s', replayed by '%s'", info->build_id, braid__build_id());
   if ((rc = braid_config_create(&cfg))) goto out;
+  if ((rc = check_model(path, info, opts, res, err, errlen))) goto out;
   if (info->plugin && info->plugin[0]) {
-    if (!opts->model) {
-      braid__fmt(err, errlen, "%s: recorded with the model plugin '%s'; give the plugin to replay it", path, info->plugin);
-      rc = BRAID_EMISMATCH;
+    if ((rc = braid_config_set_model(cfg, opts->model))) {
+      braid__fmt(err, errlen, "%s: %s", path, braid_config_error(cfg));
       goto out;
     }
-    braid_config_set_model(cfg, opts->model);
+    if (!(text = model_renamed(info->config_text, opts->model->name))) {
+      rc = BRAID_ENOMEM;
+      goto out;
+    }
   }
-  if ((rc = braid__config_parse_text(cfg, info->config_text, strlen(info->config_text)))) {
+  if ((rc = braid__config_parse_text(cfg, text ? text : info->config_text, strlen(text ? text : info->config_text)))) {
     braid__fmt(err, errlen, "%s: bad settings in the header: %s", path, braid_config_error(cfg));
     goto out;
   }
@@ -466,6 +530,7 @@ out:
   braid_trace_close(scan);
   braid_config_destroy(cfg);
   free(dec.v);
+  free(text);
   return rc;
 }
 

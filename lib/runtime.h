@@ -118,6 +118,7 @@ struct braid_runtime {
   int recording;
   struct braid__trace_writer *tw;
   char *trace_path;
+  char plugin_id[512]; /* the trace header's model identity (plugin.c) */
   braid__buf assembly;
   uint64_t assembled; /* exchanges handed to the sinks */
   uint64_t last_flush;
@@ -193,5 +194,10 @@ int braid__checkpoint_load(braid_runtime *rt, const uint8_t *blob, size_t len, u
 int braid__decisions_injections(braid__decisions *d, uint32_t r, uint64_t k, braid__injection **out, size_t *n);
 int braid__decisions_failure(braid__decisions *d, uint32_t r, uint64_t k);
 int braid__decisions_interval(braid__decisions *d, uint32_t r, uint64_t k, uint32_t *interval);
+
+/* plugin.c: the identity of a model as a trace header names it ("" for a
+ * built-in model); braid__plugin_id() stores the runtime's in rt->plugin_id. */
+void braid__model_id(const braid_model *m, char *buf, size_t len);
+const char *braid__plugin_id(braid_runtime *rt);
 
 #endif

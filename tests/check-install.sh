@@ -1,0 +1,51 @@
+#!/bin/sh
+# check-install.sh - stages `make install DESTDIR=...` of this build, builds
+# tests/install_client.c against the staged copy with nothing but
+# `pkg-config --cflags --libs braid`, runs it on the staged library, checks
+# what was installed, then checks that `make uninstall DESTDIR=...` removes
+# every file again.  Works inside make distcheck too: it installs into its own
+# temporary DESTDIR under the configured prefix, whatever that prefix is, and
+# reads nothing but the (read-only) source tree.
+set -u
+: "${abs_top_builddir:?run me from make check}" "${abs_top_srcdir:?}" "${libdir:?}" "${includedir:?}" "${bindir:?}" "${prefix:?}"
+MAKE=${MAKE:-make}
+CC=${CC:-cc}
+PKG_CONFIG=${PKG_CONFIG:-pkg-config}
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/braid-install.XXXXXX") || exit 99
+trap 'rm -rf "$tmp"' EXIT
+root=$tmp/root
+say() { echo "check-install: $*"; }
+die() { echo "check-install: FAIL: $*" >&2; exit 1; }
+
+# A fresh make, not part of the make check that runs us: no inherited flags
+# (jobserver, -k, command-line variables of the outer make).
+fresh_make() { env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL -u MAKEOVERRIDES $MAKE -C "$abs_top_builddir" "$@"; }
+
+fresh_make install DESTDIR="$root" >"$tmp/install.log" 2>&1 || { cat "$tmp/install.log" >&2; die "make install DESTDIR=$root failed"; }
+
+for f in "$includedir/braid.h" "$libdir/pkgconfig/braid.pc" "$bindir/braid-record" "$bindir/braid-replay" "$bindir/braid-diff" \
+         "$bindir/braid-dump" "$prefix/share/man/man3/libbraid.3" "$prefix/share/man/man5/braid-trace.5"; do
+  [ -f "$root$f" ] || die "not installed: $f"
+done
+ls "$root$libdir"/libbraid.so.* >/dev/null 2>&1 || die "no shared libbraid.so.N in $libdir"
+
+export PKG_CONFIG_PATH="$root$libdir/pkgconfig" PKG_CONFIG_SYSROOT_DIR="$root"
+unset PKG_CONFIG_LIBDIR 2>/dev/null || :
+flags=$($PKG_CONFIG --cflags --libs braid) || die "pkg-config --cflags --libs braid failed on the staged braid.pc"
+say "pkg-config: $flags"
+case $flags in *"-I$root"*) ;; *) die "cflags do not point into the staged tree: $flags" ;; esac
+# A client sees only the installed header: strict C11, no warnings.
+$CC -std=c11 -pedantic -Wall -Wextra -Werror ${SANITIZER_CFLAGS:-} -o "$tmp/client" "$abs_top_srcdir/tests/install_client.c" $flags 2>"$tmp/cc.log" ||
+  { cat "$tmp/cc.log" >&2; die "the client does not build against the staged install"; }
+# It must run on the staged library, not on one from the build tree or the system.
+LD_LIBRARY_PATH="$root$libdir" LD_TRACE_LOADED_OBJECTS=1 "$tmp/client" | grep -q "$root$libdir/libbraid.so" ||
+  die "the client does not load libbraid from $root$libdir"
+LD_LIBRARY_PATH="$root$libdir" "$tmp/client" "$tmp/run.braid" || die "the client failed"
+# The installed tools run on the installed library too.
+LD_LIBRARY_PATH="$root$libdir" "$root$bindir/braid-replay" -q "$tmp/run.braid" || die "installed braid-replay rejects the client's trace"
+
+fresh_make uninstall DESTDIR="$root" >"$tmp/uninstall.log" 2>&1 || { cat "$tmp/uninstall.log" >&2; die "make uninstall DESTDIR=$root failed"; }
+left=$(find "$root" ! -type d)
+[ -z "$left" ] || die "make uninstall left files behind: $left"
+say "prefix $prefix: installed, built a client with pkg-config, recorded and replayed through it, uninstalled cleanly"
+exit 0
