@@ -171,6 +171,7 @@ static int load_torus(braid_runtime *rt, reader *r, uint64_t *kout)
   c->last_horizon = get(r);
   c->last_bad_exchange = get(r);
   get_proj(r, &c->own, t->ncells);
+  c->own.torus = t->id; /* not in the blob: implied by the torus it belongs to */
   uint64_t degree = get_max(r, BRAID_MAX_DEGREE);
   BRAID_RETURN_IF(r->err, r->err);
   if (degree != t->degree) BRAID_FORWARD(braid_torus_set_degree(t, (unsigned)degree));

@@ -407,7 +407,9 @@ static void decide_stop(braid_runtime *rt)
 
 static int run_sequential(braid_runtime *rt)
 {
-  for (uint64_t k = 0;; k++) {
+  /* After a checkpoint was loaded every torus has done its steps up to it:
+   * continue from there rather than from exchange 0. */
+  for (uint64_t k = atomic_load(&rt->tc[0].steps_done);; k++) {
     uint64_t last = atomic_load(&rt->last_epoch);
     for (uint32_t r = 0; r < rt->ntori; r++)
       if (braid__run_step(rt, r, k, 0)) return atomic_load(&rt->error);
