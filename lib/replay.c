@@ -488,6 +488,9 @@ int braid_replay(const char *path, const braid_replay_opts *opts, braid_replay_r
   braid_config_set(cfg, "exchanges", num);
   braid_config_set(cfg, "sequential", "1");
   braid_config_set(cfg, "chaos", "0");
+  /* A --duration recording ran until the clock said stop; the replay runs the
+   * exchanges that were recorded, however long that takes. */
+  braid_config_set(cfg, "duration_ms", "0");
   braid_config_set(cfg, "checkpoint_every", "0");
   if ((rc = braid_runtime_create(&x.rt, cfg, err, errlen))) goto out;
   x.rt->replay = &dec;

@@ -100,7 +100,7 @@ static int tr_short(braid_trace *t, uint64_t off)
 {
   if (t->data_end == t->size) {
     t->info.truncated = 1;
-    return tr_fail(t, BRAID_ETRUNCATED, "file ends inside the frame at offset %" PRIu64, off);
+    return tr_fail(t, BRAID_ETRUNCATED, "truncated: the file ends inside the frame at offset %" PRIu64, off);
   }
   return tr_fail(t, BRAID_ECORRUPT, "frame at offset %" PRIu64 " runs into the index at offset %" PRIu64, off, t->data_end);
 }
@@ -203,7 +203,7 @@ static int tr_header(braid_trace *t)
   braid__le32_put(want, BRAID_TF_HEADER_MAGIC);
   if (memcmp(h, want, n < 4 ? n : 4) != 0) return tr_fail(t, BRAID_ENOTTRACE, "not a braid trace (bad magic at offset 0)");
   if (n >= 16 && memcmp(h + 8, BRAID_TF_HEADER_TAG, 8) != 0) return tr_fail(t, BRAID_ENOTTRACE, "not a braid trace (bad magic at offset 8)");
-  if (n < 20) return tr_fail(t, BRAID_ETRUNCATED, "file ends inside the header frame at offset 0");
+  if (n < 20) return tr_fail(t, BRAID_ETRUNCATED, "truncated: the file ends inside the header frame at offset 0");
   uint32_t version = braid__le32_get(h + 16);
   t->info.format_version = version;
   if (version != BRAID_TF_VERSION)
@@ -211,7 +211,7 @@ static int tr_header(braid_trace *t)
   uint32_t psz = braid__le32_get(h + 4);
   if (psz < 20) return tr_fail(t, BRAID_ECORRUPT, "header frame at offset 0 is too small (%u bytes)", psz);
   if (psz > BRAID_TF_MAX_HEADER) return tr_fail(t, BRAID_ELIMIT, "header frame at offset 0 declares %u bytes; the limit is %u", psz, BRAID_TF_MAX_HEADER);
-  if (t->size < 8 + (uint64_t)psz) return tr_fail(t, BRAID_ETRUNCATED, "file ends inside the header frame at offset 0");
+  if (t->size < 8 + (uint64_t)psz) return tr_fail(t, BRAID_ETRUNCATED, "truncated: the file ends inside the header frame at offset 0");
   uint8_t *p = malloc(psz);
   if (!p) return tr_fail(t, BRAID_ENOMEM, "out of memory");
   int rc = tr_pread(t, 8, p, psz);

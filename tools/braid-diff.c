@@ -11,6 +11,7 @@ static void usage(FILE *f)
           "Compares the logical record streams of two traces (timing records are ignored)\n"
           "and shows the first place where they differ.\n\n"
           "      --timing              also compare timing statistics side by side\n"
+          "      --partial             compare the complete exchanges of truncated traces\n"
           "  -q, --quiet               print nothing; the exit status tells\n"
           "  -h, --help                this help\n"
           "  -V, --version             version\n\n"
@@ -21,13 +22,14 @@ int main(int argc, char **argv)
 {
   cli_prog = "braid-diff";
   static const struct option opts[] = {
-    { "timing", 0, 0, 'T' }, { "quiet", 0, 0, 'q' }, { "help", 0, 0, 'h' }, { "version", 0, 0, 'V' }, { 0, 0, 0, 0 },
+    { "timing", 0, 0, 'T' }, { "partial", 0, 0, 'P' }, { "quiet", 0, 0, 'q' }, { "help", 0, 0, 'h' }, { "version", 0, 0, 'V' }, { 0, 0, 0, 0 },
   };
-  int c, timing = 0, quiet = 0;
+  int c, timing = 0, quiet = 0, partial = 0;
   opterr = 0;
   while ((c = getopt_long(argc, argv, ":qhV", opts, NULL)) != -1) {
     switch (c) {
     case 'T': timing = 1; break;
+    case 'P': partial = 1; break;
     case 'q': quiet = 1; break;
     case 'h': usage(stdout); return 0;
     case 'V': cli_version();
@@ -38,6 +40,12 @@ int main(int argc, char **argv)
   const char *a = argv[optind], *b = argv[optind + 1];
   cli_need_file(a);
   cli_need_file(b);
+  /* The library compares a truncated trace up to its cut; unless asked to,
+   * treat one as trouble rather than as a shorter run. */
+  if (!partial) {
+    cli_need_whole_trace(a);
+    cli_need_whole_trace(b);
+  }
   braid_diff_result r;
   char err[1024];
   if (braid_diff(a, b, &r, err, sizeof err)) cli_die("%s", err);

@@ -224,10 +224,24 @@ static int dump_chrome(braid_trace *t, const braid_trace_info *in)
 
 static int dump_stats(braid_trace *t, const braid_trace_info *in, const char *path)
 {
-  uint64_t count[256] = { 0 }, unknown = 0, viol = 0, checked = 0, blob = 0, exchanges = 0;
+  uint64_t count[256] = { 0 }, unknown = 0, viol = 0, checked = 0, ckpt_bytes = 0, exchanges = 0, ckpt_off = 0;
+  int in_ckpt = 0;
   braid_record r;
   int rc;
+  struct stat st;
+  uint64_t size = stat(path, &st) ? 0 : (uint64_t)st.st_size;
   while ((rc = braid_trace_next(t, &r)) == 0) {
+    /* A checkpoint is a frame of its own: its compressed size is the
+     * distance to the next frame (or, for the last one, to the file end,
+     * which then also counts the index and footer). */
+    if (in_ckpt && r.offset != ckpt_off) {
+      ckpt_bytes += r.offset - ckpt_off;
+      in_ckpt = 0;
+    }
+    if (r.blob && !in_ckpt) {
+      ckpt_off = r.offset;
+      in_ckpt = 1;
+    }
     if (r.type < 256) count[r.type]++;
     else unknown++;
     if (r.type == REC_EXCHANGE) exchanges++;
@@ -235,17 +249,17 @@ static int dump_stats(braid_trace *t, const braid_trace_info *in, const char *pa
       viol += r.field[3];
       checked += r.field[2];
     }
-    blob += r.bloblen;
   }
-  struct stat st;
-  uint64_t size = stat(path, &st) ? 0 : (uint64_t)st.st_size;
+  if (in_ckpt && size > ckpt_off) ckpt_bytes += size - ckpt_off;
+  if (ckpt_bytes > size) ckpt_bytes = size;
   const char *tp = strstr(in->config_text, "tori=");
   unsigned tori = tp ? (unsigned)atoi(tp + 5) : 0;
   printf("trace          %s\nstatus         %s%s\nformat         %u\nbuild          %s\n", path, status_name(in->status), in->truncated ? " (truncated)" : "",
          in->format_version, in->build_id);
   printf("exchanges      %llu\nevents         %llu\nsize           %llu bytes", (unsigned long long)exchanges, (unsigned long long)in->total_events,
          (unsigned long long)size);
-  if (exchanges && tori) printf(" (%.1f bytes per exchange per torus, checkpoints %llu bytes)", (double)(size - blob) / (double)exchanges / tori, (unsigned long long)blob);
+  if (exchanges && tori)
+    printf(" (%.1f bytes per exchange per torus, checkpoints %llu bytes)", (double)(size - ckpt_bytes) / (double)exchanges / tori, (unsigned long long)ckpt_bytes);
   printf("\nviolations     %llu of %llu checked cells (%.4f%%)\nrecords by type:\n", (unsigned long long)viol, (unsigned long long)checked,
          checked ? 100.0 * (double)viol / (double)checked : 0.0);
   for (unsigned i = 0; i < 256; i++)
@@ -277,18 +291,11 @@ int main(int argc, char **argv)
   if (optind != argc - 1) cli_die(optind == argc ? "no trace given (see --help)" : "more than one trace given (see --help)");
   const char *path = argv[optind];
   cli_need_file(path);
+  /* Validate first so a damaged trace leaves nothing half-written on stdout. */
+  if (!partial) cli_need_whole_trace(path);
   braid_trace *t;
   char err[1024];
   if (braid_trace_open(&t, path, err, sizeof err)) cli_die("%s", err);
-  if (!partial) {
-    /* Validate first so a damaged trace leaves nothing half-written on stdout. */
-    braid_record r;
-    int vrc;
-    while ((vrc = braid_trace_next(t, &r)) == 0) {}
-    if (vrc != BRAID_EEOF) cli_die("%s", braid_trace_error(t));
-    braid_trace_close(t);
-    if (braid_trace_open(&t, path, err, sizeof err)) cli_die("%s", err);
-  }
   const braid_trace_info *in = braid_trace_get_info(t);
   int rc = mode == 'j' ? dump_json(t, in) : mode == 'c' ? dump_chrome(t, in) : mode == 's' ? dump_stats(t, in, path) : dump_text(t, in);
   braid_trace_close(t);

@@ -29,7 +29,7 @@ static void usage(FILE *f)
           "  -s, --seed N              seed of every random choice (default 1)\n"
           "  -n, --tori N              tori in the ring, 2..16 (default 3)\n"
           "  -d, --dim D               lattice side, power of two 8..128 (default 32)\n"
-          "  -t, --threads K           worker threads, 1..64 (default min(tori, CPUs))\n"
+          "  -t, --threads K           worker threads, 1..64 (default 0: min(tori, CPUs))\n"
           "      --sequential          run the sequential reference executor\n"
           "  -x, --exchanges N         exchanges to run (default 1000)\n"
           "  -e, --events N            run about N events in total (sets the exchanges from the interval)\n"

@@ -1,4 +1,7 @@
 /* braid-replay.c - re-run a trace single-threaded and check every exchange. */
+#include <config.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -6,6 +9,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include "cli.h"
+
+/* rr as configure found it, else from PATH; BRAID_RR overrides both. */
+#ifdef BRAID_RR_PATH
+#define BRAID_RR_DEFAULT BRAID_RR_PATH
+#else
+#define BRAID_RR_DEFAULT "rr"
+#endif
 
 static void usage(FILE *f)
 {
@@ -20,7 +30,7 @@ static void usage(FILE *f)
           "      --rr                  run the replay under 'rr record' (where rr can record)\n"
           "  -o, --output OUT          also write the replay's own trace to OUT\n"
           "      --model-plugin PATH[:SYMBOL]  the plugin the trace was recorded with\n"
-          "      --force               replay although the recording build or plugin differs\n"
+          "      --force               replay a trace recorded by another semantics version\n"
           "      --partial             accept a truncated trace and replay its complete exchanges\n"
           "  -q, --quiet               print nothing; the exit status tells\n"
           "  -h, --help                this help\n"
@@ -38,30 +48,62 @@ static const char *status_name(braid_trace_status s)
   }
 }
 
-/* --rr: re-executes this replay under rr when rr can record here. */
-static int run_under_rr(int argc, char **argv)
+/* First line of what `rr record true` says on stderr, and its status: rr
+ * refuses to record at all where the CPU's performance counters are not
+ * supported, and that line says why. */
+static int rr_probe(const char *rr, char *why, size_t len)
 {
-  const char *rr = getenv("BRAID_RR") ? getenv("BRAID_RR") : "rr";
-  char cmd[512];
-  snprintf(cmd, sizeof cmd, "%s record true >/dev/null 2>/tmp/braid-rr-probe.$$; s=$?; head -n 1 /tmp/braid-rr-probe.$$; rm -f /tmp/braid-rr-probe.$$; exit $s", rr);
-  FILE *p = popen(cmd, "r");
-  if (!p) cli_die("--rr: cannot run %s", rr);
-  char why[512] = "";
-  if (!fgets(why, sizeof why, p)) why[0] = 0;
-  int st = pclose(p);
-  why[strcspn(why, "\n")] = 0;
-  if (st != 0) {
-    if (WIFEXITED(st) && WEXITSTATUS(st) == 127) cli_die("--rr: rr is not installed");
-    cli_die("--rr: rr cannot record on this machine (%s); replay without --rr, or with --break under gdb", why[0] ? why : "rr record true failed");
+  int fd[2];
+  why[0] = 0;
+  if (pipe(fd)) return -1;
+  pid_t pid = fork();
+  if (pid < 0) return -1;
+  if (pid == 0) {
+    int null = open("/dev/null", O_RDWR);
+    dup2(null, 0);
+    dup2(null, 1);
+    dup2(fd[1], 2);
+    close(fd[0]);
+    execlp(rr, rr, "record", "true", (char *)NULL);
+    _exit(127);
   }
+  close(fd[1]);
+  FILE *f = fdopen(fd[0], "r");
+  char line[512];
+  while (f && fgets(line, sizeof line, f))
+    if (!why[0]) snprintf(why, len, "%s", line);
+  if (f) fclose(f);
+  int st;
+  while (waitpid(pid, &st, 0) < 0) {}
+  why[strcspn(why, "\n")] = 0;
+  /* "[FATAL src/file.h:114:function()] reason": keep the reason. */
+  if (why[0] == '[' && strstr(why, "] ")) memmove(why, strstr(why, "] ") + 2, strlen(strstr(why, "] ") + 2) + 1);
+  return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+/* --rr: re-executes this replay under `rr record` when rr can record here. */
+static void run_under_rr(int argc, char **argv)
+{
+  const char *rr = getenv("BRAID_RR") && *getenv("BRAID_RR") ? getenv("BRAID_RR") : BRAID_RR_DEFAULT;
+  char why[512];
+  int st = rr_probe(rr, why, sizeof why);
+  if (st == 127) cli_die("--rr: cannot run '%s' (install rr, or set BRAID_RR to its path)", rr);
+  if (st) cli_die("--rr: rr cannot record on this machine (%s); replay without --rr, or with --break under gdb", why[0] ? why : "'rr record true' failed");
+  char self[4096];
+  ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+  if (n <= 0) cli_die("--rr: cannot find this program: %s", strerror(errno));
+  self[n] = 0;
   char **args = calloc((size_t)argc + 3, sizeof *args);
-  int n = 0;
-  args[n++] = (char *)rr;
-  args[n++] = "record";
-  for (int i = 0; i < argc; i++)
-    if (strcmp(argv[i], "--rr")) args[n++] = argv[i];
+  if (!args) cli_die("out of memory");
+  int k = 0;
+  args[k++] = (char *)rr;
+  args[k++] = "record";
+  args[k++] = self;
+  for (int i = 1; i < argc; i++)
+    if (strcmp(argv[i], "--rr")) args[k++] = argv[i];
+  fflush(stdout);
   execvp(rr, args);
-  cli_die("--rr: cannot run %s", rr);
+  cli_die("--rr: cannot run '%s': %s", rr, strerror(errno));
 }
 
 int main(int argc, char **argv)
@@ -107,6 +149,8 @@ int main(int argc, char **argv)
   char err[1024];
   int rc = braid_replay(path, &o, &res, err, sizeof err);
   if (rc) cli_die("%s", err);
+  if (o.from != UINT64_MAX && res.trace_exchanges && o.from >= res.trace_exchanges)
+    cli_die("--from %llu: %s ends at exchange %llu", (unsigned long long)o.from, path, (unsigned long long)(res.trace_exchanges - 1));
   if (quiet) return res.diverged ? EXIT_DIFFERENT : EXIT_SAME;
   if (res.warning[0]) fprintf(stderr, "%s: warning: %s\n", cli_prog, res.warning);
   if (res.truncated || res.status != BRAID_TRACE_COMPLETE)
@@ -141,6 +185,7 @@ int main(int argc, char **argv)
     return EXIT_SAME;
   }
   printf("OK: %llu exchanges, parallel == sequential", (unsigned long long)res.exchanges_checked);
+  if (!res.exchanges_checked && o.from != UINT64_MAX) printf(" (the checkpoint is at the end of the trace: nothing after it to compare)");
   if (res.first_exchange) printf(" (exchanges %llu..%llu, from a checkpoint)", (unsigned long long)res.first_exchange,
                                  (unsigned long long)(res.first_exchange + res.exchanges_checked - 1));
   printf("\n");

@@ -48,6 +48,18 @@ void cli_need_file(const char *path)
   if (!S_ISREG(st.st_mode)) cli_die("%s: not a regular file", path);
 }
 
+void cli_need_whole_trace(const char *path)
+{
+  braid_trace *t;
+  braid_record r;
+  char err[1024];
+  int rc;
+  if (braid_trace_open(&t, path, err, sizeof err)) cli_die("%s", err);
+  while ((rc = braid_trace_next(t, &r)) == 0) {}
+  if (rc != BRAID_EEOF) cli_die("%s", braid_trace_error(t));
+  braid_trace_close(t);
+}
+
 const char *cli_json(const char *s)
 {
   static char buf[8192];

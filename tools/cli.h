@@ -20,6 +20,9 @@ uint64_t cli_u64(const char *opt, const char *s, uint64_t lo, uint64_t hi);
 void cli_version(void) __attribute__((noreturn));
 /* Checks that `path` names a readable regular file; dies with a clear line. */
 void cli_need_file(const char *path);
+/* Reads the whole trace once and dies with the reader's one-line message
+ * unless it is intact (a clean end, not truncated or damaged). */
+void cli_need_whole_trace(const char *path);
 /* JSON string escape into a static buffer (for short strings). */
 const char *cli_json(const char *s);
 

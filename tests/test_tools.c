@@ -1,0 +1,678 @@
+/* test_tools.c - the four tools as a user runs them: exit status, stdout and
+ * stderr kept apart, bad input, signals, and the man pages. */
+#include <config.h>
+#include <criterion/criterion.h>
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#ifndef BRAID_BUILDDIR
+#define BRAID_BUILDDIR "."
+#endif
+#ifndef BRAID_SRCDIR
+#define BRAID_SRCDIR "."
+#endif
+#ifndef BRAID_JQ
+#define BRAID_JQ ""
+#endif
+#ifndef BRAID_MANDOC
+#define BRAID_MANDOC ""
+#endif
+#ifdef BRAID_RR_PATH
+#define RR BRAID_RR_PATH
+#else
+#define RR "rr"
+#endif
+
+/* ------------------------------------------------------------------ helpers */
+
+static char dir[64];
+
+static void make_dir(void)
+{
+  strcpy(dir, "/tmp/braid-tools-XXXXXX");
+  cr_assert(mkdtemp(dir));
+}
+
+static void remove_dir(void)
+{
+  char cmd[128];
+  snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+  if (dir[0]) cr_expect_eq(system(cmd), 0);
+}
+
+static const char *tpath(const char *name)
+{
+  static char p[4][256];
+  static int i;
+  i = (i + 1) % 4;
+  snprintf(p[i], sizeof p[i], "%s/%s", dir, name);
+  return p[i];
+}
+
+typedef struct result {
+  int status; /* exit status, or 128 + signal */
+  char *out, *err;
+  size_t outlen, errlen;
+} result;
+
+static char *slurp(const char *path, size_t *len)
+{
+  FILE *f = fopen(path, "rb");
+  cr_assert(f, "%s: %s", path, strerror(errno));
+  size_t cap = 4096, n = 0;
+  char *b = malloc(cap);
+  cr_assert(b);
+  for (;;) {
+    if (n + 4096 + 1 > cap) {
+      cap *= 2;
+      b = realloc(b, cap);
+      cr_assert(b);
+    }
+    size_t got = fread(b + n, 1, 4096, f);
+    n += got;
+    if (!got) break;
+  }
+  fclose(f);
+  b[n] = 0;
+  if (len) *len = n;
+  return b;
+}
+
+static void exec_prog(const char *prog, char **argv)
+{
+  if (!strncmp(prog, "braid-", 6)) {
+    char path[512];
+    snprintf(path, sizeof path, "%s/tools/%s", BRAID_BUILDDIR, prog);
+    execv(path, argv);
+  } else {
+    execvp(prog, argv);
+  }
+  _exit(127);
+}
+
+/* Starts prog (a tool from the build tree, or a program from PATH) in the
+ * test directory with stdin from `in` (or /dev/null), stdout and stderr to
+ * files named by `tag`.  Returns the pid. */
+static pid_t start(const char *in, const char *tag, char **argv)
+{
+  char out[256], err[256];
+  snprintf(out, sizeof out, "%s/.%s.out", dir, tag);
+  snprintf(err, sizeof err, "%s/.%s.err", dir, tag);
+  pid_t pid = fork();
+  cr_assert(pid >= 0);
+  if (pid == 0) {
+    if (chdir(dir)) _exit(127);
+    int i = open(in ? in : "/dev/null", O_RDONLY);
+    int o = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    int e = open(err, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (i < 0 || o < 0 || e < 0) _exit(127);
+    dup2(i, 0);
+    dup2(o, 1);
+    dup2(e, 2);
+    exec_prog(argv[0], argv);
+  }
+  return pid;
+}
+
+static result finish(pid_t pid, const char *tag)
+{
+  int st;
+  while (waitpid(pid, &st, 0) < 0) cr_assert_eq(errno, EINTR);
+  result r;
+  r.status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+  char p[256];
+  snprintf(p, sizeof p, "%s/.%s.out", dir, tag);
+  r.out = slurp(p, &r.outlen);
+  snprintf(p, sizeof p, "%s/.%s.err", dir, tag);
+  r.err = slurp(p, &r.errlen);
+  return r;
+}
+
+#define MAXARGS 64
+
+static result vrun(const char *in, const char *prog, va_list ap)
+{
+  char *argv[MAXARGS];
+  int n = 0;
+  argv[n++] = (char *)prog;
+  const char *a;
+  while ((a = va_arg(ap, const char *)) && n < MAXARGS - 1) argv[n++] = (char *)a;
+  argv[n] = NULL;
+  return finish(start(in, "run", argv), "run");
+}
+
+/* run("braid-replay", "x.btr", NULL): runs and waits. */
+static result run(const char *prog, ...)
+{
+  va_list ap;
+  va_start(ap, prog);
+  result r = vrun(NULL, prog, ap);
+  va_end(ap);
+  return r;
+}
+
+static result run_in(const char *in, const char *prog, ...)
+{
+  va_list ap;
+  va_start(ap, prog);
+  result r = vrun(in, prog, ap);
+  va_end(ap);
+  return r;
+}
+
+static void drop(result *r)
+{
+  free(r->out);
+  free(r->err);
+}
+
+#define SHOW(r) "exit %d\n--- stdout:\n%.2000s\n--- stderr:\n%.2000s", (r).status, (r).out, (r).err
+
+static void expect_ok(result r)
+{
+  cr_assert_eq(r.status, 0, SHOW(r));
+  drop(&r);
+}
+
+/* A threaded recording of 300 exchanges of 3 tori of 16^3 cells. */
+static void record(const char *name, const char *extra)
+{
+  if (extra) expect_ok(run("braid-record", "-x", "300", "-d", "16", "-t", "2", "-q", extra, "-o", name, NULL));
+  else expect_ok(run("braid-record", "-x", "300", "-d", "16", "-t", "2", "-q", "-o", name, NULL));
+}
+
+#define RACY "--model", "racy", "-n", "2", "-t", "2", "-d", "8", "-i", "2000", "--interval-min", "2000", "-x", "1000", "-q"
+
+TestSuite(tools, .init = make_dir, .fini = remove_dir, .timeout = 120);
+TestSuite(bad_input, .init = make_dir, .fini = remove_dir, .timeout = 60);
+TestSuite(cli, .init = make_dir, .fini = remove_dir, .timeout = 30);
+
+/* ------------------------------------------------------- record and replay */
+
+Test(tools, replay_of_a_threaded_recording_is_ok, .timeout = 60)
+{
+  record("run.btr", NULL);
+  result r = run("braid-replay", "run.btr", NULL);
+  cr_assert_eq(r.status, 0, SHOW(r));
+  cr_assert(strstr(r.out, "OK: 300 exchanges"), SHOW(r));
+  cr_assert_eq(r.errlen, 0, SHOW(r));
+  drop(&r);
+}
+
+Test(tools, diff_of_threaded_and_sequential_runs_is_equal, .timeout = 60)
+{
+  record("run.btr", NULL);
+  record("seq.btr", "--sequential");
+  result r = run("braid-diff", "run.btr", "seq.btr", NULL);
+  cr_assert_eq(r.status, 0, SHOW(r));
+  cr_assert(strstr(r.out, "equal"), SHOW(r));
+  drop(&r);
+}
+
+Test(tools, replay_catches_the_racy_model, .timeout = 60)
+{
+  expect_ok(run("braid-record", RACY, "-o", "racy.btr", NULL));
+  result r = run("braid-replay", "racy.btr", NULL);
+  cr_assert_eq(r.status, 1, SHOW(r));
+  cr_assert(strstr(r.out, "DIVERGED at exchange"), SHOW(r));
+  cr_assert(strstr(r.out, "torus"), SHOW(r));
+  drop(&r);
+}
+
+Test(tools, diff_catches_the_racy_model, .timeout = 60)
+{
+  expect_ok(run("braid-record", RACY, "-o", "racy.btr", NULL));
+  expect_ok(run("braid-record", RACY, "--sequential", "-o", "racy-seq.btr", NULL));
+  result r = run("braid-diff", "racy.btr", "racy-seq.btr", NULL);
+  cr_assert_eq(r.status, 1, SHOW(r));
+  cr_assert(strstr(r.out, "first difference at exchange"), SHOW(r));
+  drop(&r);
+}
+
+Test(tools, replay_stops_at_a_violation_and_shows_its_cells, .timeout = 60)
+{
+  record("tol.btr", "--tolerance=0");
+  result r = run("braid-replay", "--violation", "1", "tol.btr", NULL);
+  cr_assert_eq(r.status, 0, SHOW(r));
+  cr_assert(strstr(r.out, "violation 1: exchange"), SHOW(r));
+  cr_assert(strstr(r.out, "expected") && strstr(r.out, "actual"), SHOW(r));
+  /* At least one row: cell (x,y,z) expected actual correction. */
+  int rows = 0;
+  for (char *l = r.out; l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
+    unsigned cell, x, y, z;
+    long long e, a;
+    int p;
+    if (sscanf(l, " %u (%u,%u,%u) %lld %lld %d", &cell, &x, &y, &z, &e, &a, &p) == 7) {
+      rows++;
+      cr_assert_neq(e, a, "a violated cell shows different expected and actual values:\n%s", l);
+    }
+  }
+  cr_assert_geq(rows, 1, SHOW(r));
+  drop(&r);
+}
+
+Test(tools, replay_from_a_checkpoint_compares_only_the_exchanges_after_it, .timeout = 60)
+{
+  record("ck.btr", "--checkpoint-every=50");
+  result r = run("braid-replay", "--from", "120", "ck.btr", NULL);
+  cr_assert_eq(r.status, 0, SHOW(r));
+  /* Checkpoints after exchanges 49, 99, 149, ...: the last at or before 120 is 99. */
+  cr_assert(strstr(r.out, "OK: 200 exchanges"), SHOW(r));
+  cr_assert(strstr(r.out, "exchanges 100..299, from a checkpoint"), SHOW(r));
+  drop(&r);
+}
+
+Test(tools, replay_of_a_duration_recording_runs_every_recorded_exchange, .timeout = 60)
+{
+  expect_ok(run("braid-record", "--duration", "0.5", "-t", "2", "-d", "16", "-q", "-o", "dur.btr", NULL));
+  result s = run("braid-dump", "--stats", "dur.btr", NULL);
+  cr_assert_eq(s.status, 0, SHOW(s));
+  unsigned long long n = 0;
+  const char *p = strstr(s.out, "\nexchanges");
+  cr_assert(p && sscanf(p, " exchanges %llu", &n) == 1 && n > 0, SHOW(s));
+  char want[64];
+  snprintf(want, sizeof want, "OK: %llu exchanges", n);
+  result r = run("braid-replay", "dur.btr", NULL);
+  cr_assert_eq(r.status, 0, SHOW(r));
+  cr_assert(strstr(r.out, want), "want '%s'\n" "%s", want, r.out);
+  drop(&s);
+  drop(&r);
+}
+
+/* --------------------------------------------------------------------- dump */
+
+static void need_jq(void)
+{
+  if (!BRAID_JQ[0] || access(BRAID_JQ, X_OK)) cr_skip_test("jq not found by configure: cannot check the JSON output");
+}
+
+Test(tools, dump_chrome_is_trace_event_json_with_slices_counters_and_flows, .timeout = 60)
+{
+  need_jq();
+  record("run.btr", NULL);
+  result d = run("braid-dump", "--chrome", "run.btr", NULL);
+  cr_assert_eq(d.status, 0, SHOW(d));
+  FILE *f = fopen(tpath("run.json"), "w");
+  cr_assert(f);
+  fwrite(d.out, 1, d.outlen, f);
+  fclose(f);
+  drop(&d);
+  expect_ok(run_in(tpath("run.json"), BRAID_JQ, "-e", ".", NULL));
+  result r = run_in(tpath("run.json"), BRAID_JQ, "-r", ".traceEvents | [.[].ph] | unique | join(\" \")", NULL);
+  cr_assert_eq(r.status, 0, SHOW(r));
+  const char *need[] = { "M", "X", "C", "s", "f" };
+  for (unsigned i = 0; i < 5; i++) {
+    char w[8];
+    snprintf(w, sizeof w, " %s ", need[i]);
+    char have[256];
+    snprintf(have, sizeof have, " %.*s ", (int)strcspn(r.out, "\n"), r.out);
+    cr_assert(strstr(have, w), "no ph \"%s\" event among: %s", need[i], r.out);
+  }
+  drop(&r);
+}
+
+Test(tools, dump_json_is_json_lines, .timeout = 60)
+{
+  need_jq();
+  record("run.btr", NULL);
+  result d = run("braid-dump", "--json", "run.btr", NULL);
+  cr_assert_eq(d.status, 0, SHOW(d));
+  size_t lines = 0;
+  for (size_t i = 0; i < d.outlen; i++) lines += d.out[i] == '\n';
+  cr_assert_gt(lines, 300);
+  cr_assert_eq(d.out[d.outlen - 1], '\n');
+  FILE *f = fopen(tpath("run.jsonl"), "w");
+  cr_assert(f);
+  fwrite(d.out, 1, d.outlen, f);
+  fclose(f);
+  drop(&d);
+  /* Every line on its own: -R reads lines as strings, fromjson parses each. */
+  result r = run_in(tpath("run.jsonl"), BRAID_JQ, "-e", "-R", "-c", "fromjson | .type", NULL);
+  cr_assert_eq(r.status, 0, SHOW(r));
+  size_t parsed = 0;
+  for (size_t i = 0; i < r.outlen; i++) parsed += r.out[i] == '\n';
+  cr_assert_eq(parsed, lines, "%zu of %zu lines parse", parsed, lines);
+  cr_assert(!strncmp(r.out, "\"header\"\n", 9), "%.200s", r.out);
+  cr_assert(strstr(r.out, "\"footer\"\n"), "no footer object");
+  drop(&r);
+}
+
+Test(tools, dump_stats_prints_the_exchange_count, .timeout = 60)
+{
+  record("run.btr", NULL);
+  result r = run("braid-dump", "--stats", "run.btr", NULL);
+  cr_assert_eq(r.status, 0, SHOW(r));
+  cr_assert(strstr(r.out, "\nexchanges      300\n"), SHOW(r));
+  cr_assert(strstr(r.out, "\nstatus         complete\n"), SHOW(r));
+  drop(&r);
+}
+
+Test(tools, dump_stats_counts_checkpoints_by_their_compressed_size, .timeout = 60)
+{
+  record("ck.btr", "--checkpoint-every=50");
+  result r = run("braid-dump", "--stats", "ck.btr", NULL);
+  cr_assert_eq(r.status, 0, SHOW(r));
+  double per = -1;
+  unsigned long long size = 0, ck = 0;
+  const char *p = strstr(r.out, "\nsize");
+  cr_assert(p && sscanf(p, " size %llu bytes (%lf bytes per exchange per torus, checkpoints %llu bytes)", &size, &per, &ck) == 3, SHOW(r));
+  cr_assert(ck > 0 && ck < size, SHOW(r));
+  cr_assert(per > 0 && per < 1000, SHOW(r));
+  drop(&r);
+}
+
+/* ------------------------------------------------------------ signals, disk */
+
+static void interrupt_recording(int sig, int want)
+{
+  char *argv[] = { "braid-record", "--duration", "30", "-d", "16", "-q", "-o", "t.btr", NULL };
+  pid_t pid = start(NULL, "rec", argv);
+  /* Wait until the trace exists and has grown past its first size (the
+   * header): the run is then under way. */
+  struct stat st;
+  off_t first = -1;
+  for (;;) {
+    if (stat(tpath("t.btr"), &st) == 0) {
+      if (first < 0) first = st.st_size;
+      else if (st.st_size > first) break;
+    }
+    int ws;
+    cr_assert_eq(waitpid(pid, &ws, WNOHANG), 0, "braid-record ended before the signal");
+    struct timespec ts = { 0, 5000000 };
+    nanosleep(&ts, NULL);
+  }
+  cr_assert_eq(kill(pid, sig), 0);
+  result r = finish(pid, "rec");
+  cr_assert_eq(r.status, want, SHOW(r));
+  cr_assert(strstr(r.err, sig == SIGINT ? "SIGINT" : "SIGTERM"), SHOW(r));
+  drop(&r);
+  result s = run("braid-dump", "--stats", "t.btr", NULL);
+  cr_assert_eq(s.status, 0, SHOW(s));
+  cr_assert(strstr(s.out, "\nstatus         interrupted\n"), SHOW(s));
+  drop(&s);
+  result p = run("braid-replay", "t.btr", NULL);
+  cr_assert_eq(p.status, 0, SHOW(p));
+  cr_assert(strstr(p.out, "OK: "), SHOW(p));
+  drop(&p);
+}
+
+Test(tools, sigint_stops_the_recording_with_130_and_a_finalised_trace, .timeout = 120)
+{
+  interrupt_recording(SIGINT, 130);
+}
+
+Test(tools, sigterm_stops_the_recording_with_143_and_a_finalised_trace, .timeout = 120)
+{
+  interrupt_recording(SIGTERM, 143);
+}
+
+/* Exit 2, nothing on stdout, exactly one line on stderr containing each of
+ * the given words. */
+static void expect_trouble(result r, const char *w1, const char *w2)
+{
+  cr_assert_eq(r.status, 2, SHOW(r));
+  cr_assert_eq(r.outlen, 0, SHOW(r));
+  cr_assert(r.errlen > 0 && r.err[r.errlen - 1] == '\n', SHOW(r));
+  cr_assert_eq(strchr(r.err, '\n'), r.err + r.errlen - 1, "more than one line on stderr:\n%s", r.err);
+  cr_assert(strstr(r.err, w1), "stderr does not say '%s':\n%s", w1, r.err);
+  if (w2) cr_assert(strstr(r.err, w2), "stderr does not say '%s':\n%s", w2, r.err);
+  drop(&r);
+}
+
+Test(tools, record_to_a_full_disk_is_trouble, .timeout = 60)
+{
+  expect_trouble(run("braid-record", "-x", "300", "-d", "16", "-o", "/dev/full", NULL), "/dev/full", "No space left on device");
+}
+
+/* ------------------------------------------------------------------------ rr */
+
+Test(tools, replay_under_rr_runs_or_says_why_rr_cannot_record, .timeout = 120)
+{
+  record("run.btr", NULL);
+  /* What this machine's rr says about recording at all. */
+  result probe = run(RR, "record", "true", NULL);
+  if (probe.status == 0) {
+    drop(&probe);
+    result r = run("braid-replay", "--rr", "run.btr", NULL);
+    cr_assert_eq(r.status, 0, SHOW(r));
+    cr_assert(strstr(r.out, "OK: 300 exchanges"), SHOW(r));
+    drop(&r);
+    return;
+  }
+  result r = run("braid-replay", "--rr", "run.btr", NULL);
+  if (probe.status == 127) {
+    expect_trouble(r, "--rr", "rr");
+  } else {
+    /* The reason is rr's first line, without a "[FATAL file:line] " prefix. */
+    char why[256];
+    snprintf(why, sizeof why, "%.*s", (int)strcspn(probe.err, "\n"), probe.err);
+    const char *reason = why[0] == '[' && strstr(why, "] ") ? strstr(why, "] ") + 2 : why;
+    expect_trouble(r, "rr cannot record", reason);
+  }
+  drop(&probe);
+}
+
+/* ---------------------------------------------------------------- bad input */
+
+static void make_missing(const char *name) { (void)name; }
+
+static void make_empty(const char *name)
+{
+  FILE *f = fopen(tpath(name), "w");
+  cr_assert(f);
+  fclose(f);
+}
+
+static void make_directory(const char *name) { cr_assert_eq(mkdir(tpath(name), 0755), 0); }
+
+static void make_not_a_trace(const char *name)
+{
+  char cmd[512];
+  snprintf(cmd, sizeof cmd, "cp /etc/passwd '%s'", tpath(name));
+  cr_assert_eq(system(cmd), 0);
+}
+
+static void make_truncated(const char *name)
+{
+  record(name, NULL);
+  struct stat st;
+  cr_assert_eq(stat(tpath(name), &st), 0);
+  cr_assert_eq(truncate(tpath(name), st.st_size / 2), 0);
+}
+
+static void make_wrong_version(const char *name)
+{
+  record(name, NULL);
+  int fd = open(tpath(name), O_WRONLY);
+  cr_assert(fd >= 0);
+  const unsigned char v[4] = { 99, 0, 0, 0 }; /* u32 little-endian at byte 16 */
+  cr_assert_eq(pwrite(fd, v, 4, 16), 4);
+  close(fd);
+}
+
+typedef struct file_case {
+  void (*make)(const char *name);
+  const char *reason;
+} file_case;
+
+static const file_case missing = { make_missing, "No such file" }, empty = { make_empty, "empty" },
+                       directory = { make_directory, "directory" }, not_a_trace = { make_not_a_trace, "not a braid trace" },
+                       truncated = { make_truncated, "truncated" }, wrong_version = { make_wrong_version, "version 99" };
+
+static void bad_file(const char *tool, const file_case *c)
+{
+  const char *name = "bad.btr";
+  c->make(name);
+  result r;
+  if (!strcmp(tool, "braid-diff")) {
+    record("good.btr", NULL);
+    r = run(tool, "good.btr", name, NULL);
+  } else {
+    r = run(tool, name, NULL);
+  }
+  expect_trouble(r, name, c->reason);
+}
+
+#define FILE_CASE(tool, kind)                                                                                                              \
+  Test(bad_input, tool##_refuses_##kind, .timeout = 60) { bad_file("braid-" #tool, &kind); }
+
+FILE_CASE(replay, missing)
+FILE_CASE(replay, empty)
+FILE_CASE(replay, directory)
+FILE_CASE(replay, not_a_trace)
+FILE_CASE(replay, truncated)
+FILE_CASE(replay, wrong_version)
+FILE_CASE(dump, missing)
+FILE_CASE(dump, empty)
+FILE_CASE(dump, directory)
+FILE_CASE(dump, not_a_trace)
+FILE_CASE(dump, truncated)
+FILE_CASE(dump, wrong_version)
+FILE_CASE(diff, missing)
+FILE_CASE(diff, empty)
+FILE_CASE(diff, directory)
+FILE_CASE(diff, not_a_trace)
+FILE_CASE(diff, truncated)
+FILE_CASE(diff, wrong_version)
+
+Test(bad_input, record_refuses_an_unknown_flag) { expect_trouble(run("braid-record", "--bogus", NULL), "--bogus", NULL); }
+Test(bad_input, record_refuses_a_negative_number) { expect_trouble(run("braid-record", "--tori", "-3", NULL), "--tori", "-3"); }
+Test(bad_input, record_refuses_an_overflowing_number)
+{
+  expect_trouble(run("braid-record", "-x", "99999999999999999999999", NULL), "--exchanges", "99999999999999999999999");
+}
+Test(bad_input, record_refuses_an_overflowing_event_count)
+{
+  expect_trouble(run("braid-record", "--events", "99999999999999999999999", NULL), "--events", "too large");
+}
+Test(bad_input, record_refuses_a_number_with_garbage) { expect_trouble(run("braid-record", "--seed", "12x", NULL), "--seed", "12x"); }
+Test(bad_input, record_refuses_a_bad_duration) { expect_trouble(run("braid-record", "--duration", "12x", NULL), "--duration", "12x"); }
+Test(bad_input, record_refuses_a_missing_value) { expect_trouble(run("braid-record", "--tori", NULL), "--tori", "needs a value"); }
+Test(bad_input, record_refuses_an_unknown_model) { expect_trouble(run("braid-record", "--model", "nosuch", NULL), "--model", "nosuch"); }
+Test(bad_input, record_refuses_an_unknown_model_parameter)
+{
+  expect_trouble(run("braid-record", "-m", "phold", "-p", "nosuch=1", NULL), "--param", "nosuch");
+}
+Test(bad_input, record_refuses_an_unwritable_trace_path)
+{
+  expect_trouble(run("braid-record", "-x", "10", "-o", "no/such/dir/t.btr", NULL), "no/such/dir/t.btr", "No such file");
+}
+Test(bad_input, replay_refuses_an_unknown_flag) { expect_trouble(run("braid-replay", "--bogus", "x.btr", NULL), "--bogus", NULL); }
+Test(bad_input, replay_refuses_a_number_with_garbage) { expect_trouble(run("braid-replay", "--until", "12x", "x.btr", NULL), "--until", "12x"); }
+Test(bad_input, replay_refuses_from_beyond_the_trace)
+{
+  record("run.btr", NULL);
+  expect_trouble(run("braid-replay", "--from", "1000", "run.btr", NULL), "--from 1000", "299");
+}
+Test(bad_input, dump_refuses_an_unknown_flag) { expect_trouble(run("braid-dump", "--bogus", "x.btr", NULL), "--bogus", NULL); }
+Test(bad_input, dump_refuses_two_formats) { expect_trouble(run("braid-dump", "--json", "--chrome", "x.btr", NULL), "--json", "--chrome"); }
+Test(bad_input, diff_refuses_an_unknown_flag) { expect_trouble(run("braid-diff", "--bogus", "a.btr", "b.btr", NULL), "--bogus", NULL); }
+Test(bad_input, diff_refuses_one_trace) { expect_trouble(run("braid-diff", "a.btr", NULL), "two traces", NULL); }
+
+/* ---------------------------------------------------------- help, version */
+
+static void help_and_version(const char *tool)
+{
+  result h = run(tool, "--help", NULL);
+  cr_assert_eq(h.status, 0, SHOW(h));
+  cr_assert(strstr(h.out, "usage: ") && strstr(h.out, tool), SHOW(h));
+  cr_assert(strstr(h.out, "Exit status"), SHOW(h));
+  drop(&h);
+  result v = run(tool, "--version", NULL);
+  cr_assert_eq(v.status, 0, SHOW(v));
+  char want[64];
+  snprintf(want, sizeof want, "%s (braid) ", tool);
+  cr_assert(!strncmp(v.out, want, strlen(want)), SHOW(v));
+  drop(&v);
+}
+
+Test(cli, record_has_help_and_version) { help_and_version("braid-record"); }
+Test(cli, replay_has_help_and_version) { help_and_version("braid-replay"); }
+Test(cli, diff_has_help_and_version) { help_and_version("braid-diff"); }
+Test(cli, dump_has_help_and_version) { help_and_version("braid-dump"); }
+
+/* Every --long-option in the help text has an `.It ... Fl -name` entry in
+ * the tool's man page. */
+static void help_options_in_man_page(const char *tool)
+{
+  result h = run(tool, "--help", NULL);
+  cr_assert_eq(h.status, 0, SHOW(h));
+  char path[512];
+  snprintf(path, sizeof path, "%s/man/%s.1", BRAID_SRCDIR, tool);
+  char *man = slurp(path, NULL);
+  unsigned n = 0;
+  for (const char *p = h.out; (p = strstr(p, "--")); ) {
+    p += 2;
+    size_t len = 0;
+    while (islower((unsigned char)p[len]) || isdigit((unsigned char)p[len]) || p[len] == '-') len++;
+    if (len < 2) continue;
+    char want[80];
+    snprintf(want, sizeof want, "Fl -%.*s", (int)len, p);
+    int found = 0;
+    for (const char *m = man; (m = strstr(m, want)); m++) {
+      char after = m[strlen(want)];
+      const char *bol = m;
+      while (bol > man && bol[-1] != '\n') bol--;
+      /* On an .It line of the OPTIONS list, not just in passing. */
+      if (!strncmp(bol, ".It ", 4) && !islower((unsigned char)after) && !isdigit((unsigned char)after) && after != '-') {
+        found = 1;
+        break;
+      }
+    }
+    cr_expect(found, "%s --help lists --%.*s, but %s does not document it", tool, (int)len, p, path);
+    n++;
+    p += len;
+  }
+  cr_assert_geq(n, 3, "found only %u long options in the help of %s", n, tool);
+  free(man);
+  drop(&h);
+}
+
+Test(cli, record_help_options_are_in_its_man_page) { help_options_in_man_page("braid-record"); }
+Test(cli, replay_help_options_are_in_its_man_page) { help_options_in_man_page("braid-replay"); }
+Test(cli, diff_help_options_are_in_its_man_page) { help_options_in_man_page("braid-diff"); }
+Test(cli, dump_help_options_are_in_its_man_page) { help_options_in_man_page("braid-dump"); }
+
+/* ------------------------------------------------------------------ man lint */
+
+/* mandoc -Tlint prints nothing for a clean page, except two notes about the
+ * machine rather than the page: Xr references to the other braid pages are
+ * "not found" until they are installed (mandoc only searches the base system),
+ * and an outdated system mandoc.db is reported. */
+static void lint(const char *page)
+{
+  if (!BRAID_MANDOC[0]) cr_skip_test("mandoc not found by configure: cannot lint the man pages");
+  char path[512];
+  snprintf(path, sizeof path, "%s/man/%s", BRAID_SRCDIR, page);
+  result r = run(BRAID_MANDOC, "-Tlint", path, NULL);
+  size_t bad = 0;
+  /* mandoc prints its lint messages on stdout, its own notes on stderr. */
+  char *streams[2] = { r.out, r.err };
+  for (int i = 0; i < 2; i++) {
+    for (char *l = streams[i]; *l;) {
+      char *nl = strchr(l, '\n');
+      size_t len = nl ? (size_t)(nl - l) : strlen(l);
+      int machine = memmem(l, len, "referenced manual not found: Xr braid-", 38) || memmem(l, len, "outdated mandoc.db", 18);
+      if (!machine) bad++;
+      l += len + (nl ? 1 : 0);
+    }
+  }
+  cr_assert_eq(bad, 0, "mandoc -Tlint %s:\n%s%s", page, r.out, r.err);
+  drop(&r);
+}
+
+Test(cli, man_braid_record_is_lint_clean) { lint("braid-record.1"); }
+Test(cli, man_braid_replay_is_lint_clean) { lint("braid-replay.1"); }
+Test(cli, man_braid_diff_is_lint_clean) { lint("braid-diff.1"); }
+Test(cli, man_braid_dump_is_lint_clean) { lint("braid-dump.1"); }
+Test(cli, man_braid_trace_is_lint_clean) { lint("braid-trace.5"); }
