@@ -434,6 +434,39 @@ Test(tools, record_to_a_full_disk_is_trouble, .timeout = 60)
   expect_trouble(run("braid-record", "-x", "300", "-d", "16", "-o", "/dev/full", NULL), "/dev/full", "No space left on device");
 }
 
+/* A real small file system filling up in the middle of a recording: the run
+ * ends with the reason, and what reached the disk is a readable trace whose
+ * complete exchanges replay (--partial).  Needs a tmpfs mount (root in a
+ * sandbox that allows it); elsewhere the test says why it skips. */
+Test(tools, record_into_a_tiny_tmpfs_leaves_a_readable_partial_trace, .timeout = 60)
+{
+  char mnt[128], cmd[256];
+  snprintf(mnt, sizeof mnt, "%s", tpath("tiny"));
+  cr_assert_eq(mkdir(mnt, 0755), 0);
+  snprintf(cmd, sizeof cmd, "mount -t tmpfs -o size=64k braid-test %s 2>/dev/null", mnt);
+  if (system(cmd) != 0) {
+    rmdir(mnt);
+    cr_skip_test("cannot mount a tmpfs here (needs root and a sandbox that allows mounts)");
+  }
+  char trace[160];
+  snprintf(trace, sizeof trace, "%s/t.btr", mnt);
+  result r = run("braid-record", "-x", "5000", "-o", trace, NULL);
+  int status = r.status;
+  char err[512];
+  snprintf(err, sizeof err, "%.*s", (int)r.errlen, r.err);
+  drop(&r);
+  result rp = run("braid-replay", "--partial", trace, NULL);
+  snprintf(cmd, sizeof cmd, "umount %s", mnt);
+  cr_assert_eq(system(cmd), 0);
+  rmdir(mnt);
+  cr_assert_eq(status, 2, "%s", err);
+  cr_assert(strstr(err, "No space left on device") && strstr(err, "t.btr"), "%s", err);
+  cr_assert_eq(rp.status, 0, SHOW(rp));
+  cr_assert(strstr(rp.out, "OK: "), SHOW(rp));
+  cr_assert(strstr(rp.err, "truncated"), "replay says the trace was cut: " SHOW(rp));
+  drop(&rp);
+}
+
 /* ------------------------------------------------------------------------ rr */
 
 Test(tools, replay_under_rr_runs_or_says_why_rr_cannot_record, .timeout = 120)

@@ -241,12 +241,21 @@ int main(int argc, char **argv)
       set(cfg, "--set", kv, eq + 1);
       break;
     }
-    case O_LSET: fputs(braid_config_describe(), stdout); return 0;
-    case O_LMOD: list_models(); return 0;
+    case O_LSET:
+      fputs(braid_config_describe(), stdout);
+      braid_config_destroy(cfg);
+      return 0;
+    case O_LMOD:
+      list_models();
+      braid_config_destroy(cfg);
+      return 0;
     case 'o': out = optarg; break;
     case O_JSON: json = 1; break;
     case 'q': quiet = 1; break;
-    case 'h': usage(stdout); return 0;
+    case 'h':
+      usage(stdout);
+      braid_config_destroy(cfg);
+      return 0;
     case 'V': cli_version();
     case ':': cli_die("option %s needs a value (see --help)", argv[optind - 1]);
     default: cli_die("unknown option '%s' (see --help)", argv[optind - 1]);
