@@ -223,17 +223,8 @@ static uint64_t run_recording(braid_torus *t, uint64_t n, braid__buf *blk)
   while (done < n && braid__queue_pop(&t->q, &time, &ev)) {
     uint64_t f[5] = { t->id, time, ev.dst, ev.src, (uint64_t)(int64_t)ev.payload };
     braid__rec_put(blk, BRAID_REC_EVENT, 5, f);
-    t->state[ev.dst] += ev.payload;
-    t->activity[ev.dst]++;
-    t->digest = braid__digest_step(t->digest, time, ev.dst, ev.src, ev.payload);
-    t->events++;
+    braid__process(t, time, &ev);
     done++;
-    if (ev.src >= BRAID_SRC_CORRECTION) {
-      braid__external_done(t, &ev);
-    } else {
-      braid_event pub = { time, ev.dst, ev.src, ev.payload };
-      t->model->handle(t, t->mstate, &pub);
-    }
   }
   return done;
 }

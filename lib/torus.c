@@ -168,22 +168,9 @@ static uint64_t generic_loop(braid_torus *t, uint64_t n)
 {
   uint64_t done = 0, time;
   braid__qev ev;
-  braid_event pub;
   while (done < n && braid__queue_pop(&t->q, &time, &ev)) {
-    t->state[ev.dst] += ev.payload;
-    t->activity[ev.dst]++;
-    t->digest = braid__digest_step(t->digest, time, ev.dst, ev.src, ev.payload);
-    t->events++;
+    braid__process(t, time, &ev);
     done++;
-    if (ev.src >= BRAID_SRC_CORRECTION) {
-      braid__external_done(t, &ev);
-    } else {
-      pub.time = time;
-      pub.dst = ev.dst;
-      pub.src = ev.src;
-      pub.payload = ev.payload;
-      t->model->handle(t, t->mstate, &pub);
-    }
   }
   return done;
 }

@@ -99,6 +99,23 @@ static inline void braid__external_done(braid_torus *t, const braid__qev *ev)
   if (ev->src == BRAID_SRC_CORRECTION) t->corr[ev->dst - t->corr_base] -= ev->payload;
 }
 
+/* Applies one event and hands it to the model through the vtable: the
+ * generic path (plugins, per-event recording).  The built-in models' loops
+ * below do the same with the handler inlined. */
+static inline void braid__process(braid_torus *t, uint64_t time, const braid__qev *ev)
+{
+  t->state[ev->dst] += ev->payload;
+  t->activity[ev->dst]++;
+  t->digest = braid__digest_step(t->digest, time, ev->dst, ev->src, ev->payload);
+  t->events++;
+  if (ev->src >= BRAID_SRC_CORRECTION) {
+    braid__external_done(t, ev);
+  } else {
+    braid_event pub = { time, ev->dst, ev->src, ev->payload };
+    t->model->handle(t, t->mstate, &pub);
+  }
+}
+
 /* Generates a specialised epoch loop with HANDLE inlined. */
 #define BRAID__DEFINE_LOOP(fname, HANDLE)                                      \
   static uint64_t fname(braid_torus *t, uint64_t n)                           \
