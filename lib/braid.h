@@ -548,6 +548,7 @@ typedef struct braid_replay_result {
   braid_violation_info viol;
   char warning[256];         /* e.g. the compiler differs from the recording build */
   double seconds;
+  int recorded_threaded;     /* the recording ran the threaded executor */
 } braid_replay_result;
 
 /* Re-runs a trace single-threaded with the sequential executor, following

@@ -458,6 +458,8 @@ int braid_replay(const char *path, const braid_replay_opts *opts, braid_replay_r
     braid__fmt(err, errlen, "%s: bad settings in the header: %s", path, braid_config_error(cfg));
     goto out;
   }
+  const char *seq = strstr(info->config_text, "\nsequential=");
+  res->recorded_threaded = !(seq && seq[12] == '1');
   uint64_t nexch = 0;
   /* Starting from a checkpoint, only the decisions after it matter. */
   if (opts->from != UINT64_MAX && opts->from > 0) {

@@ -29,6 +29,7 @@ ParameterizedTest(golden *g, golden, replays_exactly, .timeout = 60)
   cr_assert_not(res.diverged, "%s diverged at exchange %llu: %s.%s", g->name, (unsigned long long)res.div.exchange, res.div.record, res.div.field);
   cr_assert_eq(res.exchanges_checked, 80);
   cr_assert_eq(res.status, BRAID_TRACE_COMPLETE);
+  cr_assert_eq(res.recorded_threaded, strcmp(g->name, "racy-sequential") != 0, "only racy-sequential was recorded sequentially");
 }
 
 /* braid-dump --stats run inside traces/ must print NAME.stats exactly. */

@@ -184,7 +184,8 @@ int main(int argc, char **argv)
     printf("replay matched the recording through exchange %llu\n", (unsigned long long)v->exchange);
     return EXIT_SAME;
   }
-  printf("OK: %llu exchanges, parallel == sequential", (unsigned long long)res.exchanges_checked);
+  printf("OK: %llu exchanges, %s", (unsigned long long)res.exchanges_checked,
+         res.recorded_threaded ? "parallel == sequential" : "replay == recording (a sequential run)");
   if (!res.exchanges_checked && o.from != UINT64_MAX) printf(" (the checkpoint is at the end of the trace: nothing after it to compare)");
   if (res.first_exchange) printf(" (exchanges %llu..%llu, from a checkpoint)", (unsigned long long)res.first_exchange,
                                  (unsigned long long)(res.first_exchange + res.exchanges_checked - 1));
