@@ -17,7 +17,15 @@ typedef struct tw_entry {
 typedef struct tw_list {
   tw_entry *v;
   size_t n, cap;
+  uint64_t frames; /* frames offered to the index */
+  uint64_t stride; /* data index: every stride-th frame (0: every frame) */
 } tw_list;
+
+/* The data index holds at most this many entries, so a writer's memory does
+ * not grow with the length of the run: when it is full every other entry
+ * goes and the stride doubles.  A seek scans forward from the nearest entry,
+ * so at most `stride` frames. */
+#define TW_DATA_INDEX_MAX 4096
 
 struct braid__trace_writer {
   int fd;
@@ -39,6 +47,7 @@ static int tw_fail(braid__trace_writer *w, int err, const char *reason);
 static int tw_write(braid__trace_writer *w, const void *p, size_t n);
 static int tw_close_frame(braid__trace_writer *w, tw_list *list, uint64_t k);
 static int tw_list_add(braid__trace_writer *w, tw_list *l, uint64_t k, uint64_t off);
+static int tw_index_data(braid__trace_writer *w, uint64_t k, uint64_t off);
 static int tw_skippable(braid__trace_writer *w, uint32_t magic, const uint8_t *p, size_t n);
 static void tw_field(braid__buf *b, unsigned tag, const void *p, size_t n);
 static void tw_field_str(braid__buf *b, unsigned tag, const char *s);
@@ -69,6 +78,21 @@ static int tw_write(braid__trace_writer *w, const void *p, size_t n)
   return 0;
 }
 
+static int tw_index_data(braid__trace_writer *w, uint64_t k, uint64_t off)
+{
+  tw_list *l = &w->data;
+  if (!l->stride) l->stride = 1;
+  uint64_t frame = l->frames++;
+  if (frame % l->stride) return 0;
+  if (l->n == TW_DATA_INDEX_MAX) {
+    for (size_t i = 0; i < l->n / 2; i++) l->v[i] = l->v[2 * i];
+    l->n /= 2;
+    l->stride *= 2;
+    if (frame % l->stride) return 0;
+  }
+  return tw_list_add(w, l, k, off);
+}
+
 static int tw_list_add(braid__trace_writer *w, tw_list *l, uint64_t k, uint64_t off)
 {
   if (l->n == l->cap) {
@@ -89,7 +113,8 @@ static int tw_close_frame(braid__trace_writer *w, tw_list *list, uint64_t k)
   BRAID_FORWARD(braid__buf_reserve(&w->z, ZSTD_compressBound(w->pending.len)) ? tw_fail(w, BRAID_ENOMEM, "out of memory") : 0);
   size_t zn = ZSTD_compress2(w->cctx, w->z.p, w->z.cap, w->pending.p, w->pending.len);
   if (ZSTD_isError(zn)) return tw_fail(w, BRAID_EIO, ZSTD_getErrorName(zn));
-  BRAID_FORWARD(tw_list_add(w, list, k, w->bytes));
+  if (list == &w->data) BRAID_FORWARD(tw_index_data(w, k, w->bytes));
+  else BRAID_FORWARD(tw_list_add(w, list, k, w->bytes));
   w->pending.len = 0;
   return tw_write(w, w->z.p, zn);
 }

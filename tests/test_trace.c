@@ -984,3 +984,38 @@ Test(trace, kill_9_leaves_a_trace_readable_to_its_last_frame, .timeout = 30)
   braid__buf_free(&want);
   braid__buf_free(&got);
 }
+
+/* A long run has more frames than the writer indexes (4096 entries at most,
+ * thinned to every 2^j-th frame): the index stays bounded, and every
+ * exchange is still found, by scanning forward from the nearest entry. */
+Test(trace, long_traces_keep_a_bounded_index_and_every_exchange_is_found, .timeout = 120)
+{
+  const char *path = tpath("t.braid");
+  braid__buf stream = { 0 };
+  plan pl = { 0, 10000, 0, 1, 1 }; /* a frame per exchange: 10000 frames */
+  write_trace(path, &pl, &stream);
+  size_t n;
+  uint8_t *p = load(path, &n);
+  /* The index frame is the skippable frame of magic 0x184D2A5C; ndata first. */
+  uint8_t magic[4];
+  braid__le32_put(magic, BRAID_TF_INDEX_MAGIC);
+  const uint8_t *ix = memmem(p, n, magic, 4);
+  cr_assert(ix);
+  uint32_t ndata = braid__le32_get(ix + 8);
+  cr_assert_leq(ndata, 4096, "the index holds %u data entries", ndata);
+  cr_assert_geq(ndata, 2048, "thinning keeps at least half of the entries (%u)", ndata);
+  free(p);
+  braid_trace *t;
+  char err[256];
+  cr_assert_eq(braid_trace_open(&t, path, err, sizeof err), 0, "%s", err);
+  for (uint64_t k = 0; k < 10000; k += 37) {
+    braid_record r;
+    cr_assert_eq(braid_trace_seek(t, k), 0, "seek %llu: %s", (unsigned long long)k, braid_trace_error(t));
+    cr_assert_eq(braid_trace_next(t, &r), 0);
+    cr_assert_eq(r.type, BRAID_REC_EXCHANGE);
+    cr_assert_eq(r.field[0], k);
+  }
+  cr_assert_eq(braid_trace_seek(t, 9999), 0);
+  braid_trace_close(t);
+  braid__buf_free(&stream);
+}
