@@ -28,6 +28,19 @@ static inline uint64_t braid__mix64(uint64_t z)
 
 static inline uint64_t braid__rotl(uint64_t x, int r) { return (x << r) | (x >> (64 - r)); }
 
+/* A spin-wait hint to the CPU (x86 pause, Arm yield; a compiler barrier
+ * elsewhere). */
+static inline void braid__cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#elif defined(__aarch64__) || defined(__arm__)
+  __asm__ volatile("yield" ::: "memory");
+#else
+  __asm__ volatile("" ::: "memory");
+#endif
+}
+
 static inline uint64_t braid__now_ns(void)
 {
   struct timespec ts;

@@ -559,7 +559,7 @@ static void *worker_main(void *arg)
     if (ran) continue;
     /* Nothing ready: spin a little if we have a CPU of our own, then block. */
     if (rt->spin)
-      for (int i = 0; i < 2000 && atomic_load(&rt->gen) == g; i++) __builtin_ia32_pause();
+      for (int i = 0; i < 2000 && atomic_load(&rt->gen) == g; i++) braid__cpu_relax();
     if (atomic_load(&rt->gen) != g) continue;
     pthread_mutex_lock(&rt->lock);
     atomic_fetch_add(&rt->sleepers, 1);
