@@ -14,6 +14,8 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#define SCRATCH_PREFIX "/tmp/braid-tools-"
+#include "scratch.h"
 
 #ifndef BRAID_BUILDDIR
 #define BRAID_BUILDDIR "."
@@ -35,58 +37,11 @@
 
 /* ------------------------------------------------------------------ helpers */
 
-static char dir[64];
-
-static void make_dir(void)
-{
-  strcpy(dir, "/tmp/braid-tools-XXXXXX");
-  cr_assert(mkdtemp(dir));
-}
-
-static void remove_dir(void)
-{
-  char cmd[128];
-  snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-  if (dir[0]) cr_expect_eq(system(cmd), 0);
-}
-
-static const char *tpath(const char *name)
-{
-  static char p[4][256];
-  static int i;
-  i = (i + 1) % 4;
-  snprintf(p[i], sizeof p[i], "%s/%s", dir, name);
-  return p[i];
-}
-
 typedef struct result {
   int status; /* exit status, or 128 + signal */
   char *out, *err;
   size_t outlen, errlen;
 } result;
-
-static char *slurp(const char *path, size_t *len)
-{
-  FILE *f = fopen(path, "rb");
-  cr_assert(f, "%s: %s", path, strerror(errno));
-  size_t cap = 4096, n = 0;
-  char *b = malloc(cap);
-  cr_assert(b);
-  for (;;) {
-    if (n + 4096 + 1 > cap) {
-      cap *= 2;
-      b = realloc(b, cap);
-      cr_assert(b);
-    }
-    size_t got = fread(b + n, 1, 4096, f);
-    n += got;
-    if (!got) break;
-  }
-  fclose(f);
-  b[n] = 0;
-  if (len) *len = n;
-  return b;
-}
 
 static void exec_prog(const char *prog, char **argv)
 {
@@ -132,9 +87,9 @@ static result finish(pid_t pid, const char *tag)
   r.status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
   char p[256];
   snprintf(p, sizeof p, "%s/.%s.out", dir, tag);
-  r.out = slurp(p, &r.outlen);
+  r.out = load(p, &r.outlen);
   snprintf(p, sizeof p, "%s/.%s.err", dir, tag);
-  r.err = slurp(p, &r.errlen);
+  r.err = load(p, &r.errlen);
   return r;
 }
 
@@ -642,7 +597,7 @@ static void help_options_in_man_page(const char *tool)
   cr_assert_eq(h.status, 0, SHOW(h));
   char path[512];
   snprintf(path, sizeof path, "%s/man/%s.1", BRAID_SRCDIR, tool);
-  char *man = slurp(path, NULL);
+  char *man = load(path, NULL);
   unsigned n = 0;
   for (const char *p = h.out; (p = strstr(p, "--")); ) {
     p += 2;

@@ -18,6 +18,8 @@
 #include "trace.h"
 #include "trace_format.h"
 #include "trace_gen.h"
+#define SCRATCH_PREFIX "/tmp/braid-trace-"
+#include "scratch.h"
 
 #ifndef BRAID_BUILDDIR
 #define BRAID_BUILDDIR "."
@@ -28,31 +30,7 @@
 
 /* ------------------------------------------------------------------ helpers */
 
-static char dir[64];
-
-static void make_dir(void)
-{
-  strcpy(dir, "/tmp/braid-trace-XXXXXX");
-  cr_assert(mkdtemp(dir));
-}
-
-static void remove_dir(void)
-{
-  char cmd[128];
-  snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-  if (dir[0]) cr_expect_eq(system(cmd), 0);
-}
-
 TestSuite(trace, .init = make_dir, .fini = remove_dir, .timeout = 60);
-
-static const char *tpath(const char *name)
-{
-  static char p[4][128];
-  static int i;
-  i = (i + 1) % 4;
-  snprintf(p[i], sizeof p[i], "%s/%s", dir, name);
-  return p[i];
-}
 
 typedef struct plan {
   uint64_t first, n;  /* exchanges first..first+n-1 */
@@ -97,6 +75,15 @@ static void write_trace(const char *path, const plan *pl, braid__buf *stream)
   cr_assert_eq(stream->err, 0);
 }
 
+/* Writes a trace following the plan and returns its bytes (length in *n). */
+static uint8_t *write_and_load(const char *path, plan pl, size_t *n)
+{
+  braid__buf stream = { 0 };
+  write_trace(path, &pl, &stream);
+  braid__buf_free(&stream);
+  return load(path, n);
+}
+
 /* Encodes a decoded record again: equal bytes mean nothing was lost. */
 static void reencode(braid__buf *b, const braid_record *r)
 {
@@ -121,27 +108,6 @@ static int read_all(const char *path, braid__buf *out, braid_trace_info *info, c
   if (info) *info = *braid_trace_get_info(t);
   braid_trace_close(t);
   return rc;
-}
-
-static uint8_t *load(const char *path, size_t *n)
-{
-  FILE *f = fopen(path, "rb");
-  cr_assert(f);
-  fseek(f, 0, SEEK_END);
-  *n = (size_t)ftell(f);
-  fseek(f, 0, SEEK_SET);
-  uint8_t *p = malloc(*n + 1);
-  cr_assert_eq(fread(p, 1, *n, f), *n);
-  fclose(f);
-  return p;
-}
-
-static void save(const char *path, const uint8_t *p, size_t n)
-{
-  FILE *f = fopen(path, "wb");
-  cr_assert(f);
-  cr_assert_eq(fwrite(p, 1, n, f), n);
-  fclose(f);
 }
 
 /* Frame boundaries found with libzstd alone (an oracle independent of the
@@ -272,11 +238,8 @@ Test(trace, zstd_tool_accepts_trace_and_prints_record_stream, .timeout = 60)
 Test(trace, frames_start_at_exchange_boundaries_and_stay_small, .timeout = 30)
 {
   const char *path = tpath("t.braid");
-  braid__buf stream = { 0 };
-  plan pl = { 1, 3000, 0, 0, 1 };
-  write_trace(path, &pl, &stream);
   size_t n;
-  uint8_t *p = load(path, &n);
+  uint8_t *p = write_and_load(path, (plan){ 1, 3000, 0, 0, 1 }, &n);
   frames *fr = find_frames(p, n);
   size_t data = 0, prev = 0;
   for (size_t i = 0; i < fr->n; i++) {
@@ -295,7 +258,6 @@ Test(trace, frames_start_at_exchange_boundaries_and_stay_small, .timeout = 30)
   cr_assert_geq(data, 3);
   free_frames(fr);
   free(p);
-  braid__buf_free(&stream);
 }
 
 Test(trace, unknown_record_types_are_returned_and_skipped_by_length, .timeout = 30)
@@ -745,11 +707,8 @@ Test(trace, record_longer_than_its_frame_is_corrupt, .timeout = 10)
 Test(trace, checksum_mismatch_is_corrupt_with_the_frame_offset, .timeout = 10)
 {
   const char *path = tpath("t.braid");
-  braid__buf stream = { 0 };
-  plan pl = { 1, 10, 0, 0, 0 };
-  write_trace(path, &pl, &stream);
   size_t n;
-  uint8_t *p = load(path, &n);
+  uint8_t *p = write_and_load(path, (plan){ 1, 10, 0, 0, 0 }, &n);
   frames *fr = find_frames(p, n);
   p[n - 1] ^= 0x55; /* last byte of the only data frame: its checksum */
   save(path, p, n);
@@ -761,7 +720,6 @@ Test(trace, checksum_mismatch_is_corrupt_with_the_frame_offset, .timeout = 10)
   free_frames(fr);
   free(p);
   braid__buf_free(&got);
-  braid__buf_free(&stream);
 }
 
 /* A failing call must leave a message with the byte offset at fault. */
@@ -854,11 +812,8 @@ Test(trace, missing_file_is_enoent, .timeout = 10)
 Test(trace, rejects_a_newer_format_version_naming_both, .timeout = 10)
 {
   const char *path = tpath("t.braid");
-  braid__buf stream = { 0 };
-  plan pl = { 1, 10, 0, 0, 1 };
-  write_trace(path, &pl, &stream);
   size_t n;
-  uint8_t *p = load(path, &n);
+  uint8_t *p = write_and_load(path, (plan){ 1, 10, 0, 0, 1 }, &n);
   braid__le32_put(p + 16, 2);
   save(path, p, n);
   braid_trace *t;
@@ -866,17 +821,13 @@ Test(trace, rejects_a_newer_format_version_naming_both, .timeout = 10)
   cr_assert_eq(braid_trace_open(&t, path, err, sizeof err), BRAID_EVERSION);
   cr_assert(strstr(err, "version 2") && strstr(err, "reads version 1"), "%s", err);
   free(p);
-  braid__buf_free(&stream);
 }
 
 Test(trace, header_checksum_catches_a_changed_setting, .timeout = 10)
 {
   const char *path = tpath("t.braid");
-  braid__buf stream = { 0 };
-  plan pl = { 1, 10, 0, 0, 1 };
-  write_trace(path, &pl, &stream);
   size_t n;
-  uint8_t *p = load(path, &n);
+  uint8_t *p = write_and_load(path, (plan){ 1, 10, 0, 0, 1 }, &n);
   uint8_t *s = memmem(p, n, "seed=7", 6);
   cr_assert(s);
   s[5] = '8';
@@ -886,7 +837,6 @@ Test(trace, header_checksum_catches_a_changed_setting, .timeout = 10)
   cr_assert_eq(braid_trace_open(&t, path, err, sizeof err), BRAID_ECORRUPT);
   cr_assert(strstr(err, "header checksum") && strstr(err, "offset 0"), "%s", err);
   free(p);
-  braid__buf_free(&stream);
 }
 
 /* ---------------------------------------------------------------- writer */
@@ -991,11 +941,8 @@ Test(trace, kill_9_leaves_a_trace_readable_to_its_last_frame, .timeout = 30)
 Test(trace, long_traces_keep_a_bounded_index_and_every_exchange_is_found, .timeout = 120)
 {
   const char *path = tpath("t.braid");
-  braid__buf stream = { 0 };
-  plan pl = { 0, 10000, 0, 1, 1 }; /* a frame per exchange: 10000 frames */
-  write_trace(path, &pl, &stream);
   size_t n;
-  uint8_t *p = load(path, &n);
+  uint8_t *p = write_and_load(path, (plan){ 0, 10000, 0, 1, 1 }, &n); /* a frame per exchange: 10000 frames */
   /* The index frame is the skippable frame of magic 0x184D2A5C; ndata first. */
   uint8_t magic[4];
   braid__le32_put(magic, BRAID_TF_INDEX_MAGIC);
@@ -1017,5 +964,4 @@ Test(trace, long_traces_keep_a_bounded_index_and_every_exchange_is_found, .timeo
   }
   cr_assert_eq(braid_trace_seek(t, 9999), 0);
   braid_trace_close(t);
-  braid__buf_free(&stream);
 }
