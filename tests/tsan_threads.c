@@ -65,6 +65,26 @@ static void *stop_main(void *arg)
   return NULL;
 }
 
+static void records_and_replays(const char *name, const char *kv, uint64_t exchanges)
+{
+  char path[] = "/tmp/braid-tsan-XXXXXX", err[512] = "";
+  int fd = mkstemp(path);
+  if (fd < 0) {
+    check(0, name, "mkstemp failed");
+    return;
+  }
+  close(fd);
+  braid_runtime *rt = runtime_or_null(kv, NULL, err, sizeof err);
+  int rc = rt ? braid_runtime_record(rt, path) : -1;
+  if (!rc) rc = braid_runtime_run(rt);
+  if (rc && rt) snprintf(err, sizeof err, "%s", braid_runtime_error(rt));
+  braid_runtime_destroy(rt);
+  braid_replay_result res = { 0 };
+  if (!rc) rc = braid_replay(path, NULL, &res, err, sizeof err);
+  check(!rc && !res.diverged && res.exchanges_checked == exchanges, name, err);
+  unlink(path);
+}
+
 int main(void)
 {
   setvbuf(stdout, NULL, _IOLBF, 0);
@@ -78,6 +98,8 @@ int main(void)
       snprintf(thr, sizeof thr, "threads=%d", k);
       equal_to_sequential(name, base, thr);
     }
+  equal_to_sequential("5 tori on 4 threads (more threads than cores) equal sequential",
+                      "model=phold tori=5 dim=8 exchanges=200 interval=200 seed=8", "threads=4");
   equal_to_sequential("failures: threaded equals sequential", "model=phold tori=5 dim=8 exchanges=200 fail=B@50,A@51,E@120 seed=4", "threads=3");
   for (int s = 1; s <= 3; s++) {
     snprintf(name, sizeof name, "chaos seed %d equals sequential", s);
@@ -119,20 +141,10 @@ int main(void)
     braid_runtime_destroy(rt);
     mem_free(&m);
   }
-  /* The trace writer under threads, then a replay of its file. */
-  {
-    char path[] = "/tmp/braid-tsan-XXXXXX";
-    int fd = mkstemp(path);
-    close(fd);
-    braid_runtime *rt = runtime_or_null("model=phold tori=3 dim=8 exchanges=300 threads=3 checkpoint_every=50 seed=9", NULL, err, sizeof err);
-    int rc = braid_runtime_record(rt, path);
-    if (!rc) rc = braid_runtime_run(rt);
-    braid_runtime_destroy(rt);
-    braid_replay_result res;
-    if (!rc) rc = braid_replay(path, NULL, &res, err, sizeof err);
-    check(!rc && !res.diverged && res.exchanges_checked == 300, "threaded recording replays exactly", err);
-    unlink(path);
-  }
+  /* The trace writer under threads, then a replay of its file; the rate
+   * mode's interval decisions depend on timing and are followed from it. */
+  records_and_replays("threaded recording replays exactly", "model=phold tori=3 dim=8 exchanges=300 threads=3 checkpoint_every=50 seed=9", 300);
+  records_and_replays("rate-adapted recording replays exactly", "model=bursty tori=3 dim=8 exchanges=200 threads=2 adapt=rate interval=300 seed=5", 200);
   /* The racy model: its read is suppressed by name; the rest must be clean. */
   {
     mem_sink m;
