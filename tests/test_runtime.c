@@ -11,7 +11,7 @@ typedef struct matrix_case {
   unsigned tori;
 } matrix_case;
 
-ParameterizedTestParameters(runtime, threaded_equals_sequential)
+static struct criterion_test_params matrix_cases(void)
 {
   static matrix_case cases[12];
   static const char *models[] = { "uniform", "skewed", "bursty", "phold" };
@@ -24,26 +24,44 @@ ParameterizedTestParameters(runtime, threaded_equals_sequential)
   return cr_make_param_array(matrix_case, cases, 12);
 }
 
-/* 1000 exchanges; every thread count from 1 to 4 gives the sequential
- * stream byte for byte. */
-ParameterizedTest(matrix_case *c, runtime, threaded_equals_sequential, .timeout = 120)
+/* 1000 exchanges with `extra` settings; every thread count from 1 to 4
+ * gives the sequential stream byte for byte.  `failures` of them must be
+ * in the stream. */
+static void threaded_matches(const matrix_case *c, const char *extra, uint64_t failures)
 {
-  char base[256], kv[300];
-  snprintf(base, sizeof base, "model=%s tori=%u dim=8 exchanges=1000 interval=200 interval_min=50 interval_max=1000 tolerance=2 seed=11",
-           c->model, c->tori);
+  char base[320], kv[360];
+  snprintf(base, sizeof base, "model=%s tori=%u dim=8 exchanges=1000 interval=200 interval_min=50 interval_max=1000 tolerance=2 seed=11 %s",
+           c->model, c->tori, extra);
   mem_sink seq, thr;
   snprintf(kv, sizeof kv, "%s sequential=1", base);
   run_into(kv, &seq);
   cr_assert_eq(seq.exchanges, 1000);
-  cr_assert_eq(seq.counts[BRAID_REC_PROJECTION], 1000 * c->tori);
+  cr_assert_eq(seq.counts[BRAID_REC_PROJECTION], 1000 * c->tori - failures, "%llu projections (a failed torus publishes none)", (unsigned long long)seq.counts[BRAID_REC_PROJECTION]);
+  cr_assert_eq(seq.counts[BRAID_REC_FAILURE], failures);
+  cr_assert_eq(seq.counts[BRAID_REC_REBUILD], failures);
   for (unsigned k = 1; k <= 4; k++) {
     snprintf(kv, sizeof kv, "%s threads=%u", base, k);
     run_into(kv, &thr);
     cr_assert_eq(thr.exchanges, 1000);
-    cr_assert(same_stream(&seq, &thr), "%s: %u threads differ from sequential", c->model, k);
+    cr_assert(same_stream(&seq, &thr), "%s, %u tori, %s: %u threads differ from sequential", c->model, c->tori, extra, k);
     mem_free(&thr);
   }
   mem_free(&seq);
+}
+
+ParameterizedTestParameters(runtime, threaded_equals_sequential) { return matrix_cases(); }
+
+ParameterizedTest(matrix_case *c, runtime, threaded_equals_sequential, .timeout = 120) { threaded_matches(c, "", 0); }
+
+ParameterizedTestParameters(runtime, threaded_equals_sequential_with_failures) { return matrix_cases(); }
+
+/* Failures at the start of a wave, back to back, and late; the last torus
+ * fails too (for 2 tori that is B again, a second failure of one torus). */
+ParameterizedTest(matrix_case *c, runtime, threaded_equals_sequential_with_failures, .timeout = 120)
+{
+  char fail[64];
+  snprintf(fail, sizeof fail, "fail=B@300,A@301,%c@900", 'A' + c->tori - 1);
+  threaded_matches(c, fail, 3);
 }
 
 Test(runtime, adaptation_actually_happens, .timeout = 60)
@@ -54,24 +72,6 @@ Test(runtime, adaptation_actually_happens, .timeout = 60)
   cr_assert_gt(m.counts[BRAID_REC_INTERVAL], 0);
   cr_assert_gt(m.counts[BRAID_REC_VCELL], 0);
   mem_free(&m);
-}
-
-Test(runtime, injected_failure_same_in_both_executors, .timeout = 60)
-{
-  mem_sink seq, thr;
-  const char *base = "model=phold tori=3 dim=8 exchanges=1000 interval=300 fail=B@300,A@301,C@900 seed=5";
-  char kv[300];
-  snprintf(kv, sizeof kv, "%s sequential=1", base);
-  run_into(kv, &seq);
-  cr_assert_eq(seq.counts[BRAID_REC_FAILURE], 3);
-  cr_assert_eq(seq.counts[BRAID_REC_REBUILD], 3);
-  for (unsigned k = 2; k <= 3; k++) {
-    snprintf(kv, sizeof kv, "%s threads=%u", base, k);
-    run_into(kv, &thr);
-    cr_assert(same_stream(&seq, &thr));
-    mem_free(&thr);
-  }
-  mem_free(&seq);
 }
 
 typedef struct injector {
@@ -107,6 +107,96 @@ Test(runtime, injections_from_another_thread_same_in_both_executors, .timeout = 
   cr_assert(same_stream(&seq, &thr));
   mem_free(&seq);
   mem_free(&thr);
+}
+
+/* Where each injection of a run landed, next to its logical stream. */
+typedef struct landing_sink {
+  mem_sink m;
+  struct landing {
+    uint64_t k, torus, cell, seq;
+    int64_t payload;
+  } at[256];
+  unsigned n;
+} landing_sink;
+
+static int landing_exchange(void *ud, uint64_t k, const uint8_t *recs, size_t len)
+{
+  landing_sink *l = ud;
+  const uint8_t *p = recs, *end = recs + len;
+  braid_record r;
+  while (p < end && braid__rec_decode(&p, end, &r) == 0)
+    if (r.type == BRAID_REC_INJECTION && l->n < 256)
+      l->at[l->n++] = (struct landing){ k, r.field[0], r.field[1], r.field[3], (int64_t)r.field[2] };
+  return mem_exchange(&l->m, k, recs, len);
+}
+
+typedef struct live_injector {
+  braid_runtime *rt;
+  int n;
+} live_injector;
+
+/* Injects while the tori run (after exchange 5), waits until all of them
+ * must have landed, then stops the run. */
+static void *live_inject_main(void *arg)
+{
+  live_injector *in = arg;
+  braid_progress p;
+  do {
+    usleep(200);
+    braid_runtime_progress(in->rt, &p);
+  } while (p.exchanges < 5);
+  for (int i = 0; i < in->n; i++) {
+    cr_assert_eq(braid_inject(in->rt, (uint32_t)(i % 3), (uint32_t)(i * 37 % 512), 100 + i, 0), 0);
+    if (i % 8 == 7) usleep(300);
+  }
+  braid_runtime_progress(in->rt, &p);
+  uint64_t after = p.exchanges + 3;
+  do {
+    usleep(200);
+    braid_runtime_progress(in->rt, &p);
+  } while (p.exchanges < after);
+  braid_runtime_stop(in->rt);
+  return NULL;
+}
+
+/* Injections made from another thread while a threaded run is going land on
+ * exchanges that depend on timing.  Placed at those exchanges in a
+ * sequential run, they give the same logical stream byte for byte. */
+Test(runtime, live_injections_equal_sequential_with_them_where_they_landed, .timeout = 120)
+{
+  landing_sink thr = { 0 };
+  mem_sink seq;
+  char err[512];
+  braid_runtime *rt = runtime_or_null("model=uniform tori=3 dim=8 exchanges=1000000 interval=200 threads=2 seed=3", NULL, err, sizeof err);
+  cr_assert(rt, "%s", err);
+  braid__sink s = { landing_exchange, NULL, &thr };
+  braid__add_sink(rt, &s);
+  live_injector in = { rt, 60 };
+  pthread_t th;
+  pthread_create(&th, NULL, live_inject_main, &in);
+  cr_assert_eq(braid_runtime_run(rt), BRAID_EINTR, "%s", braid_runtime_error(rt));
+  pthread_join(th, NULL);
+  braid_runtime_destroy(rt);
+  cr_assert_eq(thr.n, 60, "every live injection landed");
+  cr_assert_geq(thr.at[0].k, 5, "the first landed while the tori ran");
+
+  char kv[256];
+  snprintf(kv, sizeof kv, "model=uniform tori=3 dim=8 exchanges=%llu interval=200 sequential=1 seed=3", (unsigned long long)thr.m.exchanges);
+  rt = make_runtime(kv, &seq);
+  for (unsigned i = 0; i < thr.n; i++) {
+    const struct landing *a = NULL;
+    for (unsigned j = 0; j < thr.n; j++) /* call order is seq order */
+      if (thr.at[j].seq == i) a = &thr.at[j];
+    cr_assert(a, "injection %u is in the stream", i);
+    cr_assert_eq(braid_inject(rt, (uint32_t)a->torus, (uint32_t)a->cell, (int32_t)a->payload, a->k), 0);
+  }
+  cr_assert_eq(braid_runtime_run(rt), 0, "%s", braid_runtime_error(rt));
+  braid_runtime_destroy(rt);
+  cr_assert_eq(seq.counts[BRAID_REC_INJECTION], 60);
+  cr_assert(same_stream(&seq, &thr.m), "sequential with the landings differs from the threaded run (%llu exchanges)",
+            (unsigned long long)thr.m.exchanges);
+  mem_free(&seq);
+  mem_free(&thr.m);
 }
 
 Test(runtime, inject_rejects_bad_target)
