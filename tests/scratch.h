@@ -32,7 +32,7 @@ static void remove_dir(void)
 }
 
 /* A path inside the scratch directory; the last four stay valid. */
-static const char *tpath(const char *name)
+static inline const char *tpath(const char *name)
 {
   static char p[4][256];
   static int i;
@@ -43,7 +43,7 @@ static const char *tpath(const char *name)
 
 /* The whole file, NUL-terminated (so text can be searched as a string);
  * its length in *n when n is not NULL. */
-static void *load(const char *path, size_t *n)
+static inline void *load(const char *path, size_t *n)
 {
   FILE *f = fopen(path, "rb");
   cr_assert(f, "%s: %s", path, strerror(errno));
@@ -66,7 +66,7 @@ static void *load(const char *path, size_t *n)
   return b;
 }
 
-static void save(const char *path, const void *p, size_t n)
+static inline void save(const char *path, const void *p, size_t n)
 {
   FILE *f = fopen(path, "wb");
   cr_assert(f, "%s: %s", path, strerror(errno));

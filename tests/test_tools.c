@@ -3,6 +3,7 @@
 #include <config.h>
 #include <criterion/criterion.h>
 #include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -328,24 +329,28 @@ Test(tools, dump_stats_counts_checkpoints_by_their_compressed_size, .timeout = 6
 
 /* ------------------------------------------------------------ signals, disk */
 
-static void interrupt_recording(int sig, int want)
+/* Starts a 30-second recording into t.btr and returns once the trace has
+ * grown twice past its header: the first data frame is then complete. */
+static pid_t recording_under_way(void)
 {
   char *argv[] = { "braid-record", "--duration", "30", "-d", "16", "-q", "-o", "t.btr", NULL };
   pid_t pid = start(NULL, "rec", argv);
-  /* Wait until the trace exists and has grown past its first size (the
-   * header): the run is then under way. */
   struct stat st;
-  off_t first = -1;
-  for (;;) {
-    if (stat(tpath("t.btr"), &st) == 0) {
-      if (first < 0) first = st.st_size;
-      else if (st.st_size > first) break;
-    }
+  off_t seen[3] = { -1, -1, -1 };
+  int sizes = 0;
+  while (sizes < 3) {
+    if (stat(tpath("t.btr"), &st) == 0 && (!sizes || st.st_size > seen[sizes - 1])) seen[sizes++] = st.st_size;
     int ws;
     cr_assert_eq(waitpid(pid, &ws, WNOHANG), 0, "braid-record ended before the signal");
     struct timespec ts = { 0, 5000000 };
     nanosleep(&ts, NULL);
   }
+  return pid;
+}
+
+static void interrupt_recording(int sig, int want)
+{
+  pid_t pid = recording_under_way();
   cr_assert_eq(kill(pid, sig), 0);
   result r = finish(pid, "rec");
   cr_assert_eq(r.status, want, SHOW(r));
@@ -359,6 +364,68 @@ static void interrupt_recording(int sig, int want)
   cr_assert_eq(p.status, 0, SHOW(p));
   cr_assert(strstr(p.out, "OK: "), SHOW(p));
   drop(&p);
+}
+
+/* kill -9 leaves no chance to finalise.  Killed between frames, the trace
+ * is "unfinished" and reads as it is; killed inside a frame, it is
+ * "truncated" and refused without --partial.  Either way its complete
+ * exchanges replay exactly with --partial. */
+Test(tools, kill_9_of_a_recording_leaves_a_trace_readable_to_its_last_frame, .timeout = 120)
+{
+  pid_t pid = recording_under_way();
+  cr_assert_eq(kill(pid, SIGKILL), 0);
+  result r = finish(pid, "rec");
+  cr_assert_eq(r.status, 128 + SIGKILL, SHOW(r));
+  drop(&r);
+  result s = run("braid-dump", "--stats", "t.btr", NULL);
+  if (s.status == 0) cr_assert(strstr(s.out, "\nstatus         unfinished\n"), SHOW(s));
+  else cr_assert(s.status == 2 && strstr(s.err, "truncated") && strstr(s.err, "t.btr"), SHOW(s));
+  drop(&s);
+  result p = run("braid-replay", "--partial", "t.btr", NULL);
+  cr_assert_eq(p.status, 0, SHOW(p));
+  unsigned long long n = 0;
+  const char *ok = strstr(p.out, "OK: ");
+  cr_assert(ok && sscanf(ok, "OK: %llu", &n) == 1 && n > 0, "some complete exchanges replay: " SHOW(p));
+  cr_assert(strstr(p.err, "truncated") || strstr(p.err, "unfinished"), SHOW(p));
+  drop(&p);
+}
+
+/* Every trace the tools write, and every golden trace, passes zstd -t. */
+Test(tools, every_trace_the_tools_write_passes_zstd_t, .timeout = 120)
+{
+  static const char *variants[][2] = {
+    { "plain.btr", NULL },
+    { "seq.btr", "--sequential" },
+    { "ckpt.btr", "--checkpoint-every=50" },
+    { "events.btr", "--trace-events" },
+    { "chaos.btr", "--chaos=5" },
+    { "fail.btr", "--fail=B@100" },
+    { "inject.btr", "--inject=C@50:7=900" },
+    { "rate.btr", "--adapt=rate" },
+  };
+  for (size_t i = 0; i < sizeof variants / sizeof variants[0]; i++) {
+    record(variants[i][0], variants[i][1]);
+    result r = run("zstd", "-q", "-t", variants[i][0], NULL);
+    cr_assert_eq(r.status, 0, "%s: " SHOW(r), variants[i][0]);
+    drop(&r);
+  }
+  char tdir[512];
+  snprintf(tdir, sizeof tdir, "%s/traces", BRAID_SRCDIR);
+  DIR *d = opendir(tdir);
+  cr_assert(d, "%s: %s", tdir, strerror(errno));
+  int golden = 0;
+  for (struct dirent *e; (e = readdir(d));) {
+    size_t len = strlen(e->d_name);
+    if (len < 5 || strcmp(e->d_name + len - 4, ".btr") || !strncmp(e->d_name, "broken-", 7)) continue;
+    char path[1024];
+    snprintf(path, sizeof path, "%s/%s", tdir, e->d_name);
+    result r = run("zstd", "-q", "-t", path, NULL);
+    cr_assert_eq(r.status, 0, "%s: " SHOW(r), path);
+    drop(&r);
+    golden++;
+  }
+  closedir(d);
+  cr_assert_geq(golden, 8, "the golden traces are there");
 }
 
 Test(tools, sigint_stops_the_recording_with_130_and_a_finalised_trace, .timeout = 120)
@@ -557,6 +624,11 @@ Test(bad_input, record_refuses_an_unwritable_trace_path)
 }
 Test(bad_input, replay_refuses_an_unknown_flag) { expect_trouble(run("braid-replay", "--bogus", "x.btr", NULL), "--bogus", NULL); }
 Test(bad_input, replay_refuses_a_number_with_garbage) { expect_trouble(run("braid-replay", "--until", "12x", "x.btr", NULL), "--until", "12x"); }
+Test(bad_input, replay_refuses_a_negative_number) { expect_trouble(run("braid-replay", "--until", "-5", "x.btr", NULL), "--until", "-5"); }
+Test(bad_input, replay_refuses_an_overflowing_number)
+{
+  expect_trouble(run("braid-replay", "--from", "99999999999999999999", "x.btr", NULL), "--from", "too large");
+}
 Test(bad_input, replay_refuses_from_beyond_the_trace)
 {
   record("run.btr", NULL);
