@@ -1,11 +1,13 @@
 #!/bin/sh
 # check-install.sh - stages `make install DESTDIR=...` of this build, builds
 # tests/install_client.c against the staged copy with nothing but
-# `pkg-config --cflags --libs braid`, runs it on the staged library, checks
-# what was installed, then checks that `make uninstall DESTDIR=...` removes
-# every file again.  Works inside make distcheck too: it installs into its own
-# temporary DESTDIR under the configured prefix, whatever that prefix is, and
-# reads nothing but the (read-only) source tree.
+# `pkg-config --cflags --libs braid` and runs it on the staged library, builds
+# the example model plugin the same way and records, replays and diffs it
+# with the installed tools, checks what was installed, then checks that
+# `make uninstall DESTDIR=...` removes every file again.  Works inside make
+# distcheck too: it installs into its own temporary DESTDIR under the
+# configured prefix, whatever that prefix is, and reads nothing but the
+# (read-only) source tree.
 set -u
 : "${abs_top_builddir:?run me from make check}" "${abs_top_srcdir:?}" "${libdir:?}" "${includedir:?}" "${bindir:?}" "${prefix:?}"
 MAKE=${MAKE:-make}
@@ -44,8 +46,22 @@ LD_LIBRARY_PATH="$root$libdir" "$tmp/client" "$tmp/run.braid" || die "the client
 # The installed tools run on the installed library too.
 LD_LIBRARY_PATH="$root$libdir" "$root$bindir/braid-replay" -q "$tmp/run.braid" || die "installed braid-replay rejects the client's trace"
 
+# A user's model: the example plugin built from nothing but the installed
+# header and pkg-config, recorded threaded and sequentially by the installed
+# tools, replayed, and the two runs diffed equal.
+$CC -std=c11 -pedantic -Wall -Wextra -Werror -shared -fPIC ${SANITIZER_CFLAGS:-} -o "$tmp/ripple.so" \
+  "$abs_top_srcdir/tests/plugin_example.c" $($PKG_CONFIG --cflags braid) 2>"$tmp/plugin.log" ||
+  { cat "$tmp/plugin.log" >&2; die "the example plugin does not build against the staged install"; }
+tool() { t=$1; shift; LD_LIBRARY_PATH="$root$libdir" "$root$bindir/$t" "$@"; }
+tool braid-record --model-plugin "$tmp/ripple.so" -p delay=6 -n 3 -t 2 -d 16 -x 300 -q -o "$tmp/ripple-thr.braid" ||
+  die "installed braid-record cannot record the plugin threaded"
+tool braid-record --model-plugin "$tmp/ripple.so" -p delay=6 -n 3 -d 16 -x 300 --sequential -q -o "$tmp/ripple-seq.braid" ||
+  die "installed braid-record cannot record the plugin sequentially"
+tool braid-replay --model-plugin "$tmp/ripple.so" -q "$tmp/ripple-thr.braid" || die "the plugin's threaded trace does not replay (exit $?)"
+tool braid-diff -q "$tmp/ripple-thr.braid" "$tmp/ripple-seq.braid" || die "the plugin's threaded and sequential runs differ (exit $?)"
+
 fresh_make uninstall DESTDIR="$root" >"$tmp/uninstall.log" 2>&1 || { cat "$tmp/uninstall.log" >&2; die "make uninstall DESTDIR=$root failed"; }
 left=$(find "$root" ! -type d)
 [ -z "$left" ] || die "make uninstall left files behind: $left"
-say "prefix $prefix: installed, built a client with pkg-config, recorded and replayed through it, uninstalled cleanly"
+say "prefix $prefix: installed; a client and a model plugin built with pkg-config; recorded, replayed and diffed; uninstalled cleanly"
 exit 0
