@@ -566,6 +566,28 @@ Test(bad_input, dump_refuses_an_unknown_flag) { expect_trouble(run("braid-dump",
 Test(bad_input, dump_refuses_two_formats) { expect_trouble(run("braid-dump", "--json", "--chrome", "x.btr", NULL), "--json", "--chrome"); }
 Test(bad_input, diff_refuses_an_unknown_flag) { expect_trouble(run("braid-diff", "--bogus", "a.btr", "b.btr", NULL), "--bogus", NULL); }
 Test(bad_input, diff_refuses_one_trace) { expect_trouble(run("braid-diff", "a.btr", NULL), "two traces", NULL); }
+/* getopt is still inside "-Zq" when it rejects Z, so the previous argument
+ * (here the program path, or a long option) is not the one to blame. */
+Test(bad_input, replay_names_an_unknown_short_option_in_a_cluster)
+{
+  expect_trouble(run("braid-replay", "-Zq", "x.btr", NULL), "unknown option '-Z'", NULL);
+}
+Test(bad_input, replay_names_an_unknown_short_option_after_a_long_one)
+{
+  expect_trouble(run("braid-replay", "--quiet", "-Zq", "x.btr", NULL), "unknown option '-Z'", NULL);
+}
+Test(bad_input, record_names_the_short_option_missing_its_value)
+{
+  expect_trouble(run("braid-record", "-qn", NULL), "option '-n' needs a value", NULL);
+}
+Test(bad_input, record_says_an_abbreviation_is_ambiguous)
+{
+  expect_trouble(run("braid-record", "--se", "3", NULL), "'--se' is ambiguous", "--seed, --sequential, --set");
+}
+Test(bad_input, dump_says_a_flag_takes_no_value)
+{
+  expect_trouble(run("braid-dump", "--json=1", "x.btr", NULL), "option '--json' takes no value", NULL);
+}
 
 /* ---------------------------------------------------------- help, version */
 

@@ -257,8 +257,8 @@ int main(int argc, char **argv)
       braid_config_destroy(cfg);
       return 0;
     case 'V': cli_version();
-    case ':': cli_die("option %s needs a value (see --help)", argv[optind - 1]);
-    default: cli_die("unknown option '%s' (see --help)", argv[optind - 1]);
+    case ':':
+    default: cli_bad_option(c, argv, opts);
     }
   }
   if (optind < argc) cli_die("unexpected argument '%s' (see --help)", argv[optind]);
