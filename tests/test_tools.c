@@ -545,6 +545,23 @@ Test(bad_input, record_refuses_an_overflowing_event_count)
 }
 Test(bad_input, record_refuses_a_number_with_garbage) { expect_trouble(run("braid-record", "--seed", "12x", NULL), "--seed", "12x"); }
 Test(bad_input, record_refuses_a_bad_duration) { expect_trouble(run("braid-record", "--duration", "12x", NULL), "--duration", "12x"); }
+/* Rounded to 0 ms, it would mean "no limit": with -x before it, this run
+ * would never end. */
+Test(bad_input, record_refuses_a_duration_below_a_millisecond)
+{
+  expect_trouble(run("braid-record", "-q", "-d", "8", "-x", "5", "--duration", "0.0001", NULL), "--duration", "below the 1 ms resolution");
+}
+Test(bad_input, record_refuses_a_hexadecimal_duration)
+{
+  expect_trouble(run("braid-record", "-q", "-d", "8", "--duration", "0x10", NULL), "--duration", "'0x10'");
+}
+Test(bad_input, record_accepts_a_duration_of_one_millisecond)
+{
+  result r = run("braid-record", "-q", "-d", "8", "--duration", "0.001", NULL);
+  cr_assert_eq(r.status, 0, SHOW(r));
+  cr_assert_eq(r.errlen, 0, SHOW(r));
+  drop(&r);
+}
 Test(bad_input, record_refuses_a_missing_value) { expect_trouble(run("braid-record", "--tori", NULL), "--tori", "needs a value"); }
 Test(bad_input, record_refuses_an_unknown_model) { expect_trouble(run("braid-record", "--model", "nosuch", NULL), "--model", "nosuch"); }
 Test(bad_input, record_refuses_an_unknown_model_parameter)

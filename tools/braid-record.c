@@ -1,4 +1,5 @@
 /* braid-record.c - run a workload, record its trace, print a report. */
+#include <ctype.h>
 #include <getopt.h>
 #include <pthread.h>
 #include <signal.h>
@@ -60,6 +61,30 @@ static void usage(FILE *f)
 static void set(braid_config *cfg, const char *opt, const char *key, const char *value)
 {
   if (braid_config_set(cfg, key, value)) cli_die("%s: %s", opt, braid_config_error(cfg));
+}
+
+/* Plain decimal seconds: digits with at most one '.', optionally an exponent
+ * (strtod alone also reads hex, inf and nan).  The run's clock counts
+ * milliseconds, and 0 ms would mean no limit at all. */
+static double seconds(const char *opt, const char *text)
+{
+  const char *p = text;
+  int digits = 0;
+  for (; isdigit((unsigned char)*p); p++) digits = 1;
+  if (*p == '.')
+    for (p++; isdigit((unsigned char)*p); p++) digits = 1;
+  if (digits && (*p == 'e' || *p == 'E')) {
+    p++;
+    if (*p == '+' || *p == '-') p++;
+    if (!isdigit((unsigned char)*p)) digits = 0;
+    while (isdigit((unsigned char)*p)) p++;
+  }
+  if (!digits || *p) cli_die("%s: '%s' is not a decimal number of seconds (e.g. 2.5)", opt, text);
+  double s = strtod(text, NULL);
+  if (!(s > 0)) cli_die("%s: '%s' is not a positive number of seconds", opt, text);
+  if (s < 0.001) cli_die("%s: '%s' is below the 1 ms resolution (at least 0.001)", opt, text);
+  if (s > 1e9) cli_die("%s: '%s' is above the limit of 1e9 seconds", opt, text);
+  return s;
 }
 
 static void list_models(void)
@@ -204,9 +229,7 @@ int main(int argc, char **argv)
     case 'x': set(cfg, "--exchanges", "exchanges", optarg); break;
     case 'e': events = cli_u64("--events", optarg, 1, UINT64_MAX / 2); break;
     case O_DURATION: {
-      char *end;
-      double s = strtod(optarg, &end);
-      if (*end || end == optarg || !(s > 0) || s > 1e9) cli_die("--duration: '%s' is not a positive number of seconds", optarg);
+      double s = seconds("--duration", optarg);
       snprintf(num, sizeof num, "%llu", (unsigned long long)(s * 1000 + 0.5));
       set(cfg, "--duration", "duration_ms", num);
       set(cfg, "--duration", "exchanges", "1099511627776");
