@@ -568,6 +568,22 @@ Test(bad_input, record_refuses_an_unknown_model_parameter)
 {
   expect_trouble(run("braid-record", "-m", "phold", "-p", "nosuch=1", NULL), "--param", "nosuch");
 }
+Test(bad_input, record_names_the_range_of_a_model_parameter_that_is_too_large)
+{
+  expect_trouble(run("braid-record", "-p", "pop=99999999999999999999", NULL), "--param", "pop of uniform: 99999999999999999999 is out of range 1..16");
+}
+Test(bad_input, record_names_the_range_of_a_model_parameter_that_is_not_a_number)
+{
+  expect_trouble(run("braid-record", "-p", "pop=abc", NULL), "--param", "'abc' is not a whole number (range 1..16)");
+}
+Test(bad_input, record_lists_the_parameters_of_the_model)
+{
+  expect_trouble(run("braid-record", "-m", "phold", "-p", "foo=1", NULL), "--param", "(it takes pop, lookahead, mean)");
+}
+Test(bad_input, record_says_a_seed_is_too_large_rather_than_not_a_number)
+{
+  expect_trouble(run("braid-record", "--seed", "99999999999999999999", NULL), "--seed", "out of range 0..9223372036854775807");
+}
 Test(bad_input, record_refuses_an_unwritable_trace_path)
 {
   expect_trouble(run("braid-record", "-x", "10", "-o", "no/such/dir/t.btr", NULL), "no/such/dir/t.btr", "No such file");
