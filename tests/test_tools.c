@@ -535,6 +535,14 @@ FILE_CASE(diff, wrong_version)
 
 Test(bad_input, record_refuses_an_unknown_flag) { expect_trouble(run("braid-record", "--bogus", NULL), "--bogus", NULL); }
 Test(bad_input, record_refuses_a_negative_number) { expect_trouble(run("braid-record", "--tori", "-3", NULL), "--tori", "-3"); }
+Test(bad_input, record_names_the_option_once)
+{
+  expect_trouble(run("braid-record", "--interval-min", "0", NULL), "braid-record: --interval-min: 0 is out of range 1..10000000\n", NULL);
+}
+Test(bad_input, record_set_names_the_setting)
+{
+  expect_trouble(run("braid-record", "--set", "tori=17", NULL), "--set: tori: 17 is out of range 2..16", NULL);
+}
 Test(bad_input, record_refuses_an_overflowing_number)
 {
   expect_trouble(run("braid-record", "-x", "99999999999999999999999", NULL), "--exchanges", "99999999999999999999999");

@@ -58,9 +58,16 @@ static void usage(FILE *f)
           "Exit status: 0 ok, 2 trouble, 130/143 stopped by SIGINT/SIGTERM (trace finalised).\n");
 }
 
+/* The library's message starts with the setting's name ("tori: 17 is out of
+ * range 2..16"); after the option's name it is only repeated, except for
+ * --set, where the user typed the setting's name. */
 static void set(braid_config *cfg, const char *opt, const char *key, const char *value)
 {
-  if (braid_config_set(cfg, key, value)) cli_die("%s: %s", opt, braid_config_error(cfg));
+  if (!braid_config_set(cfg, key, value)) return;
+  const char *msg = braid_config_error(cfg);
+  size_t n = strlen(key);
+  if (strcmp(opt, "--set") && !strncmp(msg, key, n) && !strncmp(msg + n, ": ", 2)) msg += n + 2;
+  cli_die("%s: %s", opt, msg);
 }
 
 /* Plain decimal seconds: digits with at most one '.', optionally an exponent
