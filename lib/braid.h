@@ -297,6 +297,12 @@ BRAID_API const char *braid_config_get(braid_config *cfg, const char *key);
 BRAID_API uint64_t braid_config_hash(braid_config *cfg);
 /* Help text listing every key, its default and range; static storage. */
 BRAID_API const char *braid_config_describe(void);
+/* Parses a torus name as the "fail" setting and the tools write it: one
+ * letter A..P or a decimal number 0..15 (one or two digits).  Returns 0 with
+ * *torus set, or BRAID_EINVAL for anything else ("Z", "AB", "16", "", NULL).
+ * Whether that torus exists depends on the "tori" setting, not checked here.
+ * Thread-safe. */
+BRAID_API int braid_parse_torus(const char *text, uint32_t *torus);
 
 /* ------------------------------------------------------------------ runtime */
 

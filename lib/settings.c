@@ -121,6 +121,20 @@ static int check_param(braid_config *cfg, const char *key, int64_t v)
   return 0;
 }
 
+int braid_parse_torus(const char *text, uint32_t *torus)
+{
+  BRAID_RETURN_IF(!text || !torus, BRAID_EINVAL);
+  if (text[0] >= 'A' && text[0] <= 'P' && !text[1]) {
+    *torus = (uint32_t)(text[0] - 'A');
+    return 0;
+  }
+  /* One or two digits, so "007" or "-0" are not torus names. */
+  size_t n = strspn(text, "0123456789");
+  if (n < 1 || n > 2 || text[n] || atoi(text) > 15) return BRAID_EINVAL;
+  *torus = (uint32_t)atoi(text);
+  return 0;
+}
+
 /* "" is the empty list (the canonical text of no failures); an empty entry
  * inside a list ("B@5,,C@9", a trailing comma) is a mistake. */
 static int set_fail(braid_config *cfg, const char *value)
@@ -134,17 +148,16 @@ static int set_fail(braid_config *cfg, const char *value)
     if ((next = strchr(tok, ','))) *next++ = 0;
     if (!*tok) return fail_with(cfg, BRAID_EINVAL, "fail: empty entry in '%s' (TORUS@EXCHANGE,...)", value);
     char *at = strchr(tok, '@');
-    int64_t torus, k;
+    uint32_t torus;
+    int64_t k;
     if (!at) return fail_with(cfg, BRAID_EINVAL, "fail: '%s' is not TORUS@EXCHANGE (e.g. B@1200)", tok);
     *at = 0;
-    if (tok[0] >= 'A' && tok[0] <= 'P' && !tok[1]) torus = tok[0] - 'A';
-    else if (parse_i64(tok, &torus) || torus < 0 || torus > 15)
-      return fail_with(cfg, BRAID_EINVAL, "fail: torus '%s' is not A..P or 0..15", tok);
+    if (braid_parse_torus(tok, &torus)) return fail_with(cfg, BRAID_EINVAL, "fail: torus '%s' is not A..P or 0..15", tok);
     int rc = parse_i64(at + 1, &k);
     if (rc == OUT_OF_INT64) return fail_with(cfg, BRAID_EINVAL, "fail: exchange '%s' is out of range 1..%lld", at + 1, (long long)INT64_MAX);
     if (rc || k < 1) return fail_with(cfg, BRAID_EINVAL, "fail: exchange '%s' is not a whole number >= 1", at + 1);
     if (cfg->nfail >= BRAID_MAX_FAILS) return fail_with(cfg, BRAID_ELIMIT, "fail: more than 64 failures");
-    cfg->fail[cfg->nfail++] = (braid__fail){ (uint32_t)torus, (uint64_t)k };
+    cfg->fail[cfg->nfail++] = (braid__fail){ torus, (uint64_t)k };
   }
   /* Canonical order: by exchange, then torus. */
   for (unsigned i = 1; i < cfg->nfail; i++)

@@ -115,3 +115,23 @@ Test(config, canonical_text_round_trips)
   braid_config_destroy(a);
   braid_config_destroy(b);
 }
+
+Test(config, torus_names_are_a_letter_a_to_p_or_a_number_0_to_15)
+{
+  static const struct {
+    const char *text;
+    uint32_t torus;
+  } good[] = { { "A", 0 }, { "C", 2 }, { "P", 15 }, { "0", 0 }, { "7", 7 }, { "15", 15 } };
+  for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
+    uint32_t t = 99;
+    cr_assert_eq(braid_parse_torus(good[i].text, &t), 0, "'%s' refused", good[i].text);
+    cr_assert_eq(t, good[i].torus, "'%s' read as %u", good[i].text, t);
+  }
+  static const char *bad[] = { "Z", "Q", "AB", "a", "16", "99", "-1", "007", "", " A", "1x" };
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    uint32_t t = 99;
+    cr_assert_eq(braid_parse_torus(bad[i], &t), BRAID_EINVAL, "'%s' accepted", bad[i]);
+    cr_assert_eq(t, 99, "'%s' wrote the torus anyway", bad[i]);
+  }
+  cr_assert_eq(braid_parse_torus(NULL, &(uint32_t){ 0 }), BRAID_EINVAL);
+}
