@@ -596,6 +596,59 @@ Test(bad_input, record_refuses_an_unwritable_trace_path)
 {
   expect_trouble(run("braid-record", "-x", "10", "-o", "no/such/dir/t.btr", NULL), "no/such/dir/t.btr", "No such file");
 }
+#define SMALL "-q", "-d", "8", "-x", "5"
+Test(bad_input, record_refuses_an_injection_on_a_torus_that_is_not_a_letter_a_to_p)
+{
+  expect_trouble(run("braid-record", SMALL, "--inject", "Z@1:5=77", NULL), "--inject: torus 'Z' in 'Z@1:5=77'", "A..P");
+}
+Test(bad_input, record_refuses_an_injection_on_a_two_letter_torus)
+{
+  expect_trouble(run("braid-record", SMALL, "--inject", "AB@1:5=77", NULL), "--inject: torus 'AB'", "A..P");
+}
+Test(bad_input, record_refuses_an_injection_on_a_torus_that_does_not_exist)
+{
+  expect_trouble(run("braid-record", SMALL, "-n", "2", "--inject", "C@1:5=77", NULL), "--inject: torus C", "does not exist (tori A..B)");
+}
+/* 4294967301 is 5 modulo 2^32: it must not wrap onto cell 5. */
+Test(bad_input, record_refuses_an_injection_into_a_cell_beyond_the_torus)
+{
+  expect_trouble(run("braid-record", SMALL, "--inject", "B@1:4294967301=88", NULL), "--inject: cell 4294967301", "out of range 0..511");
+}
+Test(bad_input, record_refuses_an_injection_beyond_the_run)
+{
+  expect_trouble(run("braid-record", SMALL, "--inject", "B@99999999999999999999:5=1", NULL), "--inject: exchange 99999999999999999999",
+                 "beyond the run, whose last exchange is 4");
+}
+Test(bad_input, record_quotes_the_injected_payload_it_refuses)
+{
+  expect_trouble(run("braid-record", SMALL, "--inject", "B@1:5=99999999999999999999", NULL), "--inject: payload 99999999999999999999",
+                 "-2147483648..2147483647");
+}
+Test(bad_input, record_refuses_a_failure_of_a_torus_that_does_not_exist)
+{
+  expect_trouble(run("braid-record", SMALL, "-n", "2", "--fail", "C@2", NULL), "--fail: torus C in 'C@2' does not exist (tori A..B)", NULL);
+}
+Test(bad_input, record_refuses_an_empty_failure) { expect_trouble(run("braid-record", SMALL, "--fail", "", NULL), "--fail", "empty"); }
+Test(bad_input, record_refuses_a_failure_beyond_the_run)
+{
+  expect_trouble(run("braid-record", SMALL, "--fail", "B@100", NULL), "--fail: 'B@100'", "beyond the run, whose last exchange is 4");
+}
+/* The boundary of the check above: exchange 4 is the last of -x 5. */
+Test(bad_input, record_fails_a_torus_at_the_last_exchange)
+{
+  result r = run("braid-record", "-d", "8", "-x", "5", "--json", "--fail", "B@4", NULL);
+  cr_assert_eq(r.status, 0, SHOW(r));
+  cr_assert(strstr(r.out, "\"failures\":1"), SHOW(r));
+  drop(&r);
+}
+/* A timed run has no known last exchange, so a late failure is accepted. */
+Test(bad_input, record_accepts_a_late_failure_in_a_timed_run)
+{
+  result r = run("braid-record", "-q", "-d", "8", "--duration", "0.01", "--fail", "B@100000", NULL);
+  cr_assert_eq(r.status, 0, SHOW(r));
+  cr_assert_eq(r.errlen, 0, SHOW(r));
+  drop(&r);
+}
 Test(bad_input, replay_refuses_an_unknown_flag) { expect_trouble(run("braid-replay", "--bogus", "x.btr", NULL), "--bogus", NULL); }
 Test(bad_input, replay_refuses_a_number_with_garbage) { expect_trouble(run("braid-replay", "--until", "12x", "x.btr", NULL), "--until", "12x"); }
 Test(bad_input, replay_refuses_from_beyond_the_trace)
