@@ -268,7 +268,8 @@ BRAID_API int braid_config_create(braid_config **out);
 BRAID_API void braid_config_destroy(braid_config *cfg);
 /* Set a run setting by name from text, e.g. ("tori","3"), ("model","phold").
  * Keys and ranges are listed by braid_config_describe().  Returns 0,
- * BRAID_EINVAL (unknown key, not a number), BRAID_ERANGE (out of range) or
+ * BRAID_EINVAL (unknown key, not a number), BRAID_ERANGE (out of range,
+ * including numbers too large for 64 bits) or
  * BRAID_EMODEL (unknown built-in model); the message from
  * braid_config_error() then names the key and the valid range.  Both strings
  * are copied. */
@@ -276,7 +277,8 @@ BRAID_API int braid_config_set(braid_config *cfg, const char *key, const char *v
 /* Set a model parameter ("-p key=value"); checked against the model's table
  * immediately (the model is "uniform" until changed) and again whenever the
  * model changes.  Returns 0, BRAID_EPARAM (no such parameter, not a number,
- * out of range; see braid_config_error()) or BRAID_ELIMIT (more than 32). */
+ * out of range; braid_config_error() then names the parameter and its range,
+ * or lists the parameters the model takes) or BRAID_ELIMIT (more than 32). */
 BRAID_API int braid_config_set_param(braid_config *cfg, const char *key, const char *value);
 /* Use a model that is not built in: one from braid_model_load(), or one
  * compiled into the program.  `model` is only referenced: it must outlive
@@ -295,6 +297,12 @@ BRAID_API const char *braid_config_get(braid_config *cfg, const char *key);
 BRAID_API uint64_t braid_config_hash(braid_config *cfg);
 /* Help text listing every key, its default and range; static storage. */
 BRAID_API const char *braid_config_describe(void);
+/* Parses a torus name as the "fail" setting and the tools write it: one
+ * letter A..P or a decimal number 0..15 (one or two digits).  Returns 0 with
+ * *torus set, or BRAID_EINVAL for anything else ("Z", "AB", "16", "", NULL).
+ * Whether that torus exists depends on the "tori" setting, not checked here.
+ * Thread-safe. */
+BRAID_API int braid_parse_torus(const char *text, uint32_t *torus);
 
 /* ------------------------------------------------------------------ runtime */
 

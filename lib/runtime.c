@@ -80,7 +80,7 @@ int braid_runtime_create(braid_runtime **out, braid_config *cfg, char *errbuf, s
   rt->exchanges = (uint64_t)v[BRAID_K_exchanges];
   for (unsigned i = 0; i < rt->cfg.nfail; i++)
     if (rt->cfg.fail[i].torus >= rt->ntori) {
-      braid__fmt(errbuf, errlen, "fail: torus %u does not exist (tori: %u)", rt->cfg.fail[i].torus, rt->ntori);
+      braid__fmt(errbuf, errlen, "fail: torus %c does not exist (tori A..%c)", 'A' + (int)rt->cfg.fail[i].torus, 'A' + (int)rt->ntori - 1);
       rc = BRAID_ERANGE;
       goto fail;
     }

@@ -1,5 +1,6 @@
 /* settings.c - run settings: text parsing with range errors, canonical form. */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,23 +22,33 @@ static const key_spec keys[] = {
 
 static const char *adapt_names[] = { "off", "violations", "rate" };
 
-static int fail_with(braid_config *cfg, int rc, const char *fmt, const char *a, const char *b, long long lo, long long hi)
+static int fail_with(braid_config *cfg, int rc, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static int fail_with(braid_config *cfg, int rc, const char *fmt, ...)
 {
-  snprintf(cfg->err, sizeof cfg->err, fmt, a, b, lo, hi);
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(cfg->err, sizeof cfg->err, fmt, ap);
+  va_end(ap);
   return rc;
 }
 
-/* Strict decimal parse: optional '-', digits only, no overflow. */
+enum { NOT_A_NUMBER = -1, OUT_OF_INT64 = -2 };
+
+/* Strict decimal parse: optional '-', digits only.  A number that does not
+ * fit in 64 bits is OUT_OF_INT64, so the message can give the range rather
+ * than call it "not a number". */
 static int parse_i64(const char *s, int64_t *out)
 {
-  if (!s || !*s) return -1;
+  if (!s || !*s) return NOT_A_NUMBER;
   const char *p = s;
   if (*p == '-') p++;
-  if (*p < '0' || *p > '9') return -1;
+  if (*p < '0' || *p > '9') return NOT_A_NUMBER;
   errno = 0;
   char *end;
   long long v = strtoll(s, &end, 10);
-  if (errno || *end) return -1;
+  if (*end) return NOT_A_NUMBER;
+  if (errno == ERANGE) return OUT_OF_INT64;
   *out = v;
   return 0;
 }
@@ -82,38 +93,71 @@ int braid__config_copy(braid_config *dst, const braid_config *src)
   return 0;
 }
 
-static int check_param(braid_config *cfg, const char *key, int64_t v)
+static const braid_param_spec *find_param(const braid_config *cfg, const char *key)
 {
-  const braid_param_spec *p = cfg->model ? cfg->model->params : NULL;
-  for (; p && p->name; p++)
-    if (!strcmp(p->name, key)) {
-      if (v < p->min || v > p->max)
-        return fail_with(cfg, BRAID_EPARAM, "model parameter %s of %s: out of range %lld..%lld", key, cfg->model_name,
-                         (long long)p->min, (long long)p->max);
-      return 0;
-    }
-  return fail_with(cfg, BRAID_EPARAM, "model %2$s has no parameter '%1$s'", key, cfg->model_name, 0, 0);
+  for (const braid_param_spec *p = cfg->model ? cfg->model->params : NULL; p && p->name; p++)
+    if (!strcmp(p->name, key)) return p;
+  return NULL;
 }
 
+/* The message lists the parameters the model does take. */
+static int no_such_param(braid_config *cfg, const char *key)
+{
+  char names[160] = "";
+  size_t n = 0;
+  for (const braid_param_spec *p = cfg->model ? cfg->model->params : NULL; p && p->name && n < sizeof names; p++)
+    n += (size_t)snprintf(names + n, sizeof names - n, "%s%s", n ? ", " : "", p->name);
+  if (!names[0]) return fail_with(cfg, BRAID_EPARAM, "model %s has no parameter '%s' (it takes none)", cfg->model_name, key);
+  return fail_with(cfg, BRAID_EPARAM, "model %s has no parameter '%s' (it takes %s)", cfg->model_name, key, names);
+}
+
+static int check_param(braid_config *cfg, const char *key, int64_t v)
+{
+  const braid_param_spec *p = find_param(cfg, key);
+  if (!p) return no_such_param(cfg, key);
+  if (v < p->min || v > p->max)
+    return fail_with(cfg, BRAID_EPARAM, "model parameter %s of %s: %lld is out of range %lld..%lld", key, cfg->model_name, (long long)v,
+                     (long long)p->min, (long long)p->max);
+  return 0;
+}
+
+int braid_parse_torus(const char *text, uint32_t *torus)
+{
+  BRAID_RETURN_IF(!text || !torus, BRAID_EINVAL);
+  if (text[0] >= 'A' && text[0] <= 'P' && !text[1]) {
+    *torus = (uint32_t)(text[0] - 'A');
+    return 0;
+  }
+  /* One or two digits, so "007" or "-0" are not torus names. */
+  size_t n = strspn(text, "0123456789");
+  if (n < 1 || n > 2 || text[n] || atoi(text) > 15) return BRAID_EINVAL;
+  *torus = (uint32_t)atoi(text);
+  return 0;
+}
+
+/* "" is the empty list (the canonical text of no failures); an empty entry
+ * inside a list ("B@5,,C@9", a trailing comma) is a mistake. */
 static int set_fail(braid_config *cfg, const char *value)
 {
   cfg->nfail = 0;
   if (!*value) return 0;
   char buf[1024];
-  if (strlen(value) >= sizeof buf) return fail_with(cfg, BRAID_EINVAL, "fail: list too long%s%s", "", "", 0, 0);
+  if (strlen(value) >= sizeof buf) return fail_with(cfg, BRAID_EINVAL, "fail: list too long");
   strcpy(buf, value);
-  for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+  for (char *tok = buf, *next; tok; tok = next) {
+    if ((next = strchr(tok, ','))) *next++ = 0;
+    if (!*tok) return fail_with(cfg, BRAID_EINVAL, "fail: empty entry in '%s' (TORUS@EXCHANGE,...)", value);
     char *at = strchr(tok, '@');
-    int64_t torus, k;
-    if (!at) return fail_with(cfg, BRAID_EINVAL, "fail: '%s' is not TORUS@EXCHANGE (e.g. B@1200)%s", tok, "", 0, 0);
+    uint32_t torus;
+    int64_t k;
+    if (!at) return fail_with(cfg, BRAID_EINVAL, "fail: '%s' is not TORUS@EXCHANGE (e.g. B@1200)", tok);
     *at = 0;
-    if (tok[0] >= 'A' && tok[0] <= 'P' && !tok[1]) torus = tok[0] - 'A';
-    else if (parse_i64(tok, &torus) || torus < 0 || torus > 15)
-      return fail_with(cfg, BRAID_EINVAL, "fail: torus '%s' is not A..P or 0..15%s", tok, "", 0, 0);
-    if (parse_i64(at + 1, &k) || k < 1)
-      return fail_with(cfg, BRAID_EINVAL, "fail: exchange '%s' is not a number >= 1%s", at + 1, "", 0, 0);
-    if (cfg->nfail >= BRAID_MAX_FAILS) return fail_with(cfg, BRAID_ELIMIT, "fail: more than 64 failures%s%s", "", "", 0, 0);
-    cfg->fail[cfg->nfail++] = (braid__fail){ (uint32_t)torus, (uint64_t)k };
+    if (braid_parse_torus(tok, &torus)) return fail_with(cfg, BRAID_EINVAL, "fail: torus '%s' is not A..P or 0..15", tok);
+    int rc = parse_i64(at + 1, &k);
+    if (rc == OUT_OF_INT64) return fail_with(cfg, BRAID_EINVAL, "fail: exchange '%s' is out of range 1..%lld", at + 1, (long long)INT64_MAX);
+    if (rc || k < 1) return fail_with(cfg, BRAID_EINVAL, "fail: exchange '%s' is not a whole number >= 1", at + 1);
+    if (cfg->nfail >= BRAID_MAX_FAILS) return fail_with(cfg, BRAID_ELIMIT, "fail: more than 64 failures");
+    cfg->fail[cfg->nfail++] = (braid__fail){ torus, (uint64_t)k };
   }
   /* Canonical order: by exchange, then torus. */
   for (unsigned i = 1; i < cfg->nfail; i++)
@@ -134,7 +178,7 @@ int braid_config_set(braid_config *cfg, const char *key, const char *value)
   cfg->text = NULL;
   if (!strcmp(key, "model")) {
     const braid_model *m = braid_find_model(value);
-    if (!m) return fail_with(cfg, BRAID_EMODEL, "model: unknown model '%s' (built in: uniform, skewed, bursty, phold, racy)%s", value, "", 0, 0);
+    if (!m) return fail_with(cfg, BRAID_EMODEL, "model: unknown model '%s' (built in: uniform, skewed, bursty, phold, racy)", value);
     cfg->model = m;
     snprintf(cfg->model_name, sizeof cfg->model_name, "%s", m->name);
     for (unsigned i = 0; i < cfg->nparams; i++) BRAID_FORWARD(check_param(cfg, cfg->pname[i], cfg->pval[i]));
@@ -144,22 +188,22 @@ int braid_config_set(braid_config *cfg, const char *key, const char *value)
   for (int i = 0; i < BRAID_K__COUNT; i++) {
     if (strcmp(keys[i].name, key)) continue;
     int64_t v;
+    int rc = i == BRAID_K_adapt ? 0 : parse_i64(value, &v);
     if (i == BRAID_K_adapt) {
       for (v = 0; v < 3; v++)
         if (!strcmp(value, adapt_names[v])) break;
-      if (v == 3) return fail_with(cfg, BRAID_EINVAL, "adapt: '%s' is not one of off, violations, rate%s", value, "", 0, 0);
-    } else if (parse_i64(value, &v)) {
+      if (v == 3) return fail_with(cfg, BRAID_EINVAL, "adapt: '%s' is not one of off, violations, rate", value);
+    } else if (rc == NOT_A_NUMBER) {
       return fail_with(cfg, BRAID_EINVAL, "%s: '%s' is not a whole number (range %lld..%lld)", key, value, (long long)keys[i].lo,
                        (long long)keys[i].hi);
-    } else if (v < keys[i].lo || v > keys[i].hi) {
+    } else if (rc == OUT_OF_INT64 || v < keys[i].lo || v > keys[i].hi) {
       return fail_with(cfg, BRAID_ERANGE, "%s: %s is out of range %lld..%lld", key, value, (long long)keys[i].lo, (long long)keys[i].hi);
     }
-    if (i == BRAID_K_dim && (v & (v - 1)))
-      return fail_with(cfg, BRAID_ERANGE, "%s: %s is not a power of two (8, 16, 32, 64 or 128)", key, value, 0, 0);
+    if (i == BRAID_K_dim && (v & (v - 1))) return fail_with(cfg, BRAID_ERANGE, "%s: %s is not a power of two (8, 16, 32, 64 or 128)", key, value);
     cfg->v[i] = v;
     return 0;
   }
-  return fail_with(cfg, BRAID_EINVAL, "unknown setting '%s'%s", key, "", 0, 0);
+  return fail_with(cfg, BRAID_EINVAL, "unknown setting '%s'", key);
 }
 
 int braid_config_set_param(braid_config *cfg, const char *key, const char *value)
@@ -168,14 +212,22 @@ int braid_config_set_param(braid_config *cfg, const char *key, const char *value
   int64_t v;
   free(cfg->text);
   cfg->text = NULL;
-  if (parse_i64(value, &v)) return fail_with(cfg, BRAID_EPARAM, "model parameter %s: '%s' is not a whole number", key, value, 0, 0);
+  const braid_param_spec *p = find_param(cfg, key);
+  if (!p) return no_such_param(cfg, key);
+  int rc = parse_i64(value, &v);
+  if (rc == NOT_A_NUMBER)
+    return fail_with(cfg, BRAID_EPARAM, "model parameter %s of %s: '%s' is not a whole number (range %lld..%lld)", key, cfg->model_name, value,
+                     (long long)p->min, (long long)p->max);
+  if (rc == OUT_OF_INT64)
+    return fail_with(cfg, BRAID_EPARAM, "model parameter %s of %s: %s is out of range %lld..%lld", key, cfg->model_name, value,
+                     (long long)p->min, (long long)p->max);
   BRAID_FORWARD(check_param(cfg, key, v));
   for (unsigned i = 0; i < cfg->nparams; i++)
     if (!strcmp(cfg->pname[i], key)) {
       cfg->pval[i] = v;
       return 0;
     }
-  if (cfg->nparams >= BRAID_MAX_PARAMS) return fail_with(cfg, BRAID_ELIMIT, "too many model parameters%s%s", "", "", 0, 0);
+  if (cfg->nparams >= BRAID_MAX_PARAMS) return fail_with(cfg, BRAID_ELIMIT, "too many model parameters");
   if (!(cfg->pname[cfg->nparams] = strdup(key))) return BRAID_ENOMEM;
   cfg->pval[cfg->nparams++] = v;
   return 0;
@@ -185,7 +237,7 @@ int braid_config_set_model(braid_config *cfg, const braid_model *model)
 {
   BRAID_RETURN_IF(!cfg || !model || !model->name || !model->init || !model->handle, BRAID_EINVAL);
   if (model->abi != BRAID_MODEL_ABI)
-    return fail_with(cfg, BRAID_EPLUGIN, "model %s: ABI %s not supported (this build: %lld)", model->name, "?", BRAID_MODEL_ABI, 0);
+    return fail_with(cfg, BRAID_EPLUGIN, "model %s: ABI %u not supported (this build: %u)", model->name, (unsigned)model->abi, (unsigned)BRAID_MODEL_ABI);
   free(cfg->text);
   cfg->text = NULL;
   cfg->model = model;
@@ -294,13 +346,13 @@ int braid__config_parse_text(braid_config *cfg, const char *text, size_t len)
   while (i < len) {
     size_t j = i;
     while (j < len && text[j] != '\n') j++;
-    if (j - i >= sizeof line) return fail_with(cfg, BRAID_ECORRUPT, "config line too long%s%s", "", "", 0, 0);
+    if (j - i >= sizeof line) return fail_with(cfg, BRAID_ECORRUPT, "config line too long");
     memcpy(line, text + i, j - i);
     line[j - i] = 0;
     i = j + 1;
     if (!line[0]) continue;
     char *eq = strchr(line, '=');
-    if (!eq) return fail_with(cfg, BRAID_ECORRUPT, "config line '%.60s' has no '='%s", line, "", 0, 0);
+    if (!eq) return fail_with(cfg, BRAID_ECORRUPT, "config line '%.60s' has no '='", line);
     *eq = 0;
     int rc;
     if (!strncmp(line, "p.", 2)) rc = braid_config_set_param(cfg, line + 2, eq + 1);

@@ -602,6 +602,14 @@ FILE_CASE(diff, wrong_version)
 
 Test(bad_input, record_refuses_an_unknown_flag) { expect_trouble(run("braid-record", "--bogus", NULL), "--bogus", NULL); }
 Test(bad_input, record_refuses_a_negative_number) { expect_trouble(run("braid-record", "--tori", "-3", NULL), "--tori", "-3"); }
+Test(bad_input, record_names_the_option_once)
+{
+  expect_trouble(run("braid-record", "--interval-min", "0", NULL), "braid-record: --interval-min: 0 is out of range 1..10000000\n", NULL);
+}
+Test(bad_input, record_set_names_the_setting)
+{
+  expect_trouble(run("braid-record", "--set", "tori=17", NULL), "--set: tori: 17 is out of range 2..16", NULL);
+}
 Test(bad_input, record_refuses_an_overflowing_number)
 {
   expect_trouble(run("braid-record", "-x", "99999999999999999999999", NULL), "--exchanges", "99999999999999999999999");
@@ -612,15 +620,101 @@ Test(bad_input, record_refuses_an_overflowing_event_count)
 }
 Test(bad_input, record_refuses_a_number_with_garbage) { expect_trouble(run("braid-record", "--seed", "12x", NULL), "--seed", "12x"); }
 Test(bad_input, record_refuses_a_bad_duration) { expect_trouble(run("braid-record", "--duration", "12x", NULL), "--duration", "12x"); }
+/* Rounded to 0 ms, it would mean "no limit": with -x before it, this run
+ * would never end. */
+Test(bad_input, record_refuses_a_duration_below_a_millisecond)
+{
+  expect_trouble(run("braid-record", "-q", "-d", "8", "-x", "5", "--duration", "0.0001", NULL), "--duration", "below the 1 ms resolution");
+}
+Test(bad_input, record_refuses_a_hexadecimal_duration)
+{
+  expect_trouble(run("braid-record", "-q", "-d", "8", "--duration", "0x10", NULL), "--duration", "'0x10'");
+}
+Test(bad_input, record_accepts_a_duration_of_one_millisecond)
+{
+  result r = run("braid-record", "-q", "-d", "8", "--duration", "0.001", NULL);
+  cr_assert_eq(r.status, 0, SHOW(r));
+  cr_assert_eq(r.errlen, 0, SHOW(r));
+  drop(&r);
+}
 Test(bad_input, record_refuses_a_missing_value) { expect_trouble(run("braid-record", "--tori", NULL), "--tori", "needs a value"); }
 Test(bad_input, record_refuses_an_unknown_model) { expect_trouble(run("braid-record", "--model", "nosuch", NULL), "--model", "nosuch"); }
 Test(bad_input, record_refuses_an_unknown_model_parameter)
 {
   expect_trouble(run("braid-record", "-m", "phold", "-p", "nosuch=1", NULL), "--param", "nosuch");
 }
+Test(bad_input, record_names_the_range_of_a_model_parameter_that_is_too_large)
+{
+  expect_trouble(run("braid-record", "-p", "pop=99999999999999999999", NULL), "--param", "pop of uniform: 99999999999999999999 is out of range 1..16");
+}
+Test(bad_input, record_names_the_range_of_a_model_parameter_that_is_not_a_number)
+{
+  expect_trouble(run("braid-record", "-p", "pop=abc", NULL), "--param", "'abc' is not a whole number (range 1..16)");
+}
+Test(bad_input, record_lists_the_parameters_of_the_model)
+{
+  expect_trouble(run("braid-record", "-m", "phold", "-p", "foo=1", NULL), "--param", "(it takes pop, lookahead, mean)");
+}
+Test(bad_input, record_says_a_seed_is_too_large_rather_than_not_a_number)
+{
+  expect_trouble(run("braid-record", "--seed", "99999999999999999999", NULL), "--seed", "out of range 0..9223372036854775807");
+}
 Test(bad_input, record_refuses_an_unwritable_trace_path)
 {
   expect_trouble(run("braid-record", "-x", "10", "-o", "no/such/dir/t.btr", NULL), "no/such/dir/t.btr", "No such file");
+}
+#define SMALL "-q", "-d", "8", "-x", "5"
+Test(bad_input, record_refuses_an_injection_on_a_torus_that_is_not_a_letter_a_to_p)
+{
+  expect_trouble(run("braid-record", SMALL, "--inject", "Z@1:5=77", NULL), "--inject: torus 'Z' in 'Z@1:5=77'", "A..P");
+}
+Test(bad_input, record_refuses_an_injection_on_a_two_letter_torus)
+{
+  expect_trouble(run("braid-record", SMALL, "--inject", "AB@1:5=77", NULL), "--inject: torus 'AB'", "A..P");
+}
+Test(bad_input, record_refuses_an_injection_on_a_torus_that_does_not_exist)
+{
+  expect_trouble(run("braid-record", SMALL, "-n", "2", "--inject", "C@1:5=77", NULL), "--inject: torus C", "does not exist (tori A..B)");
+}
+/* 4294967301 is 5 modulo 2^32: it must not wrap onto cell 5. */
+Test(bad_input, record_refuses_an_injection_into_a_cell_beyond_the_torus)
+{
+  expect_trouble(run("braid-record", SMALL, "--inject", "B@1:4294967301=88", NULL), "--inject: cell 4294967301", "out of range 0..511");
+}
+Test(bad_input, record_refuses_an_injection_beyond_the_run)
+{
+  expect_trouble(run("braid-record", SMALL, "--inject", "B@99999999999999999999:5=1", NULL), "--inject: exchange 99999999999999999999",
+                 "beyond the run, whose last exchange is 4");
+}
+Test(bad_input, record_quotes_the_injected_payload_it_refuses)
+{
+  expect_trouble(run("braid-record", SMALL, "--inject", "B@1:5=99999999999999999999", NULL), "--inject: payload 99999999999999999999",
+                 "-2147483648..2147483647");
+}
+Test(bad_input, record_refuses_a_failure_of_a_torus_that_does_not_exist)
+{
+  expect_trouble(run("braid-record", SMALL, "-n", "2", "--fail", "C@2", NULL), "--fail: torus C in 'C@2' does not exist (tori A..B)", NULL);
+}
+Test(bad_input, record_refuses_an_empty_failure) { expect_trouble(run("braid-record", SMALL, "--fail", "", NULL), "--fail", "empty"); }
+Test(bad_input, record_refuses_a_failure_beyond_the_run)
+{
+  expect_trouble(run("braid-record", SMALL, "--fail", "B@100", NULL), "--fail: 'B@100'", "beyond the run, whose last exchange is 4");
+}
+/* The boundary of the check above: exchange 4 is the last of -x 5. */
+Test(bad_input, record_fails_a_torus_at_the_last_exchange)
+{
+  result r = run("braid-record", "-d", "8", "-x", "5", "--json", "--fail", "B@4", NULL);
+  cr_assert_eq(r.status, 0, SHOW(r));
+  cr_assert(strstr(r.out, "\"failures\":1"), SHOW(r));
+  drop(&r);
+}
+/* A timed run has no known last exchange, so a late failure is accepted. */
+Test(bad_input, record_accepts_a_late_failure_in_a_timed_run)
+{
+  result r = run("braid-record", "-q", "-d", "8", "--duration", "0.01", "--fail", "B@100000", NULL);
+  cr_assert_eq(r.status, 0, SHOW(r));
+  cr_assert_eq(r.errlen, 0, SHOW(r));
+  drop(&r);
 }
 Test(bad_input, replay_refuses_an_unknown_flag) { expect_trouble(run("braid-replay", "--bogus", "x.btr", NULL), "--bogus", NULL); }
 Test(bad_input, replay_refuses_a_number_with_garbage) { expect_trouble(run("braid-replay", "--until", "12x", "x.btr", NULL), "--until", "12x"); }
@@ -638,6 +732,28 @@ Test(bad_input, dump_refuses_an_unknown_flag) { expect_trouble(run("braid-dump",
 Test(bad_input, dump_refuses_two_formats) { expect_trouble(run("braid-dump", "--json", "--chrome", "x.btr", NULL), "--json", "--chrome"); }
 Test(bad_input, diff_refuses_an_unknown_flag) { expect_trouble(run("braid-diff", "--bogus", "a.btr", "b.btr", NULL), "--bogus", NULL); }
 Test(bad_input, diff_refuses_one_trace) { expect_trouble(run("braid-diff", "a.btr", NULL), "two traces", NULL); }
+/* getopt is still inside "-Zq" when it rejects Z, so the previous argument
+ * (here the program path, or a long option) is not the one to blame. */
+Test(bad_input, replay_names_an_unknown_short_option_in_a_cluster)
+{
+  expect_trouble(run("braid-replay", "-Zq", "x.btr", NULL), "unknown option '-Z'", NULL);
+}
+Test(bad_input, replay_names_an_unknown_short_option_after_a_long_one)
+{
+  expect_trouble(run("braid-replay", "--quiet", "-Zq", "x.btr", NULL), "unknown option '-Z'", NULL);
+}
+Test(bad_input, record_names_the_short_option_missing_its_value)
+{
+  expect_trouble(run("braid-record", "-qn", NULL), "option '-n' needs a value", NULL);
+}
+Test(bad_input, record_says_an_abbreviation_is_ambiguous)
+{
+  expect_trouble(run("braid-record", "--se", "3", NULL), "'--se' is ambiguous", "--seed, --sequential, --set");
+}
+Test(bad_input, dump_says_a_flag_takes_no_value)
+{
+  expect_trouble(run("braid-dump", "--json=1", "x.btr", NULL), "option '--json' takes no value", NULL);
+}
 
 /* ---------------------------------------------------------- help, version */
 

@@ -33,7 +33,7 @@ int main(int argc, char **argv)
     case 'q': quiet = 1; break;
     case 'h': usage(stdout); return 0;
     case 'V': cli_version();
-    default: cli_die("unknown option '%s' (see --help)", argv[optind - 1]);
+    default: cli_bad_option(c, argv, opts);
     }
   }
   if (argc - optind != 2) cli_die("need exactly two traces (see --help)");

@@ -285,7 +285,7 @@ int main(int argc, char **argv)
     case 'P': partial = 1; break;
     case 'h': usage(stdout); return 0;
     case 'V': cli_version();
-    default: cli_die("unknown option '%s' (see --help)", argv[optind - 1]);
+    default: cli_bad_option(c, argv, opts);
     }
   }
   if (optind != argc - 1) cli_die(optind == argc ? "no trace given (see --help)" : "more than one trace given (see --help)");

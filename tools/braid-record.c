@@ -1,4 +1,6 @@
 /* braid-record.c - run a workload, record its trace, print a report. */
+#include <ctype.h>
+#include <errno.h>
 #include <getopt.h>
 #include <pthread.h>
 #include <signal.h>
@@ -57,9 +59,117 @@ static void usage(FILE *f)
           "Exit status: 0 ok, 2 trouble, 130/143 stopped by SIGINT/SIGTERM (trace finalised).\n");
 }
 
+/* The library's message starts with the setting's name ("tori: 17 is out of
+ * range 2..16"); after the option's name it is only repeated, except for
+ * --set, where the user typed the setting's name. */
 static void set(braid_config *cfg, const char *opt, const char *key, const char *value)
 {
-  if (braid_config_set(cfg, key, value)) cli_die("%s: %s", opt, braid_config_error(cfg));
+  if (!braid_config_set(cfg, key, value)) return;
+  const char *msg = braid_config_error(cfg);
+  size_t n = strlen(key);
+  if (strcmp(opt, "--set") && !strncmp(msg, key, n) && !strncmp(msg + n, ": ", 2)) msg += n + 2;
+  cli_die("%s: %s", opt, msg);
+}
+
+/* Plain decimal seconds: digits with at most one '.', optionally an exponent
+ * (strtod alone also reads hex, inf and nan).  The run's clock counts
+ * milliseconds, and 0 ms would mean no limit at all. */
+static double seconds(const char *opt, const char *text)
+{
+  const char *p = text;
+  int digits = 0;
+  for (; isdigit((unsigned char)*p); p++) digits = 1;
+  if (*p == '.')
+    for (p++; isdigit((unsigned char)*p); p++) digits = 1;
+  if (digits && (*p == 'e' || *p == 'E')) {
+    p++;
+    if (*p == '+' || *p == '-') p++;
+    if (!isdigit((unsigned char)*p)) digits = 0;
+    while (isdigit((unsigned char)*p)) p++;
+  }
+  if (!digits || *p) cli_die("%s: '%s' is not a decimal number of seconds (e.g. 2.5)", opt, text);
+  double s = strtod(text, NULL);
+  if (!(s > 0)) cli_die("%s: '%s' is not a positive number of seconds", opt, text);
+  if (s < 0.001) cli_die("%s: '%s' is below the 1 ms resolution (at least 0.001)", opt, text);
+  if (s > 1e9) cli_die("%s: '%s' is above the limit of 1e9 seconds", opt, text);
+  return s;
+}
+
+/* A decimal whole number with an optional '-': 0, or 1 when it is not one,
+ * 2 when it does not fit in 64 bits. */
+static int whole(const char *text, int64_t *v)
+{
+  const char *p = text + (*text == '-');
+  if (!*p || strspn(p, "0123456789") != strlen(p)) return 1;
+  errno = 0;
+  *v = strtoll(text, NULL, 10);
+  return errno == ERANGE ? 2 : 0;
+}
+
+/* A torus of --fail or --inject (`item` is the whole value, for the
+ * message): the library's parser, and it must be one of the run's tori. */
+static uint32_t torus_of(const char *opt, const char *name, const char *item, uint32_t tori)
+{
+  uint32_t t;
+  if (braid_parse_torus(name, &t)) cli_die("%s: torus '%s' in '%s' is not A..P or 0..15", opt, name, item);
+  if (t >= tori) {
+    if (isdigit((unsigned char)name[0])) cli_die("%s: torus %s in '%s' does not exist (tori 0..%u)", opt, name, item, tori - 1);
+    cli_die("%s: torus %s in '%s' does not exist (tori A..%c)", opt, name, item, 'A' + (int)tori - 1);
+  }
+  return t;
+}
+
+typedef struct injection {
+  uint32_t torus, cell;
+  int32_t payload;
+  uint64_t exchange;
+} injection;
+
+/* TORUS@EXCHANGE:CELL=PAYLOAD, checked against the run's shape before the
+ * runtime (and its trace file) is created.  An exchange at or after the
+ * run's last would never come (a --duration run may end even sooner). */
+static injection parse_inject(const char *text, uint32_t tori, uint64_t cells, uint64_t exchanges)
+{
+  char buf[256];
+  char *at, *colon = NULL, *eq = NULL;
+  if (strlen(text) < sizeof buf) strcpy(buf, text);
+  else buf[0] = 0;
+  if ((at = strchr(buf, '@')) && (colon = strchr(at + 1, ':'))) eq = strchr(colon + 1, '=');
+  if (!eq) cli_die("--inject: '%s' is not TORUS@EXCHANGE:CELL=PAYLOAD (e.g. B@100:5=1000)", text);
+  *at = *colon = *eq = 0;
+  injection in;
+  int64_t v;
+  int rc;
+  in.torus = torus_of("--inject", buf, text, tori);
+  if ((rc = whole(at + 1, &v)) == 1 || (!rc && v < 0)) cli_die("--inject: exchange '%s' in '%s' is not a whole number >= 0", at + 1, text);
+  if (rc || (uint64_t)v >= exchanges)
+    cli_die("--inject: exchange %s in '%s' is beyond the run, whose last exchange is %llu", at + 1, text, (unsigned long long)exchanges - 1);
+  in.exchange = (uint64_t)v;
+  if ((rc = whole(colon + 1, &v)) == 1) cli_die("--inject: cell '%s' in '%s' is not a whole number", colon + 1, text);
+  if (rc || v < 0 || (uint64_t)v >= cells)
+    cli_die("--inject: cell %s in '%s' is out of range 0..%llu", colon + 1, text, (unsigned long long)cells - 1);
+  in.cell = (uint32_t)v;
+  if ((rc = whole(eq + 1, &v)) == 1) cli_die("--inject: payload '%s' in '%s' is not a whole number", eq + 1, text);
+  if (rc || v < INT32_MIN || v > INT32_MAX)
+    cli_die("--inject: payload %s in '%s' is out of range %d..%d (32 bits)", eq + 1, text, INT32_MIN, INT32_MAX);
+  in.payload = (int32_t)v;
+  return in;
+}
+
+/* The failures as given (the library has checked their form): each torus
+ * must exist and each exchange come before the run's end. */
+static void check_fails(const char *fails, uint32_t tori, uint64_t exchanges)
+{
+  char buf[1024];
+  snprintf(buf, sizeof buf, "%s", fails);
+  for (char *item = buf, *next; item && *item; item = next) {
+    if ((next = strchr(item, ','))) *next++ = 0;
+    char name[8], *at = strchr(item, '@');
+    snprintf(name, sizeof name, "%.*s", (int)(at - item), item);
+    torus_of("--fail", name, item, tori);
+    if (strtoull(at + 1, NULL, 10) >= exchanges)
+      cli_die("--fail: '%s' is beyond the run, whose last exchange is %llu", item, (unsigned long long)exchanges - 1);
+  }
 }
 
 static void list_models(void)
@@ -184,6 +294,7 @@ int main(int argc, char **argv)
   const char *params[32];
   unsigned nparams = 0;
   const char *injects[256];
+  injection inj[256];
   unsigned ninjects = 0;
   char fails[1024] = "", num[32];
   opterr = 0;
@@ -204,9 +315,7 @@ int main(int argc, char **argv)
     case 'x': set(cfg, "--exchanges", "exchanges", optarg); break;
     case 'e': events = cli_u64("--events", optarg, 1, UINT64_MAX / 2); break;
     case O_DURATION: {
-      char *end;
-      double s = strtod(optarg, &end);
-      if (*end || end == optarg || !(s > 0) || s > 1e9) cli_die("--duration: '%s' is not a positive number of seconds", optarg);
+      double s = seconds("--duration", optarg);
       snprintf(num, sizeof num, "%llu", (unsigned long long)(s * 1000 + 0.5));
       set(cfg, "--duration", "duration_ms", num);
       set(cfg, "--duration", "exchanges", "1099511627776");
@@ -219,6 +328,9 @@ int main(int argc, char **argv)
     case O_THRESH: set(cfg, "--threshold", "adapt_threshold_ppm", optarg); break;
     case O_TOL: set(cfg, "--tolerance", "tolerance", optarg); break;
     case O_FAIL:
+      /* The library takes "" as no failures; here it is a mistake. */
+      if (!*optarg) cli_die("--fail: empty value (TORUS@EXCHANGE, e.g. B@1200)");
+      set(cfg, "--fail", "fail", optarg); /* a message about this value alone */
       if (strlen(fails) + strlen(optarg) + 2 > sizeof fails) cli_die("--fail: too many failures");
       if (fails[0]) strcat(fails, ",");
       strcat(fails, optarg);
@@ -257,8 +369,8 @@ int main(int argc, char **argv)
       braid_config_destroy(cfg);
       return 0;
     case 'V': cli_version();
-    case ':': cli_die("option %s needs a value (see --help)", argv[optind - 1]);
-    default: cli_die("unknown option '%s' (see --help)", argv[optind - 1]);
+    case ':':
+    default: cli_bad_option(c, argv, opts);
     }
   }
   if (optind < argc) cli_die("unexpected argument '%s' (see --help)", argv[optind]);
@@ -280,23 +392,18 @@ int main(int argc, char **argv)
     snprintf(num, sizeof num, "%llu", (unsigned long long)((events + per - 1) / per));
     set(cfg, "--events", "exchanges", num);
   }
+  uint32_t tori = (uint32_t)strtoul(braid_config_get(cfg, "tori"), NULL, 10);
+  uint64_t dim = strtoull(braid_config_get(cfg, "dim"), NULL, 10);
+  uint64_t exchanges = strtoull(braid_config_get(cfg, "exchanges"), NULL, 10);
+  check_fails(fails, tori, exchanges);
+  for (unsigned i = 0; i < ninjects; i++) inj[i] = parse_inject(injects[i], tori, dim * dim * dim, exchanges);
   char err[512];
   braid_runtime *rt;
   if (braid_runtime_create(&rt, cfg, err, sizeof err)) cli_die("%s", err);
   if (out && braid_runtime_record(rt, out)) cli_die("%s", braid_runtime_error(rt));
   for (unsigned i = 0; i < ninjects; i++) {
-    char tor[8];
-    unsigned long long k, cell;
-    long long payload;
-    int used = 0;
-    if (sscanf(injects[i], "%7[^@]@%llu:%llu=%lld%n", tor, &k, &cell, &payload, &used) != 4 || injects[i][used])
-      cli_die("--inject: '%s' is not TORUS@EXCHANGE:CELL=PAYLOAD (e.g. B@100:5=1000)", injects[i]);
-    long t = tor[0] >= 'A' && tor[0] <= 'P' && !tor[1] ? tor[0] - 'A' : strtol(tor, NULL, 10);
-    if (payload < INT32_MIN || payload > INT32_MAX) cli_die("--inject: payload %lld does not fit in 32 bits", payload);
-    int rc = braid_inject(rt, (uint32_t)t, (uint32_t)cell, (int32_t)payload, k);
-    if (rc) cli_die("--inject: '%s': %s (tori %s, cells per torus %llu)", injects[i], braid_strerror(rc), braid_config_get(cfg, "tori"),
-                    (unsigned long long)strtoull(braid_config_get(cfg, "dim"), NULL, 10) * strtoull(braid_config_get(cfg, "dim"), NULL, 10) *
-                        strtoull(braid_config_get(cfg, "dim"), NULL, 10));
+    int rc = braid_inject(rt, inj[i].torus, inj[i].cell, inj[i].payload, inj[i].exchange);
+    if (rc) cli_die("--inject: '%s': %s", injects[i], braid_strerror(rc));
   }
   g_rt = rt;
   struct sigaction sa;

@@ -137,8 +137,8 @@ int main(int argc, char **argv)
     case 'q': quiet = 1; break;
     case 'h': usage(stdout); return 0;
     case 'V': cli_version();
-    case ':': cli_die("option %s needs a value (see --help)", argv[optind - 1]);
-    default: cli_die("unknown option '%s' (see --help)", argv[optind - 1]);
+    case ':':
+    default: cli_bad_option(c, argv, opts);
     }
   }
   if (optind != argc - 1) cli_die(optind == argc ? "no trace given (see --help)" : "more than one trace given (see --help)");

@@ -1,5 +1,7 @@
 /* cli.c - shared argument parsing and error output for the tools. */
+#include <ctype.h>
 #include <errno.h>
+#include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,6 +34,42 @@ uint64_t cli_u64(const char *opt, const char *s, uint64_t lo, uint64_t hi)
   if (errno == ERANGE) cli_die("%s: '%s' is too large (at most %llu)", opt, s, (unsigned long long)hi);
   if (v < lo || v > hi) cli_die("%s: %s is out of range %llu..%llu", opt, s, (unsigned long long)lo, (unsigned long long)hi);
   return v;
+}
+
+/* For a short option, argv[optind - 1] is not the culprit while getopt is
+ * inside a cluster ("-Zq"): optopt is.  A long option's element has been
+ * consumed, and optopt is 0 when it is unknown or ambiguous, or its val when
+ * it was given a value it does not take. */
+void cli_bad_option(int c, char **argv, const struct option *opts)
+{
+  const char *arg = argv[optind - 1];
+  int is_long = !strncmp(arg, "--", 2) && arg[2];
+  const char *name = arg + 2;
+  size_t len = is_long ? strcspn(name, "=") : 0;
+  const struct option *hit = NULL;
+  unsigned n = 0;
+  char cand[512] = "";
+  for (const struct option *o = opts; is_long && o->name; o++) {
+    if (strncmp(o->name, name, len)) continue;
+    if (!o->name[len]) { /* an exact match is never ambiguous */
+      hit = o;
+      n = 1;
+      break;
+    }
+    hit = o;
+    n++;
+    size_t used = strlen(cand);
+    snprintf(cand + used, sizeof cand - used, "%s--%s", used ? ", " : "", o->name);
+  }
+  int valued = is_long && name[len] == '=';
+  if (c == ':' && is_long) cli_die("option '--%s' needs a value (see --help)", n == 1 ? hit->name : name);
+  if (c == ':') cli_die("option '-%c' needs a value (see --help)", optopt);
+  if (is_long && n == 1 && valued && !hit->has_arg && hit->val == optopt)
+    cli_die("option '--%s' takes no value (see --help)", hit->name);
+  if (is_long && !optopt && n > 1) cli_die("option '--%.*s' is ambiguous: %s (see --help)", (int)len, name, cand);
+  if (is_long && !optopt) cli_die("unknown option '--%.*s' (see --help)", (int)len, name);
+  if (isgraph(optopt)) cli_die("unknown option '-%c' (see --help)", optopt);
+  cli_die("unknown option character 0x%02x (see --help)", (unsigned)optopt & 0xff);
 }
 
 void cli_version(void)

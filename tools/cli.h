@@ -16,6 +16,12 @@ void cli_die(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)
 /* Strict unsigned parse of an option value: digits only, no overflow, within
  * [lo, hi]; otherwise a one-line error naming the option, exit 2. */
 uint64_t cli_u64(const char *opt, const char *s, uint64_t lo, uint64_t hi);
+/* Dies with what made getopt_long() return '?' or ':' (the tools set
+ * opterr = 0 and start optstring with ':'): an unknown short option by its
+ * letter, a long option that is unknown, ambiguous (the candidates listed)
+ * or given a value it does not take, or an option missing its value. */
+struct option;
+void cli_bad_option(int c, char **argv, const struct option *opts) __attribute__((noreturn));
 /* Prints the version line and exits 0. */
 void cli_version(void) __attribute__((noreturn));
 /* Checks that `path` names a readable regular file; dies with a clear line. */
