@@ -335,6 +335,17 @@ Test(tools, dump_chrome_slices_nest_on_every_track_of_a_chaos_run, .timeout = 60
   expect_nested("chaos.json");
 }
 
+Test(tools, dump_chrome_worker_tracks_show_epochs_barrier_waits_and_exchanges, .timeout = 60)
+{
+  need_jq();
+  record("run.btr", NULL);
+  dump_chrome("run.btr", "run.json");
+  result r = jq("run.json", "[.traceEvents[] | select(.ph == \"X\" and .pid == 1)] | group_by(.tid)"
+                            " | map(\"worker \\(.[0].tid): \\([.[].cat] | unique | join(\",\"))\") | join(\"; \")");
+  cr_assert_str_eq(r.out, "worker 0: barrier,epoch,exchange; worker 1: barrier,epoch,exchange", "slice categories per worker track: %s", r.out);
+  drop(&r);
+}
+
 Test(tools, dump_chrome_projection_flows_reach_every_torus, .timeout = 60)
 {
   need_jq();

@@ -121,11 +121,11 @@ static int dump_json(braid_trace *t, const braid_trace_info *in)
 }
 
 /* Chrome Trace Event format, ts in microseconds.  pid 1 "workers": one
- * track per worker thread with an X slice per epoch it ran.  pid 2 "tori":
- * one track per torus with, per step, the wait for the predecessor's
- * projection, the epoch and the exchange work; instants for violations and
- * failures, counters for the interval and the violation rate, flow arrows
- * from each projection to the step of the successor that reads it.
+ * track per worker thread, pid 2 "tori": one track per torus, each with, per
+ * step it ran, the barrier wait, the epoch and the exchange work; instants
+ * for violations and failures, counters for the interval and the violation
+ * rate, flow arrows from each projection to the step of the successor that
+ * reads it.
  *
  * A barrier record places the epoch exactly, but of the wait and the
  * exchange work it gives only the lengths, and exchange_ns is the sum of the
@@ -135,7 +135,9 @@ static int dump_json(braid_trace *t, const braid_trace_info *in)
  * its track ends and to end no later than the next epoch there starts: the
  * slices of a track are disjoint by construction, as Perfetto needs.  That
  * takes the next step of the track, so the steps are kept and drawn at the
- * end. */
+ * end (a worker's steps come out of time order in the trace anyway).  On a
+ * worker's track the cut leaves of a torus's wait the part in which the
+ * worker ran no other step. */
 typedef struct step {
   uint64_t k, start, dur, wait, exch; /* ns since the run start */
   uint64_t published;                 /* the flow's tail, inside the exchange slice */
@@ -167,15 +169,16 @@ static void ev(chrome *c, const char *fmt, ...)
 /* a + b, or the largest time for a damaged record that would wrap. */
 static uint64_t after(uint64_t a, uint64_t b) { return a + b < a ? UINT64_MAX : a + b; }
 
-static void slice(chrome *c, uint32_t tid, uint64_t b, uint64_t e, const char *name, const char *cat, const step *s)
+static void slice(chrome *c, int pid, uint32_t tid, uint64_t b, uint64_t e, const char *name, const char *cat, const step *s)
 {
-  ev(c, "{\"ph\":\"X\",\"pid\":2,\"tid\":%u,\"ts\":%llu.%03u,\"dur\":%llu.%03u,\"name\":\"%s\",\"cat\":\"%s\",\"args\":{\"exchange\":%llu,\"thread\":%u}}", tid,
-     US(b), US(e - b), name, cat, (unsigned long long)s->k, s->thread);
+  ev(c, "{\"ph\":\"X\",\"pid\":%d,\"tid\":%u,\"ts\":%llu.%03u,\"dur\":%llu.%03u,\"name\":\"%s\",\"cat\":\"%s\",\"args\":{\"exchange\":%llu,\"thread\":%u}}", pid,
+     tid, US(b), US(e - b), name, cat, (unsigned long long)s->k, s->thread);
 }
 
-/* Draws one torus's steps, in time order, as wait, epoch and exchange
- * slices, each cut as the comment above says. */
-static void draw_torus(chrome *c, uint32_t tid, step **s, size_t n)
+/* Draws the steps of one track (pid 1 a worker's, 2 a torus's), in time
+ * order, as wait, epoch and exchange slices, each cut as the comment above
+ * says. */
+static void draw_track(chrome *c, int pid, uint32_t tid, step **s, size_t n)
 {
   uint64_t end = 0;
   for (size_t i = 0; i < n; i++) {
@@ -184,12 +187,20 @@ static void draw_torus(chrome *c, uint32_t tid, step **s, size_t n)
     uint64_t ws = p->start > p->wait ? p->start - p->wait : 0, xe = after(ee, p->exch);
     if (ws < end) ws = end;
     if (i + 1 < n && xe > s[i + 1]->start) xe = s[i + 1]->start > ee ? s[i + 1]->start : ee;
-    char name[32];
-    snprintf(name, sizeof name, "epoch %llu", (unsigned long long)p->k);
-    if (ws < es) slice(c, tid, ws, es, "wait", "barrier", p);
-    slice(c, tid, es, ee, name, "epoch", p);
-    if (xe > ee) slice(c, tid, ee, xe, "exchange", "exchange", p);
-    p->published = ee + (xe - ee) / 2;
+    /* On a worker's track the slices name the torus they belong to. */
+    char torus[16] = "", name[48];
+    if (pid == 1) snprintf(torus, sizeof torus, "torus %c ", 'A' + p->torus);
+    if (ws < es) {
+      snprintf(name, sizeof name, "%swait", torus);
+      slice(c, pid, tid, ws, es, name, "barrier", p);
+    }
+    snprintf(name, sizeof name, "%sepoch %llu", torus, (unsigned long long)p->k);
+    slice(c, pid, tid, es, ee, name, "epoch", p);
+    if (xe > ee) {
+      snprintf(name, sizeof name, "%sexchange", torus);
+      slice(c, pid, tid, ee, xe, name, "exchange", p);
+    }
+    if (pid == 2) p->published = ee + (xe - ee) / 2;
     end = xe;
   }
 }
@@ -198,20 +209,35 @@ static int by_torus(const void *a, const void *b)
 {
   const step *x = *(step *const *)a, *y = *(step *const *)b;
   if (x->torus != y->torus) return x->torus < y->torus ? -1 : 1;
-  return x->k < y->k ? -1 : x->k > y->k;
+  if (x->k != y->k) return x->k < y->k ? -1 : 1;
+  return x < y ? -1 : x > y; /* record order: qsort is not stable */
 }
 
-/* The slices of every torus, then a flow from each projection (in its
- * torus's exchange slice) to the epoch of the successor that read it. */
+static int by_thread(const void *a, const void *b)
+{
+  const step *x = *(step *const *)a, *y = *(step *const *)b;
+  if (x->thread != y->thread) return x->thread < y->thread ? -1 : 1;
+  if (x->start != y->start) return x->start < y->start ? -1 : 1;
+  return x < y ? -1 : x > y; /* record order: qsort is not stable */
+}
+
+/* The slices of every worker and every torus, then a flow from each
+ * projection (in its torus's exchange slice) to the epoch of the successor
+ * that read it. */
 static void draw_steps(chrome *c)
 {
   step **s = malloc((c->n ? c->n : 1) * sizeof *s);
   if (!s) cli_die("out of memory");
   for (size_t i = 0; i < c->n; i++) s[i] = &c->steps[i];
+  qsort(s, c->n, sizeof *s, by_thread);
+  for (size_t i = 0, j; i < c->n; i = j) {
+    for (j = i; j < c->n && s[j]->thread == s[i]->thread; j++) {}
+    draw_track(c, 1, s[i]->thread, s + i, j - i);
+  }
   qsort(s, c->n, sizeof *s, by_torus);
   for (size_t i = 0, j; i < c->n; i = j) {
     for (j = i; j < c->n && s[j]->torus == s[i]->torus; j++) {}
-    draw_torus(c, s[i]->torus, s + i, j - i);
+    draw_track(c, 2, s[i]->torus, s + i, j - i);
   }
   free(s);
   /* Steps come by exchange, then torus: the predecessor's step k-1 is its
@@ -268,8 +294,6 @@ static int dump_chrome(braid_trace *t, const braid_trace_info *in)
         c.threads_seen[p->thread] = 1;
         ev(&c, "{\"ph\":\"M\",\"pid\":1,\"tid\":%u,\"name\":\"thread_name\",\"args\":{\"name\":\"worker %u\"}}", p->thread, p->thread);
       }
-      ev(&c, "{\"ph\":\"X\",\"pid\":1,\"tid\":%u,\"ts\":%llu.%03u,\"dur\":%llu.%03u,\"name\":\"torus %c epoch %llu\",\"cat\":\"epoch\"}", p->thread, US(p->start),
-         US(p->dur), 'A' + tor, (unsigned long long)p->k);
       last_ts[tor] = after(p->start, p->dur);
       break;
     }
