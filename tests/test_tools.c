@@ -346,6 +346,20 @@ Test(tools, dump_chrome_worker_tracks_show_epochs_barrier_waits_and_exchanges, .
   drop(&r);
 }
 
+Test(tools, dump_chrome_has_interval_and_violation_rate_counters_per_torus, .timeout = 60)
+{
+  need_jq();
+  /* A fixed interval never changes: its counter must still be there. */
+  record("run.btr", "--adapt=off");
+  dump_chrome("run.btr", "run.json");
+  result r = jq("run.json", "[.traceEvents[] | select(.ph == \"C\") | .name] | unique | join(\",\")");
+  cr_assert_str_eq(r.out, "interval A,interval B,interval C,violation rate A,violation rate B,violation rate C", "counters: %s", r.out);
+  drop(&r);
+  result v = jq("run.json", "[.traceEvents[] | select(.ph == \"C\" and (.name | startswith(\"interval\"))) | .args.events] | unique | join(\",\")");
+  cr_assert_str_eq(v.out, "1000", "a fixed interval of 1000 events shows as: %s", v.out);
+  drop(&v);
+}
+
 Test(tools, dump_chrome_projection_flows_reach_every_torus, .timeout = 60)
 {
   need_jq();

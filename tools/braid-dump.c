@@ -275,6 +275,7 @@ static int dump_chrome(braid_trace *t, const braid_trace_info *in)
   braid_record r;
   int rc;
   uint64_t last_ts[16] = { 0 }; /* end of the torus's last epoch: where its instants and counters go */
+  uint64_t interval[16] = { 0 }; /* the interval counter's value, 0 before the first */
   while ((rc = braid_trace_next(t, &r)) == 0) {
     uint32_t tor = r.nfields ? (uint32_t)r.field[0] : 0;
     if (tor >= c.tori) continue;
@@ -297,6 +298,15 @@ static int dump_chrome(braid_trace *t, const braid_trace_info *in)
       last_ts[tor] = after(p->start, p->dur);
       break;
     }
+    case REC_PROJECTION:
+      /* The interval the epoch ran with: so the counter starts at the first
+       * epoch, also when adaptation never changes it. */
+      if (r.nfields > 6 && r.field[6] != interval[tor]) {
+        interval[tor] = r.field[6];
+        ev(&c, "{\"ph\":\"C\",\"pid\":2,\"ts\":%llu.%03u,\"name\":\"interval %c\",\"args\":{\"events\":%llu}}", US(last_ts[tor]), 'A' + tor,
+           (unsigned long long)interval[tor]);
+      }
+      break;
     case REC_BOUNDARY:
       if (r.field[3])
         ev(&c, "{\"ph\":\"i\",\"s\":\"t\",\"pid\":2,\"tid\":%u,\"ts\":%llu.%03u,\"name\":\"violations\",\"args\":{\"exchange\":%llu,\"cells\":%llu,\"max_dev\":%llu}}",
@@ -305,6 +315,7 @@ static int dump_chrome(braid_trace *t, const braid_trace_info *in)
          (unsigned long long)(r.field[2] ? r.field[3] * 1000000 / r.field[2] : 0));
       break;
     case REC_INTERVAL:
+      interval[tor] = r.field[2];
       ev(&c, "{\"ph\":\"C\",\"pid\":2,\"ts\":%llu.%03u,\"name\":\"interval %c\",\"args\":{\"events\":%llu}}", US(last_ts[tor]), 'A' + tor,
          (unsigned long long)r.field[2]);
       break;
