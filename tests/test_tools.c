@@ -2,6 +2,7 @@
  * stderr kept apart, bad input, signals, and the man pages. */
 #include <config.h>
 #include <criterion/criterion.h>
+#include <criterion/parameterized.h>
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
@@ -252,20 +253,55 @@ static void need_jq(void)
   if (!BRAID_JQ[0] || access(BRAID_JQ, X_OK)) cr_skip_test("jq not found by configure: cannot check the JSON output");
 }
 
+/* braid-dump --chrome TRACE into JSON (a file in the test directory). */
+static void dump_chrome(const char *trace, const char *json)
+{
+  result d = run("braid-dump", "--chrome", trace, NULL);
+  cr_assert_eq(d.status, 0, SHOW(d));
+  save(tpath(json), d.out, d.outlen);
+  drop(&d);
+}
+
+/* jq -r FILTER over the JSON file; its output without the last newline. */
+static result jq(const char *json, const char *filter)
+{
+  result r = run_in(tpath(json), BRAID_JQ, "-r", filter, NULL);
+  cr_assert_eq(r.status, 0, "jq '%s'\n" SHOW(r), filter);
+  if (r.outlen && r.out[r.outlen - 1] == '\n') r.out[--r.outlen] = 0;
+  return r;
+}
+
+/* Perfetto and chrome://tracing need the X slices of one track (pid, tid)
+ * strictly nested: sorted by start (the longer first on a tie), each slice
+ * either begins when or after the open ones end or lies wholly inside the
+ * innermost.  Times in whole nanoseconds, so that rounding cannot hide an
+ * overlap or invent one.  Prints "nested" or the count and the first pair. */
+#define NESTED_JQ \
+  "[.traceEvents[] | select(.ph == \"X\")" \
+  " | {t: \"\\(.pid)/\\(.tid)\", b: (.ts * 1000 | round), e: ((.ts * 1000 | round) + (.dur * 1000 | round)), n: .name}]" \
+  " | group_by(.t) | map(sort_by(.b, -.e) | reduce .[] as $s ({open: [], bad: []};" \
+  "     .open |= map(select(.e > $s.b))" \
+  "     | if $s.e < $s.b or ((.open | length) > 0 and .open[-1].e < $s.e) then .bad += [[.open[-1], $s]] else . end" \
+  "     | .open += [$s]) | .bad[])" \
+  " | if length == 0 then \"nested\" else \"\\(length) overlaps, the first: \\(.[0] | tojson)\" end"
+
+static void expect_nested(const char *json)
+{
+  result r = jq(json, NESTED_JQ);
+  cr_assert_str_eq(r.out, "nested", "%s: slices on one track overlap: %s", json, r.out);
+  drop(&r);
+}
+
+/* The tracks (pid/tid) that hold X slices, e.g. "1/0 1/1 2/0 2/1 2/2". */
+#define TRACKS_JQ "[.traceEvents[] | select(.ph == \"X\") | \"\\(.pid)/\\(.tid)\"] | unique | join(\" \")"
+
 Test(tools, dump_chrome_is_trace_event_json_with_slices_counters_and_flows, .timeout = 60)
 {
   need_jq();
   record("run.btr", NULL);
-  result d = run("braid-dump", "--chrome", "run.btr", NULL);
-  cr_assert_eq(d.status, 0, SHOW(d));
-  FILE *f = fopen(tpath("run.json"), "w");
-  cr_assert(f);
-  fwrite(d.out, 1, d.outlen, f);
-  fclose(f);
-  drop(&d);
+  dump_chrome("run.btr", "run.json");
   expect_ok(run_in(tpath("run.json"), BRAID_JQ, "-e", ".", NULL));
-  result r = run_in(tpath("run.json"), BRAID_JQ, "-r", ".traceEvents | [.[].ph] | unique | join(\" \")", NULL);
-  cr_assert_eq(r.status, 0, SHOW(r));
+  result r = jq("run.json", ".traceEvents | [.[].ph] | unique | join(\" \")");
   const char *need[] = { "M", "X", "C", "s", "f" };
   for (unsigned i = 0; i < 5; i++) {
     char w[8];
@@ -275,6 +311,85 @@ Test(tools, dump_chrome_is_trace_event_json_with_slices_counters_and_flows, .tim
     cr_assert(strstr(have, w), "no ph \"%s\" event among: %s", need[i], r.out);
   }
   drop(&r);
+}
+
+Test(tools, dump_chrome_slices_nest_on_every_track_of_a_threaded_run, .timeout = 60)
+{
+  need_jq();
+  record("run.btr", NULL);
+  dump_chrome("run.btr", "run.json");
+  /* Both workers and all three tori have slices, so every kind of track is checked. */
+  result t = jq("run.json", TRACKS_JQ);
+  cr_assert_str_eq(t.out, "1/0 1/1 2/0 2/1 2/2", "tracks with slices: %s", t.out);
+  drop(&t);
+  expect_nested("run.json");
+}
+
+Test(tools, dump_chrome_slices_nest_on_every_track_of_a_chaos_run, .timeout = 60)
+{
+  need_jq();
+  record("chaos.btr", "--chaos=3");
+  dump_chrome("chaos.btr", "chaos.json");
+  result t = jq("chaos.json", TRACKS_JQ);
+  cr_assert_str_eq(t.out, "1/0 1/1 2/0 2/1 2/2", "tracks with slices: %s", t.out);
+  drop(&t);
+  expect_nested("chaos.json");
+}
+
+Test(tools, dump_chrome_worker_tracks_show_epochs_barrier_waits_and_exchanges, .timeout = 60)
+{
+  need_jq();
+  record("run.btr", NULL);
+  dump_chrome("run.btr", "run.json");
+  result r = jq("run.json", "[.traceEvents[] | select(.ph == \"X\" and .pid == 1)] | group_by(.tid)"
+                            " | map(\"worker \\(.[0].tid): \\([.[].cat] | unique | join(\",\"))\") | join(\"; \")");
+  cr_assert_str_eq(r.out, "worker 0: barrier,epoch,exchange; worker 1: barrier,epoch,exchange", "slice categories per worker track: %s", r.out);
+  drop(&r);
+}
+
+Test(tools, dump_chrome_has_interval_and_violation_rate_counters_per_torus, .timeout = 60)
+{
+  need_jq();
+  /* A fixed interval never changes: its counter must still be there. */
+  record("run.btr", "--adapt=off");
+  dump_chrome("run.btr", "run.json");
+  result r = jq("run.json", "[.traceEvents[] | select(.ph == \"C\") | .name] | unique | join(\",\")");
+  cr_assert_str_eq(r.out, "interval A,interval B,interval C,violation rate A,violation rate B,violation rate C", "counters: %s", r.out);
+  drop(&r);
+  result v = jq("run.json", "[.traceEvents[] | select(.ph == \"C\" and (.name | startswith(\"interval\"))) | .args.events] | unique | join(\",\")");
+  cr_assert_str_eq(v.out, "1000", "a fixed interval of 1000 events shows as: %s", v.out);
+  drop(&v);
+}
+
+Test(tools, dump_chrome_projection_flows_reach_every_torus, .timeout = 60)
+{
+  need_jq();
+  record("run.btr", NULL);
+  dump_chrome("run.btr", "run.json");
+  result r = jq("run.json", "[.traceEvents[] | select(.ph == \"f\") | .tid | tostring] | unique | join(\" \")");
+  cr_assert_str_eq(r.out, "0 1 2", "tori with an incoming projection flow: %s", r.out);
+  drop(&r);
+}
+
+/* The sample traces: recorded by other builds, some with failures. */
+typedef struct sample {
+  char name[32];
+} sample;
+
+ParameterizedTestParameters(tools, dump_chrome_of_a_sample_trace_is_nested_json)
+{
+  static sample s[] = { { "uniform" }, { "skewed" }, { "bursty" }, { "phold" }, { "racy-sequential" }, { "failure" }, { "injection" }, { "chaos-checkpoints" } };
+  return cr_make_param_array(sample, s, sizeof s / sizeof s[0]);
+}
+
+ParameterizedTest(sample *s, tools, dump_chrome_of_a_sample_trace_is_nested_json, .timeout = 60)
+{
+  need_jq();
+  char trace[512];
+  snprintf(trace, sizeof trace, BRAID_SRCDIR "/traces/%s.btr", s->name);
+  dump_chrome(trace, "sample.json");
+  expect_ok(run_in(tpath("sample.json"), BRAID_JQ, "-e", ".traceEvents | length > 0", NULL));
+  expect_nested("sample.json");
 }
 
 Test(tools, dump_json_is_json_lines, .timeout = 60)

@@ -120,20 +120,40 @@ static int dump_json(braid_trace *t, const braid_trace_info *in)
   return finish(t, rc);
 }
 
-/* Chrome Trace Event format.  pid 1 "workers": one track per worker thread
- * with an X slice per epoch it ran.  pid 2 "tori": one track per torus with
- * its waits for the predecessor's projection, its epochs and its exchange
- * work, strictly sequential; instants for violations and failures, counters
- * for the interval and the violation rate, flow arrows from each projection
- * to the step of the successor that reads it.  ts in microseconds. */
+/* Chrome Trace Event format, ts in microseconds.  pid 1 "workers": one
+ * track per worker thread, pid 2 "tori": one track per torus, each with, per
+ * step it ran, the barrier wait, the epoch and the exchange work; instants
+ * for violations and failures, counters for the interval and the violation
+ * rate, flow arrows from each projection to the step of the successor that
+ * reads it.
+ *
+ * A barrier record places the epoch exactly, but of the wait and the
+ * exchange work it gives only the lengths, and exchange_ns is the sum of the
+ * exchange-in before the epoch and the publication after it.  So a wait is
+ * drawn ending where its epoch starts, the exchange work starting where it
+ * ends, and each slice is cut to start no earlier than the previous slice on
+ * its track ends and to end no later than the next epoch there starts: the
+ * slices of a track are disjoint by construction, as Perfetto needs.  That
+ * takes the next step of the track, so the steps are kept and drawn at the
+ * end (a worker's steps come out of time order in the trace anyway).  On a
+ * worker's track the cut leaves of a torus's wait the part in which the
+ * worker ran no other step. */
+typedef struct step {
+  uint64_t k, start, dur, wait, exch; /* ns since the run start */
+  uint64_t published;                 /* the flow's tail, inside the exchange slice */
+  uint32_t torus, thread;
+} step;
+
 typedef struct chrome {
   int first;
-  double torus_end[16];
-  double published[16]; /* end of the last publish per torus, for flows */
-  uint64_t published_k[16];
-  int threads_seen[64];
   uint32_t tori;
+  step *steps;
+  size_t n, cap;
+  int threads_seen[64];
 } chrome;
+
+/* Nanoseconds as the microseconds of the format, exactly: "%llu.%03u". */
+#define US(ns) (unsigned long long)((ns) / 1000), (unsigned)((ns) % 1000)
 
 static void ev(chrome *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void ev(chrome *c, const char *fmt, ...)
@@ -146,6 +166,100 @@ static void ev(chrome *c, const char *fmt, ...)
   va_end(ap);
 }
 
+/* a + b, or the largest time for a damaged record that would wrap. */
+static uint64_t after(uint64_t a, uint64_t b) { return a + b < a ? UINT64_MAX : a + b; }
+
+static void slice(chrome *c, int pid, uint32_t tid, uint64_t b, uint64_t e, const char *name, const char *cat, const step *s)
+{
+  ev(c, "{\"ph\":\"X\",\"pid\":%d,\"tid\":%u,\"ts\":%llu.%03u,\"dur\":%llu.%03u,\"name\":\"%s\",\"cat\":\"%s\",\"args\":{\"exchange\":%llu,\"thread\":%u}}", pid,
+     tid, US(b), US(e - b), name, cat, (unsigned long long)s->k, s->thread);
+}
+
+/* Draws the steps of one track (pid 1 a worker's, 2 a torus's), in time
+ * order, as wait, epoch and exchange slices, each cut as the comment above
+ * says. */
+static void draw_track(chrome *c, int pid, uint32_t tid, step **s, size_t n)
+{
+  uint64_t end = 0;
+  for (size_t i = 0; i < n; i++) {
+    step *p = s[i];
+    uint64_t es = p->start > end ? p->start : end, ee = after(p->start, p->dur) > es ? after(p->start, p->dur) : es;
+    uint64_t ws = p->start > p->wait ? p->start - p->wait : 0, xe = after(ee, p->exch);
+    if (ws < end) ws = end;
+    if (i + 1 < n && xe > s[i + 1]->start) xe = s[i + 1]->start > ee ? s[i + 1]->start : ee;
+    /* On a worker's track the slices name the torus they belong to. */
+    char torus[16] = "", name[48];
+    if (pid == 1) snprintf(torus, sizeof torus, "torus %c ", 'A' + p->torus);
+    if (ws < es) {
+      snprintf(name, sizeof name, "%swait", torus);
+      slice(c, pid, tid, ws, es, name, "barrier", p);
+    }
+    snprintf(name, sizeof name, "%sepoch %llu", torus, (unsigned long long)p->k);
+    slice(c, pid, tid, es, ee, name, "epoch", p);
+    if (xe > ee) {
+      snprintf(name, sizeof name, "%sexchange", torus);
+      slice(c, pid, tid, ee, xe, name, "exchange", p);
+    }
+    if (pid == 2) p->published = ee + (xe - ee) / 2;
+    end = xe;
+  }
+}
+
+static int by_torus(const void *a, const void *b)
+{
+  const step *x = *(step *const *)a, *y = *(step *const *)b;
+  if (x->torus != y->torus) return x->torus < y->torus ? -1 : 1;
+  if (x->k != y->k) return x->k < y->k ? -1 : 1;
+  return x < y ? -1 : x > y; /* record order: qsort is not stable */
+}
+
+static int by_thread(const void *a, const void *b)
+{
+  const step *x = *(step *const *)a, *y = *(step *const *)b;
+  if (x->thread != y->thread) return x->thread < y->thread ? -1 : 1;
+  if (x->start != y->start) return x->start < y->start ? -1 : 1;
+  return x < y ? -1 : x > y; /* record order: qsort is not stable */
+}
+
+/* The slices of every worker and every torus, then a flow from each
+ * projection (in its torus's exchange slice) to the epoch of the successor
+ * that read it. */
+static void draw_steps(chrome *c)
+{
+  step **s = malloc((c->n ? c->n : 1) * sizeof *s);
+  if (!s) cli_die("out of memory");
+  for (size_t i = 0; i < c->n; i++) s[i] = &c->steps[i];
+  qsort(s, c->n, sizeof *s, by_thread);
+  for (size_t i = 0, j; i < c->n; i = j) {
+    for (j = i; j < c->n && s[j]->thread == s[i]->thread; j++) {}
+    draw_track(c, 1, s[i]->thread, s + i, j - i);
+  }
+  qsort(s, c->n, sizeof *s, by_torus);
+  for (size_t i = 0, j; i < c->n; i = j) {
+    for (j = i; j < c->n && s[j]->torus == s[i]->torus; j++) {}
+    draw_track(c, 2, s[i]->torus, s + i, j - i);
+  }
+  free(s);
+  /* Steps come by exchange, then torus: the predecessor's step k-1 is its
+   * latest one seen, or the one before that when it comes earlier in k. */
+  size_t last[16], prev[16];
+  for (int i = 0; i < 16; i++) last[i] = prev[i] = SIZE_MAX;
+  for (size_t i = 0; i < c->n; i++) {
+    const step *p = &c->steps[i];
+    uint32_t pred = (p->torus + c->tori - 1) % c->tori;
+    size_t q = last[pred] != SIZE_MAX && c->steps[last[pred]].k + 1 == p->k ? last[pred]
+             : prev[pred] != SIZE_MAX && c->steps[prev[pred]].k + 1 == p->k ? prev[pred]
+                                                                              : SIZE_MAX;
+    if (p->k > 0 && q != SIZE_MAX) {
+      unsigned long long id = (unsigned long long)p->k * 16 + p->torus;
+      ev(c, "{\"ph\":\"s\",\"pid\":2,\"tid\":%u,\"ts\":%llu.%03u,\"id\":%llu,\"name\":\"projection\",\"cat\":\"flow\"}", pred, US(c->steps[q].published), id);
+      ev(c, "{\"ph\":\"f\",\"bp\":\"e\",\"pid\":2,\"tid\":%u,\"ts\":%llu.%03u,\"id\":%llu,\"name\":\"projection\",\"cat\":\"flow\"}", p->torus, US(p->start), id);
+    }
+    prev[p->torus] = last[p->torus];
+    last[p->torus] = i;
+  }
+}
+
 static int dump_chrome(braid_trace *t, const braid_trace_info *in)
 {
   chrome c;
@@ -153,72 +267,73 @@ static int dump_chrome(braid_trace *t, const braid_trace_info *in)
   c.first = 1;
   const char *tp = strstr(in->config_text, "tori=");
   c.tori = tp ? (uint32_t)atoi(tp + 5) : 3;
-  if (c.tori > 16) c.tori = 16;
+  if (c.tori < 1 || c.tori > 16) c.tori = 16;
   printf("{\"displayTimeUnit\":\"ns\",\"otherData\":{\"build\":%s},\"traceEvents\":[", cli_json(in->build_id));
   ev(&c, "{\"ph\":\"M\",\"pid\":1,\"tid\":0,\"name\":\"process_name\",\"args\":{\"name\":\"workers\"}}");
   ev(&c, "{\"ph\":\"M\",\"pid\":2,\"tid\":0,\"name\":\"process_name\",\"args\":{\"name\":\"tori\"}}");
   for (uint32_t i = 0; i < c.tori; i++) ev(&c, "{\"ph\":\"M\",\"pid\":2,\"tid\":%u,\"name\":\"thread_name\",\"args\":{\"name\":\"torus %c\"}}", i, 'A' + i);
   braid_record r;
   int rc;
-  uint64_t viol[16] = { 0 }, checked[16] = { 0 };
-  double last_ts[16] = { 0 };
+  uint64_t last_ts[16] = { 0 }; /* end of the torus's last epoch: where its instants and counters go */
+  uint64_t interval[16] = { 0 }; /* the interval counter's value, 0 before the first */
   while ((rc = braid_trace_next(t, &r)) == 0) {
     uint32_t tor = r.nfields ? (uint32_t)r.field[0] : 0;
-    if (tor >= 16) continue;
+    if (tor >= c.tori) continue;
     switch (r.type) {
     case REC_BARRIER: {
-      uint32_t th = (uint32_t)r.field[1] & 63;
-      double start = (double)r.field[2] / 1e3, dur = (double)r.field[3] / 1e3, wait = (double)r.field[4] / 1e3, exch = (double)r.field[5] / 1e3;
-      if (!c.threads_seen[th]) {
-        c.threads_seen[th] = 1;
-        ev(&c, "{\"ph\":\"M\",\"pid\":1,\"tid\":%u,\"name\":\"thread_name\",\"args\":{\"name\":\"worker %u\"}}", th, th);
+      if (r.nfields < 6) break;
+      if (c.n == c.cap) {
+        size_t nc = c.cap ? c.cap * 2 : 1024;
+        step *ns = realloc(c.steps, nc * sizeof *ns);
+        if (!ns) cli_die("out of memory");
+        c.steps = ns;
+        c.cap = nc;
       }
-      double ws = start - wait;
-      if (ws < c.torus_end[tor]) ws = c.torus_end[tor];
-      if (start > ws) ev(&c, "{\"ph\":\"X\",\"pid\":2,\"tid\":%u,\"ts\":%.3f,\"dur\":%.3f,\"name\":\"wait\",\"cat\":\"barrier\",\"args\":{\"exchange\":%llu}}", tor, ws, start - ws, (unsigned long long)r.exchange);
-      ev(&c, "{\"ph\":\"X\",\"pid\":2,\"tid\":%u,\"ts\":%.3f,\"dur\":%.3f,\"name\":\"epoch %llu\",\"cat\":\"epoch\",\"args\":{\"thread\":%u}}", tor, start, dur, (unsigned long long)r.exchange, th);
-      ev(&c, "{\"ph\":\"X\",\"pid\":1,\"tid\":%u,\"ts\":%.3f,\"dur\":%.3f,\"name\":\"torus %c epoch %llu\",\"cat\":\"epoch\"}", th, start, dur, 'A' + tor, (unsigned long long)r.exchange);
-      ev(&c, "{\"ph\":\"X\",\"pid\":2,\"tid\":%u,\"ts\":%.3f,\"dur\":%.3f,\"name\":\"exchange\",\"cat\":\"exchange\"}", tor, start + dur, exch);
-      /* Flow: the predecessor's projection of exchange k-1 feeds this step. */
-      uint32_t pred = (tor + c.tori - 1) % c.tori;
-      if (r.exchange > 0 && c.published_k[pred] == r.exchange) {
-        unsigned long long id = (unsigned long long)r.exchange * 16 + tor;
-        ev(&c, "{\"ph\":\"s\",\"pid\":2,\"tid\":%u,\"ts\":%.3f,\"id\":%llu,\"name\":\"projection\",\"cat\":\"flow\"}", pred, c.published[pred], id);
-        ev(&c, "{\"ph\":\"f\",\"bp\":\"e\",\"pid\":2,\"tid\":%u,\"ts\":%.3f,\"id\":%llu,\"name\":\"projection\",\"cat\":\"flow\"}", tor, start, id);
+      step *p = &c.steps[c.n++];
+      *p = (step){ r.exchange, r.field[2], r.field[3], r.field[4], r.field[5], 0, tor, (uint32_t)r.field[1] & 63 };
+      if (!c.threads_seen[p->thread]) {
+        c.threads_seen[p->thread] = 1;
+        ev(&c, "{\"ph\":\"M\",\"pid\":1,\"tid\":%u,\"name\":\"thread_name\",\"args\":{\"name\":\"worker %u\"}}", p->thread, p->thread);
       }
-      c.torus_end[tor] = start + dur + exch;
-      c.published[tor] = start + dur + exch * 0.5;
-      c.published_k[tor] = r.exchange + 1;
-      last_ts[tor] = start + dur;
+      last_ts[tor] = after(p->start, p->dur);
       break;
     }
+    case REC_PROJECTION:
+      /* The interval the epoch ran with: so the counter starts at the first
+       * epoch, also when adaptation never changes it. */
+      if (r.nfields > 6 && r.field[6] != interval[tor]) {
+        interval[tor] = r.field[6];
+        ev(&c, "{\"ph\":\"C\",\"pid\":2,\"ts\":%llu.%03u,\"name\":\"interval %c\",\"args\":{\"events\":%llu}}", US(last_ts[tor]), 'A' + tor,
+           (unsigned long long)interval[tor]);
+      }
+      break;
     case REC_BOUNDARY:
-      viol[tor] += r.field[3];
-      checked[tor] += r.field[2];
       if (r.field[3])
-        ev(&c, "{\"ph\":\"i\",\"s\":\"t\",\"pid\":2,\"tid\":%u,\"ts\":%.3f,\"name\":\"violations\",\"args\":{\"exchange\":%llu,\"cells\":%llu,\"max_dev\":%llu}}",
-           tor, last_ts[tor], (unsigned long long)r.exchange, (unsigned long long)r.field[3], (unsigned long long)r.field[4]);
-      ev(&c, "{\"ph\":\"C\",\"pid\":2,\"ts\":%.3f,\"name\":\"violation rate %c\",\"args\":{\"ppm\":%llu}}", last_ts[tor], 'A' + tor,
+        ev(&c, "{\"ph\":\"i\",\"s\":\"t\",\"pid\":2,\"tid\":%u,\"ts\":%llu.%03u,\"name\":\"violations\",\"args\":{\"exchange\":%llu,\"cells\":%llu,\"max_dev\":%llu}}",
+           tor, US(last_ts[tor]), (unsigned long long)r.exchange, (unsigned long long)r.field[3], (unsigned long long)r.field[4]);
+      ev(&c, "{\"ph\":\"C\",\"pid\":2,\"ts\":%llu.%03u,\"name\":\"violation rate %c\",\"args\":{\"ppm\":%llu}}", US(last_ts[tor]), 'A' + tor,
          (unsigned long long)(r.field[2] ? r.field[3] * 1000000 / r.field[2] : 0));
       break;
     case REC_INTERVAL:
-      ev(&c, "{\"ph\":\"C\",\"pid\":2,\"ts\":%.3f,\"name\":\"interval %c\",\"args\":{\"events\":%llu}}", last_ts[tor], 'A' + tor,
+      interval[tor] = r.field[2];
+      ev(&c, "{\"ph\":\"C\",\"pid\":2,\"ts\":%llu.%03u,\"name\":\"interval %c\",\"args\":{\"events\":%llu}}", US(last_ts[tor]), 'A' + tor,
          (unsigned long long)r.field[2]);
       break;
     case REC_FAILURE:
-      ev(&c, "{\"ph\":\"i\",\"s\":\"p\",\"pid\":2,\"tid\":%u,\"ts\":%.3f,\"name\":\"failure\",\"args\":{\"exchange\":%llu,\"reason\":%llu,\"lost_events\":%llu}}",
-         tor, last_ts[tor], (unsigned long long)r.exchange, (unsigned long long)r.field[1], (unsigned long long)r.field[2]);
+      ev(&c, "{\"ph\":\"i\",\"s\":\"p\",\"pid\":2,\"tid\":%u,\"ts\":%llu.%03u,\"name\":\"failure\",\"args\":{\"exchange\":%llu,\"reason\":%llu,\"lost_events\":%llu}}",
+         tor, US(last_ts[tor]), (unsigned long long)r.exchange, (unsigned long long)r.field[1], (unsigned long long)r.field[2]);
       break;
     case REC_INJECTION:
-      ev(&c, "{\"ph\":\"i\",\"s\":\"t\",\"pid\":2,\"tid\":%u,\"ts\":%.3f,\"name\":\"injection\",\"args\":{\"cell\":%llu,\"payload\":%lld}}", tor,
-         last_ts[tor], (unsigned long long)r.field[1], (long long)r.sfield[2]);
+      ev(&c, "{\"ph\":\"i\",\"s\":\"t\",\"pid\":2,\"tid\":%u,\"ts\":%llu.%03u,\"name\":\"injection\",\"args\":{\"cell\":%llu,\"payload\":%lld}}", tor,
+         US(last_ts[tor]), (unsigned long long)r.field[1], (long long)r.sfield[2]);
       break;
     default: break;
     }
   }
+  /* Also after damage with --partial: the steps read so far are good. */
+  draw_steps(&c);
+  free(c.steps);
   printf("\n]}\n");
-  (void)viol;
-  (void)checked;
   return finish(t, rc);
 }
 
