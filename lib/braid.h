@@ -539,7 +539,7 @@ BRAID_API void braid_replay_opts_init(braid_replay_opts *opts);
 typedef struct braid_replay_result {
   int diverged;
   uint64_t exchanges_checked;
-  uint64_t first_exchange;   /* first exchange compared (after a checkpoint: its k + 1) */
+  uint64_t first_exchange;   /* first exchange compared (after a checkpoint at k: k + 1, also when nothing follows it) */
   uint64_t trace_exchanges;  /* complete exchanges in the trace */
   int truncated;             /* the trace ended inside a frame */
   braid_trace_status status;
@@ -561,8 +561,9 @@ typedef struct braid_replay_result {
  * opts->model, whose identity "name version xxh3-of-file" -- "name version
  * -" for a model compiled into the program -- must equal the recorded one;
  * a built-in model's trace takes no opts->model); opts->force turns these
- * refusals into a warning.  Also BRAID_ETRUNCATED (without opts->partial),
- * the reader's errors, or a run error.  opts may be NULL (the defaults); res
+ * refusals into a warning.  Also BRAID_ERANGE when opts->from is past the
+ * last exchange of the trace, BRAID_ETRUNCATED (without opts->partial), the
+ * reader's errors, or a run error.  opts may be NULL (the defaults); res
  * is filled by the call and owns nothing.  Thread-safe with respect to other
  * calls that do not share its arguments. */
 BRAID_API int braid_replay(const char *path, const braid_replay_opts *opts, braid_replay_result *res, char *errbuf, size_t errlen);

@@ -69,6 +69,33 @@ Test(golden, replay_from_checkpoint_checks_the_rest, .timeout = 60)
   cr_assert_eq(res.exchanges_checked, 40);
 }
 
+/* The last checkpoint follows exchange 79, the last one: it is reachable, and
+ * nothing after it is left to compare. */
+Test(golden, replay_from_the_last_checkpoint_checks_nothing_after_it, .timeout = 60)
+{
+  braid_replay_opts o;
+  braid_replay_opts_init(&o);
+  o.from = 79;
+  braid_replay_result res;
+  char err[1024] = "";
+  cr_assert_eq(braid_replay(TRACES "chaos-checkpoints.btr", &o, &res, err, sizeof err), 0, "%s", err);
+  cr_assert_not(res.diverged);
+  cr_assert_eq(res.trace_exchanges, 80);
+  cr_assert_eq(res.first_exchange, 80, "the checkpoint after exchange 79 is used");
+  cr_assert_eq(res.exchanges_checked, 0);
+}
+
+Test(golden, replay_from_beyond_the_trace_is_out_of_range, .timeout = 60)
+{
+  braid_replay_opts o;
+  braid_replay_opts_init(&o);
+  o.from = 80;
+  braid_replay_result res;
+  char err[1024] = "";
+  cr_assert_eq(braid_replay(TRACES "chaos-checkpoints.btr", &o, &res, err, sizeof err), BRAID_ERANGE, "%s", err);
+  cr_assert(strstr(err, "--from 80") && strstr(err, "ends at exchange 79"), "%s", err);
+}
+
 typedef struct broken {
   char name[40];
   int err;       /* expected from open, or 0 */

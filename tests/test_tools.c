@@ -227,6 +227,18 @@ Test(tools, replay_from_a_checkpoint_compares_only_the_exchanges_after_it, .time
   drop(&r);
 }
 
+Test(tools, replay_from_the_last_checkpoint_says_nothing_follows_it, .timeout = 60)
+{
+  record("ck.btr", "--checkpoint-every=50");
+  /* The last checkpoint follows exchange 299, the last exchange. */
+  result r = run("braid-replay", "--from", "299", "ck.btr", NULL);
+  cr_assert_eq(r.status, 0, SHOW(r));
+  cr_assert(strstr(r.out, "OK: 0 exchanges"), SHOW(r));
+  cr_assert(strstr(r.out, "checkpoint after exchange 299") && strstr(r.out, "nothing after it"), SHOW(r));
+  cr_assert_eq(r.errlen, 0, SHOW(r));
+  drop(&r);
+}
+
 Test(tools, replay_of_a_duration_recording_runs_every_recorded_exchange, .timeout = 60)
 {
   expect_ok(run("braid-record", "--duration", "0.5", "-t", "2", "-d", "16", "-q", "-o", "dur.btr", NULL));
@@ -561,6 +573,11 @@ Test(bad_input, replay_refuses_from_beyond_the_trace)
 {
   record("run.btr", NULL);
   expect_trouble(run("braid-replay", "--from", "1000", "run.btr", NULL), "--from 1000", "299");
+}
+Test(bad_input, replay_refuses_from_beyond_a_trace_with_checkpoints)
+{
+  record("ck.btr", "--checkpoint-every=50");
+  expect_trouble(run("braid-replay", "--from", "300", "ck.btr", NULL), "--from 300", "the trace ends at exchange 299");
 }
 Test(bad_input, dump_refuses_an_unknown_flag) { expect_trouble(run("braid-dump", "--bogus", "x.btr", NULL), "--bogus", NULL); }
 Test(bad_input, dump_refuses_two_formats) { expect_trouble(run("braid-dump", "--json", "--chrome", "x.btr", NULL), "--json", "--chrome"); }

@@ -149,8 +149,6 @@ int main(int argc, char **argv)
   char err[1024];
   int rc = braid_replay(path, &o, &res, err, sizeof err);
   if (rc) cli_die("%s", err);
-  if (o.from != UINT64_MAX && res.trace_exchanges && o.from >= res.trace_exchanges)
-    cli_die("--from %llu: %s ends at exchange %llu", (unsigned long long)o.from, path, (unsigned long long)(res.trace_exchanges - 1));
   if (quiet) return res.diverged ? EXIT_DIFFERENT : EXIT_SAME;
   if (res.warning[0]) fprintf(stderr, "%s: warning: %s\n", cli_prog, res.warning);
   if (res.truncated || res.status != BRAID_TRACE_COMPLETE)
@@ -186,9 +184,11 @@ int main(int argc, char **argv)
   }
   printf("OK: %llu exchanges, %s", (unsigned long long)res.exchanges_checked,
          res.recorded_threaded ? "parallel == sequential" : "replay == recording (a sequential run)");
-  if (!res.exchanges_checked && o.from != UINT64_MAX) printf(" (the checkpoint is at the end of the trace: nothing after it to compare)");
-  if (res.first_exchange) printf(" (exchanges %llu..%llu, from a checkpoint)", (unsigned long long)res.first_exchange,
-                                 (unsigned long long)(res.first_exchange + res.exchanges_checked - 1));
+  if (res.first_exchange && !res.exchanges_checked)
+    printf(" (from the checkpoint after exchange %llu, the last of the trace: nothing after it to compare)", (unsigned long long)(res.first_exchange - 1));
+  else if (res.first_exchange)
+    printf(" (exchanges %llu..%llu, from a checkpoint)", (unsigned long long)res.first_exchange,
+           (unsigned long long)(res.first_exchange + res.exchanges_checked - 1));
   printf("\n");
   return EXIT_SAME;
 }
