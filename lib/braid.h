@@ -562,9 +562,11 @@ typedef struct braid_replay_result {
  * -" for a model compiled into the program -- must equal the recorded one;
  * a built-in model's trace takes no opts->model); opts->force turns these
  * refusals into a warning.  Also BRAID_ERANGE when opts->from is past the
- * last exchange of the trace, BRAID_ETRUNCATED (without opts->partial), the
- * reader's errors, or a run error.  opts may be NULL (the defaults); res
- * is filled by the call and owns nothing.  Thread-safe with respect to other
+ * last exchange of the trace, BRAID_EINVAL when opts->until is not after
+ * the checkpoint opts->from picks (nothing would be compared),
+ * BRAID_ETRUNCATED (without opts->partial), the reader's errors, or a run
+ * error.  opts may be NULL (the defaults); res is filled by the call and
+ * owns nothing.  Thread-safe with respect to other
  * calls that do not share its arguments. */
 BRAID_API int braid_replay(const char *path, const braid_replay_opts *opts, braid_replay_result *res, char *errbuf, size_t errlen);
 

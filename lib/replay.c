@@ -498,6 +498,14 @@ int braid_replay(const char *path, const braid_replay_opts *opts, braid_replay_r
     rc = BRAID_ERANGE;
     goto out;
   }
+  /* The replay compares the exchanges after the checkpoint; an earlier stop
+   * would run the loaded state past the configured end. */
+  if (at != UINT64_MAX && opts->until <= at) {
+    braid__fmt(err, errlen, "%s: --until %llu: the last checkpoint at or before --from %llu follows exchange %llu, so nothing up to --until is replayed",
+               path, (unsigned long long)opts->until, (unsigned long long)opts->from, (unsigned long long)at);
+    rc = BRAID_EINVAL;
+    goto out;
+  }
   uint64_t last = nexch - 1;
   if (opts->until < last) last = opts->until;
   char num[32];

@@ -85,6 +85,40 @@ Test(golden, replay_from_the_last_checkpoint_checks_nothing_after_it, .timeout =
   cr_assert_eq(res.exchanges_checked, 0);
 }
 
+/* --from 50 picks the checkpoint after exchange 39: a stop at or before it
+ * leaves nothing to compare and is refused, never run into a divergence. */
+Test(golden, replay_refuses_until_at_or_before_the_checkpoint, .timeout = 60)
+{
+  static const uint64_t until[] = { 30, 39 };
+  for (size_t i = 0; i < sizeof until / sizeof until[0]; i++) {
+    braid_replay_opts o;
+    braid_replay_opts_init(&o);
+    o.from = 50;
+    o.until = until[i];
+    braid_replay_result res;
+    char err[1024] = "", want[32];
+    cr_assert_eq(braid_replay(TRACES "chaos-checkpoints.btr", &o, &res, err, sizeof err), BRAID_EINVAL, "until %llu: %s",
+                 (unsigned long long)until[i], err);
+    cr_assert_not(res.diverged);
+    snprintf(want, sizeof want, "--until %llu", (unsigned long long)until[i]);
+    cr_assert(strstr(err, want) && strstr(err, "exchange 39"), "%s", err);
+  }
+}
+
+Test(golden, replay_from_a_checkpoint_until_the_next_exchange_checks_one, .timeout = 60)
+{
+  braid_replay_opts o;
+  braid_replay_opts_init(&o);
+  o.from = 50;
+  o.until = 40;
+  braid_replay_result res;
+  char err[1024] = "";
+  cr_assert_eq(braid_replay(TRACES "chaos-checkpoints.btr", &o, &res, err, sizeof err), 0, "%s", err);
+  cr_assert_not(res.diverged);
+  cr_assert_eq(res.first_exchange, 40);
+  cr_assert_eq(res.exchanges_checked, 1);
+}
+
 Test(golden, replay_from_beyond_the_trace_is_out_of_range, .timeout = 60)
 {
   braid_replay_opts o;

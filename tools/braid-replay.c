@@ -141,6 +141,8 @@ int main(int argc, char **argv)
     default: cli_die("unknown option '%s' (see --help)", argv[optind - 1]);
     }
   }
+  if (o.until != UINT64_MAX && o.from != UINT64_MAX && o.until < o.from)
+    cli_die("--until %llu is before --from %llu: nothing to replay", (unsigned long long)o.until, (unsigned long long)o.from);
   if (optind != argc - 1) cli_die(optind == argc ? "no trace given (see --help)" : "more than one trace given (see --help)");
   const char *path = argv[optind];
   cli_need_file(path);
