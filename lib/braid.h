@@ -549,6 +549,7 @@ typedef struct braid_replay_result {
   char warning[256];         /* e.g. the compiler differs from the recording build */
   double seconds;
   int recorded_threaded;     /* the recording ran the threaded executor */
+  uint64_t violations;       /* boundary checks with violations among the exchanges compared */
 } braid_replay_result;
 
 /* Re-runs a trace single-threaded with the sequential executor, following

@@ -206,7 +206,6 @@ typedef struct replay_ctx {
   braid_replay_result *res;
   braid_record *mine;
   size_t nmine, capmine;
-  uint64_t violations_seen;
 } replay_ctx;
 
 static int decode_block(replay_ctx *x, const uint8_t *p, size_t len)
@@ -296,14 +295,13 @@ static int replay_sink(void *ud, uint64_t k, const uint8_t *recs, size_t len)
     }
   }
   x->res->exchanges_checked++;
-  if (x->o->violation) {
-    for (size_t i = 0; i < x->nmine; i++)
-      if (x->mine[i].type == BRAID_REC_BOUNDARY && x->mine[i].field[3] > 0 && ++x->violations_seen == x->o->violation) {
-        note_violation(x, k, i);
-        braid__set_error(x->rt, BRAID_EINTR, "stopped at violation %llu", (unsigned long long)x->o->violation);
-        return BRAID_EINTR;
-      }
-  }
+  /* Counted also without opts->violation (0 is never reached). */
+  for (size_t i = 0; i < x->nmine; i++)
+    if (x->mine[i].type == BRAID_REC_BOUNDARY && x->mine[i].field[3] > 0 && ++x->res->violations == x->o->violation) {
+      note_violation(x, k, i);
+      braid__set_error(x->rt, BRAID_EINTR, "stopped at violation %llu", (unsigned long long)x->o->violation);
+      return BRAID_EINTR;
+    }
   return 0;
 }
 

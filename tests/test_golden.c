@@ -32,6 +32,37 @@ ParameterizedTest(golden *g, golden, replays_exactly, .timeout = 60)
   cr_assert_eq(res.recorded_threaded, strcmp(g->name, "racy-sequential") != 0, "only racy-sequential was recorded sequentially");
 }
 
+/* res->violations counts the boundary checks that found violated cells, as
+ * the recording has them, whether or not --violation stops at one. */
+Test(golden, replay_counts_the_boundary_checks_with_violations, .timeout = 60)
+{
+  const char *path = TRACES "chaos-checkpoints.btr";
+  char err[1024] = "";
+  braid_trace *t;
+  cr_assert_eq(braid_trace_open(&t, path, err, sizeof err), 0, "%s", err);
+  braid_record r;
+  uint64_t recorded = 0;
+  while (braid_trace_next(t, &r) == 0) {
+    const char *name = braid_record_type_name(r.type);
+    if (name && !strcmp(name, "boundary") && r.field[3] > 0) recorded++; /* field 3: violations */
+  }
+  braid_trace_close(t);
+  cr_assert_gt(recorded, 1);
+  braid_replay_result res;
+  cr_assert_eq(braid_replay(path, NULL, &res, err, sizeof err), 0, "%s", err);
+  cr_assert_eq(res.violations, recorded);
+  braid_replay_opts o;
+  braid_replay_opts_init(&o);
+  o.violation = recorded + 1;
+  cr_assert_eq(braid_replay(path, &o, &res, err, sizeof err), 0, "%s", err);
+  cr_assert_not(res.stopped_at_violation);
+  cr_assert_eq(res.violations, recorded);
+  o.violation = recorded;
+  cr_assert_eq(braid_replay(path, &o, &res, err, sizeof err), 0, "%s", err);
+  cr_assert(res.stopped_at_violation);
+  cr_assert_eq(res.violations, recorded);
+}
+
 /* braid-dump --stats run inside traces/ must print NAME.stats exactly. */
 ParameterizedTestParameters(golden, stats_match_expected_output)
 {

@@ -216,6 +216,61 @@ Test(tools, replay_stops_at_a_violation_and_shows_its_cells, .timeout = 60)
   drop(&r);
 }
 
+/* Boundary checks that found violated cells, counted from braid-dump's text:
+ * "  boundary torus=0 from=2 checked=256 violations=61 ...". */
+static unsigned long long checks_with_violations(const char *trace)
+{
+  result d = run("braid-dump", trace, NULL);
+  cr_assert_eq(d.status, 0, SHOW(d));
+  unsigned long long n = 0;
+  for (const char *l = strstr(d.out, "\n  boundary "); l; l = strstr(l + 1, "\n  boundary ")) {
+    const char *v = strstr(l, " violations=");
+    cr_assert(v, "%.200s", l);
+    if (strtoull(v + 12, NULL, 10) > 0) n++;
+  }
+  drop(&d);
+  return n;
+}
+
+Test(tools, replay_says_a_violation_that_is_not_reached, .timeout = 60)
+{
+  record("run.btr", NULL);
+  char want[128];
+  snprintf(want, sizeof want, "; violation 999999 not reached (the trace has %llu)\n", checks_with_violations("run.btr"));
+  result r = run("braid-replay", "--violation", "999999", "run.btr", NULL);
+  cr_assert_eq(r.status, 0, SHOW(r));
+  cr_assert(!strncmp(r.out, "OK: 300 exchanges", 17), SHOW(r));
+  cr_assert(strstr(r.out, want), "want '%s'\n" SHOW(r), want);
+  drop(&r);
+}
+
+Test(tools, replay_says_until_past_the_end, .timeout = 60)
+{
+  record("run.btr", NULL);
+  result r = run("braid-replay", "--until", "100000", "run.btr", NULL);
+  cr_assert_eq(r.status, 0, SHOW(r));
+  cr_assert(strstr(r.out, "OK: 300 exchanges"), SHOW(r));
+  cr_assert(strstr(r.out, "--until 100000 is past the end (the trace ends at exchange 299)"), SHOW(r));
+  drop(&r);
+  r = run("braid-replay", "--until", "299", "run.btr", NULL);
+  cr_assert_eq(r.status, 0, SHOW(r));
+  cr_assert_not(strstr(r.out, "past the end"), "--until at the last exchange is not past it\n" SHOW(r));
+  drop(&r);
+}
+
+Test(tools, replay_of_one_exchange_says_exchange, .timeout = 60)
+{
+  record("ck.btr", "--checkpoint-every=50");
+  result r = run("braid-replay", "--until", "0", "ck.btr", NULL);
+  cr_assert_eq(r.status, 0, SHOW(r));
+  cr_assert(strstr(r.out, "OK: 1 exchange, "), SHOW(r));
+  drop(&r);
+  r = run("braid-replay", "--from", "100", "--until", "100", "ck.btr", NULL);
+  cr_assert_eq(r.status, 0, SHOW(r));
+  cr_assert(strstr(r.out, "OK: 1 exchange, ") && strstr(r.out, "(exchange 100, from a checkpoint)"), SHOW(r));
+  drop(&r);
+}
+
 Test(tools, replay_from_a_checkpoint_compares_only_the_exchanges_after_it, .timeout = 60)
 {
   record("ck.btr", "--checkpoint-every=50");
