@@ -431,32 +431,9 @@ int braid_replay(const char *path, const braid_replay_opts *opts, braid_replay_r
   const braid_trace_info *info = braid_trace_get_info(scan);
   res->status = info->status;
   res->truncated = info->truncated;
-  if (braid__semantics_of(info->build_id) != braid__semantics_version() && !opts->force) {
-    braid__fmt(err, errlen, "%s: recorded by a build of another semantics version (%s; this build: %s); use --force to replay anyway", path,
-               info->build_id, braid__build_id());
-    rc = BRAID_EMISMATCH;
-    goto out;
-  }
-  if (strcmp(info->build_id, braid__build_id()))
-    braid__fmt(res->warning, sizeof res->warning, "recorded by '%s', replayed by '%s'", info->build_id, braid__build_id());
-  if ((rc = braid_config_create(&cfg))) goto out;
-  if ((rc = check_model(path, info, opts, res, err, errlen))) goto out;
-  if (info->plugin && info->plugin[0]) {
-    if ((rc = braid_config_set_model(cfg, opts->model))) {
-      braid__fmt(err, errlen, "%s: %s", path, braid_config_error(cfg));
-      goto out;
-    }
-    if (!(text = model_renamed(info->config_text, opts->model->name))) {
-      rc = BRAID_ENOMEM;
-      goto out;
-    }
-  }
-  if ((rc = braid__config_parse_text(cfg, text ? text : info->config_text, strlen(text ? text : info->config_text)))) {
-    braid__fmt(err, errlen, "%s: bad settings in the header: %s", path, braid_config_error(cfg));
-    goto out;
-  }
-  const char *seq = strstr(info->config_text, "\nsequential=");
-  res->recorded_threaded = !(seq && seq[12] == '1');
+  /* What the file holds is read first: a damaged trace is reported as such,
+   * also when its header names another build (the broken fixtures' header
+   * is a synthetic one whose build id has no semantics version). */
   uint64_t nexch = 0, at = UINT64_MAX; /* at: the checkpoint replayed from, if any */
   /* Starting from a checkpoint, only the decisions after it matter.  The scan
    * starts at the checkpoint's own exchange, which is in the trace also when
@@ -491,6 +468,32 @@ int braid_replay(const char *path, const braid_replay_opts *opts, braid_replay_r
     rc = BRAID_ETRUNCATED;
     goto out;
   }
+  if (braid__semantics_of(info->build_id) != braid__semantics_version() && !opts->force) {
+    braid__fmt(err, errlen, "%s: recorded by a build of another semantics version (%s; this build: %s); use --force to replay anyway", path,
+               info->build_id, braid__build_id());
+    rc = BRAID_EMISMATCH;
+    goto out;
+  }
+  if (strcmp(info->build_id, braid__build_id()))
+    braid__fmt(res->warning, sizeof res->warning, "recorded by '%s', replayed by '%s'", info->build_id, braid__build_id());
+  if ((rc = braid_config_create(&cfg))) goto out;
+  if ((rc = check_model(path, info, opts, res, err, errlen))) goto out;
+  if (info->plugin && info->plugin[0]) {
+    if ((rc = braid_config_set_model(cfg, opts->model))) {
+      braid__fmt(err, errlen, "%s: %s", path, braid_config_error(cfg));
+      goto out;
+    }
+    if (!(text = model_renamed(info->config_text, opts->model->name))) {
+      rc = BRAID_ENOMEM;
+      goto out;
+    }
+  }
+  if ((rc = braid__config_parse_text(cfg, text ? text : info->config_text, strlen(text ? text : info->config_text)))) {
+    braid__fmt(err, errlen, "%s: bad settings in the header: %s", path, braid_config_error(cfg));
+    goto out;
+  }
+  const char *seq = strstr(info->config_text, "\nsequential=");
+  res->recorded_threaded = !(seq && seq[12] == '1');
   if (opts->from != UINT64_MAX && opts->from >= nexch) {
     braid__fmt(err, errlen, "%s: --from %llu: the trace ends at exchange %llu", path, (unsigned long long)opts->from, (unsigned long long)(nexch - 1));
     rc = BRAID_ERANGE;

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "braid.h"
 
 #define TRACES BRAID_SRCDIR "/traces/"
@@ -168,18 +169,19 @@ typedef struct broken {
   char needle[40];
 } broken;
 
+static broken broken_fixtures[] = {
+  { "broken-empty", BRAID_ENOTTRACE, 0, "empty" },
+  { "broken-magic", BRAID_ENOTTRACE, 0, "magic" },
+  { "broken-version", BRAID_EVERSION, 0, "99" },
+  { "broken-truncated", 0, BRAID_ETRUNCATED, "ends inside" },
+  { "broken-bitflip", 0, BRAID_ECORRUPT, "offset" },
+  { "broken-zero-frame", BRAID_ECORRUPT, BRAID_ECORRUPT, "index" },
+  { "broken-huge-window", 0, BRAID_ELIMIT, "window" },
+};
+
 ParameterizedTestParameters(golden, broken_fixture_fails_with_its_error)
 {
-  static broken b[] = {
-    { "broken-empty", BRAID_ENOTTRACE, 0, "empty" },
-    { "broken-magic", BRAID_ENOTTRACE, 0, "magic" },
-    { "broken-version", BRAID_EVERSION, 0, "99" },
-    { "broken-truncated", 0, BRAID_ETRUNCATED, "ends inside" },
-    { "broken-bitflip", 0, BRAID_ECORRUPT, "offset" },
-    { "broken-zero-frame", BRAID_ECORRUPT, BRAID_ECORRUPT, "index" },
-    { "broken-huge-window", 0, BRAID_ELIMIT, "window" },
-  };
-  return cr_make_param_array(broken, b, sizeof b / sizeof b[0]);
+  return cr_make_param_array(broken, broken_fixtures, sizeof broken_fixtures / sizeof broken_fixtures[0]);
 }
 
 ParameterizedTest(broken *b, golden, broken_fixture_fails_with_its_error, .timeout = 30)
@@ -200,4 +202,39 @@ ParameterizedTest(broken *b, golden, broken_fixture_fails_with_its_error, .timeo
   cr_assert_eq(rc, b->next_err, "%s: reading gave %s (%s)", b->name, braid_errname(rc), braid_trace_error(t));
   cr_assert(strstr(braid_trace_error(t), b->needle), "%s: '%s' lacks '%s'", b->name, braid_trace_error(t), b->needle);
   braid_trace_close(t);
+}
+
+/* The same broken traces given to braid_replay(): the damage is what is
+ * reported, also for broken-huge-window, whose synthetic header names a build
+ * without a semantics version (it once hid the damage behind "use --force"). */
+ParameterizedTestParameters(golden, broken_fixture_replay_reports_the_damage)
+{
+  return cr_make_param_array(broken, broken_fixtures, sizeof broken_fixtures / sizeof broken_fixtures[0]);
+}
+
+ParameterizedTest(broken *b, golden, broken_fixture_replay_reports_the_damage, .timeout = 30)
+{
+  char path[512], err[1024] = "";
+  snprintf(path, sizeof path, TRACES "%s.btr", b->name);
+  braid_replay_result res;
+  int rc = braid_replay(path, NULL, &res, err, sizeof err), want = b->err ? b->err : b->next_err;
+  cr_assert_eq(rc, want, "%s: replay gave %s, not %s (%s)", b->name, braid_errname(rc), braid_errname(want), err);
+  cr_assert(strstr(err, b->needle) && strstr(err, b->name), "%s: '%s' lacks '%s'", b->name, err, b->needle);
+}
+
+/* An intact trace from a build of another semantics version is still
+ * refused (trace_child's header says build "test"). */
+Test(golden, replay_refuses_an_intact_trace_of_another_semantics_version, .timeout = 30)
+{
+  char path[] = "/tmp/braid-semantics-XXXXXX", cmd[512];
+  int fd = mkstemp(path);
+  cr_assert_geq(fd, 0);
+  close(fd);
+  snprintf(cmd, sizeof cmd, BRAID_BUILDDIR "/tests/trace_child seed %s 8 0 1", path);
+  cr_assert_eq(system(cmd), 0, "%s", cmd);
+  braid_replay_result res;
+  char err[1024] = "";
+  cr_assert_eq(braid_replay(path, NULL, &res, err, sizeof err), BRAID_EMISMATCH, "%s", err);
+  cr_assert(strstr(err, "another semantics version") && strstr(err, "--force"), "%s", err);
+  unlink(path);
 }
