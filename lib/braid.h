@@ -547,7 +547,7 @@ BRAID_API void braid_replay_opts_init(braid_replay_opts *opts);
 typedef struct braid_replay_result {
   int diverged;
   uint64_t exchanges_checked;
-  uint64_t first_exchange;   /* first exchange compared (after a checkpoint: its k + 1) */
+  uint64_t first_exchange;   /* first exchange compared (after a checkpoint at k: k + 1, also when nothing follows it) */
   uint64_t trace_exchanges;  /* complete exchanges in the trace */
   int truncated;             /* the trace ended inside a frame */
   braid_trace_status status;
@@ -557,22 +557,27 @@ typedef struct braid_replay_result {
   char warning[256];         /* e.g. the compiler differs from the recording build */
   double seconds;
   int recorded_threaded;     /* the recording ran the threaded executor */
+  uint64_t violations;       /* boundary checks with violations among the exchanges compared */
 } braid_replay_result;
 
 /* Re-runs a trace single-threaded with the sequential executor, following
  * its recorded decisions (injections, heartbeat failures, rate-mode interval
  * changes), and compares every exchange's logical records with the
  * recording.  Returns 0 when the replay ran (see res->diverged and
- * res->warning), or an error with a one-line message in errbuf:
- * BRAID_EMISMATCH when the recording build has another semantics version,
- * or when the model does not match the trace header's (a plugin trace needs
- * opts->model, whose identity "name version xxh3-of-file" -- "name version
- * -" for a model compiled into the program -- must equal the recorded one;
- * a built-in model's trace takes no opts->model); opts->force turns these
- * refusals into a warning.  Also BRAID_ETRUNCATED (without opts->partial),
- * the reader's errors, or a run error.  opts may be NULL (the defaults); res
- * is filled by the call and owns nothing.  Thread-safe with respect to other
- * calls that do not share its arguments. */
+ * res->warning), or an error with a one-line message in errbuf.  The trace
+ * is read through first (from the checkpoint, with opts->from), so its
+ * damage comes first: the reader's errors, BRAID_ETRUNCATED (without
+ * opts->partial).  Then BRAID_EMISMATCH when the recording build has
+ * another semantics version, or when the model does not match the trace
+ * header's (a plugin trace needs opts->model, whose identity "name version
+ * xxh3-of-file" -- "name version -" for a model compiled into the program
+ * -- must equal the recorded one; a built-in model's trace takes no
+ * opts->model); opts->force turns these refusals into a warning.  Then
+ * BRAID_ERANGE when opts->from is past the last exchange of the trace,
+ * BRAID_EINVAL when opts->until is not after the checkpoint opts->from picks
+ * (nothing would be compared), or a run error.  opts may be NULL (the
+ * defaults); res is filled by the call and owns nothing.  Thread-safe with
+ * respect to other calls that do not share its arguments. */
 BRAID_API int braid_replay(const char *path, const braid_replay_opts *opts, braid_replay_result *res, char *errbuf, size_t errlen);
 
 typedef struct braid_diff_result {

@@ -206,7 +206,6 @@ typedef struct replay_ctx {
   braid_replay_result *res;
   braid_record *mine;
   size_t nmine, capmine;
-  uint64_t violations_seen;
 } replay_ctx;
 
 static int decode_block(replay_ctx *x, const uint8_t *p, size_t len)
@@ -275,7 +274,6 @@ static int replay_sink(void *ud, uint64_t k, const uint8_t *recs, size_t len)
       return rc;
     }
   } while (rk < k);
-  if (!x->res->exchanges_checked) x->res->first_exchange = k;
   size_t n = x->nmine > x->rec.n ? x->nmine : x->rec.n;
   for (size_t i = 0; i < n; i++) {
     braid_divergence *d = &x->res->div;
@@ -297,14 +295,13 @@ static int replay_sink(void *ud, uint64_t k, const uint8_t *recs, size_t len)
     }
   }
   x->res->exchanges_checked++;
-  if (x->o->violation) {
-    for (size_t i = 0; i < x->nmine; i++)
-      if (x->mine[i].type == BRAID_REC_BOUNDARY && x->mine[i].field[3] > 0 && ++x->violations_seen == x->o->violation) {
-        note_violation(x, k, i);
-        braid__set_error(x->rt, BRAID_EINTR, "stopped at violation %llu", (unsigned long long)x->o->violation);
-        return BRAID_EINTR;
-      }
-  }
+  /* Counted also without opts->violation (0 is never reached). */
+  for (size_t i = 0; i < x->nmine; i++)
+    if (x->mine[i].type == BRAID_REC_BOUNDARY && x->mine[i].field[3] > 0 && ++x->res->violations == x->o->violation) {
+      note_violation(x, k, i);
+      braid__set_error(x->rt, BRAID_EINTR, "stopped at violation %llu", (unsigned long long)x->o->violation);
+      return BRAID_EINTR;
+    }
   return 0;
 }
 
@@ -434,6 +431,43 @@ int braid_replay(const char *path, const braid_replay_opts *opts, braid_replay_r
   const braid_trace_info *info = braid_trace_get_info(scan);
   res->status = info->status;
   res->truncated = info->truncated;
+  /* What the file holds is read first: a damaged trace is reported as such,
+   * also when its header names another build (the broken fixtures' header
+   * is a synthetic one whose build id has no semantics version). */
+  uint64_t nexch = 0, at = UINT64_MAX; /* at: the checkpoint replayed from, if any */
+  /* Starting from a checkpoint, only the decisions after it matter.  The scan
+   * starts at the checkpoint's own exchange, which is in the trace also when
+   * it is the last one (nothing follows it). */
+  if (opts->from != UINT64_MAX && opts->from > 0) {
+    const uint8_t *blob;
+    size_t len;
+    rc = braid_trace_checkpoint(scan, opts->from, &at, &blob, &len);
+    if (rc == 0) {
+      rc = braid_trace_seek(scan, at);
+    } else if (rc == BRAID_ERANGE) {
+      at = UINT64_MAX; /* no checkpoint at or before it: from exchange 0 */
+      rc = 0;
+    }
+    if (rc) {
+      braid__fmt(err, errlen, "%s", braid_trace_error(scan));
+      goto out;
+    }
+  }
+  if ((rc = scan_decisions(scan, &dec, &nexch, err, errlen))) goto out;
+  res->trace_exchanges = nexch;
+  res->truncated = info->truncated;
+  res->status = info->status;
+  if (info->truncated && !opts->partial) {
+    braid__fmt(err, errlen, "%s: truncated after exchange %llu (the file ends inside a frame); --partial replays the complete exchanges",
+               path, (unsigned long long)(nexch ? nexch - 1 : 0));
+    rc = BRAID_ETRUNCATED;
+    goto out;
+  }
+  if (!nexch) {
+    braid__fmt(err, errlen, "%s: no complete exchange in the trace", path);
+    rc = BRAID_ETRUNCATED;
+    goto out;
+  }
   if (braid__semantics_of(info->build_id) != braid__semantics_version() && !opts->force) {
     braid__fmt(err, errlen, "%s: recorded by a build of another semantics version (%s; this build: %s); use --force to replay anyway", path,
                info->build_id, braid__build_id());
@@ -460,27 +494,17 @@ int braid_replay(const char *path, const braid_replay_opts *opts, braid_replay_r
   }
   const char *seq = strstr(info->config_text, "\nsequential=");
   res->recorded_threaded = !(seq && seq[12] == '1');
-  uint64_t nexch = 0;
-  /* Starting from a checkpoint, only the decisions after it matter. */
-  if (opts->from != UINT64_MAX && opts->from > 0) {
-    uint64_t at;
-    const uint8_t *blob;
-    size_t len;
-    if (braid_trace_checkpoint(scan, opts->from, &at, &blob, &len) == 0) braid_trace_seek(scan, at + 1);
-  }
-  if ((rc = scan_decisions(scan, &dec, &nexch, err, errlen))) goto out;
-  res->trace_exchanges = nexch;
-  res->truncated = info->truncated;
-  res->status = info->status;
-  if (info->truncated && !opts->partial) {
-    braid__fmt(err, errlen, "%s: truncated after exchange %llu (the file ends inside a frame); --partial replays the complete exchanges",
-               path, (unsigned long long)(nexch ? nexch - 1 : 0));
-    rc = BRAID_ETRUNCATED;
+  if (opts->from != UINT64_MAX && opts->from >= nexch) {
+    braid__fmt(err, errlen, "%s: --from %llu: the trace ends at exchange %llu", path, (unsigned long long)opts->from, (unsigned long long)(nexch - 1));
+    rc = BRAID_ERANGE;
     goto out;
   }
-  if (!nexch) {
-    braid__fmt(err, errlen, "%s: no complete exchange in the trace", path);
-    rc = BRAID_ETRUNCATED;
+  /* The replay compares the exchanges after the checkpoint; an earlier stop
+   * would run the loaded state past the configured end. */
+  if (at != UINT64_MAX && opts->until <= at) {
+    braid__fmt(err, errlen, "%s: --until %llu: the last checkpoint at or before --from %llu follows exchange %llu, so nothing up to --until is replayed",
+               path, (unsigned long long)opts->until, (unsigned long long)opts->from, (unsigned long long)at);
+    rc = BRAID_EINVAL;
     goto out;
   }
   uint64_t last = nexch - 1;
@@ -499,22 +523,25 @@ int braid_replay(const char *path, const braid_replay_opts *opts, braid_replay_r
   x.o = opts;
   x.res = res;
   if ((rc = braid_trace_open(&x.rec.t, path, err, errlen))) goto out;
-  if (opts->from != UINT64_MAX && opts->from > 0) {
-    uint64_t at;
+  if (at != UINT64_MAX) {
+    uint64_t loaded;
     const uint8_t *blob;
     size_t len;
-    int crc = braid_trace_checkpoint(x.rec.t, opts->from, &at, &blob, &len);
-    if (crc == 0) {
-      if ((rc = braid__checkpoint_load(x.rt, blob, len, &at))) {
-        braid__fmt(err, errlen, "%s: checkpoint at exchange %llu is unusable: %s", path, (unsigned long long)at, braid_strerror(rc));
-        goto out;
-      }
-      braid_trace_seek(x.rec.t, at + 1);
-    } else if (crc != BRAID_ERANGE) {
+    if ((rc = braid_trace_checkpoint(x.rec.t, at, &loaded, &blob, &len))) {
       braid__fmt(err, errlen, "%s", braid_trace_error(x.rec.t));
-      rc = crc;
       goto out;
     }
+    if ((rc = braid__checkpoint_load(x.rt, blob, len, &loaded))) {
+      braid__fmt(err, errlen, "%s: checkpoint at exchange %llu is unusable: %s", path, (unsigned long long)at, braid_strerror(rc));
+      goto out;
+    }
+    if ((rc = braid_trace_seek(x.rec.t, at))) {
+      braid__fmt(err, errlen, "%s", braid_trace_error(x.rec.t));
+      goto out;
+    }
+    /* The runtime goes on after the exchange the blob holds; the sink skips
+     * the recording up to it. */
+    res->first_exchange = loaded + 1;
   }
   if (opts->out && (rc = braid_runtime_record(x.rt, opts->out))) {
     braid__fmt(err, errlen, "%s", braid_runtime_error(x.rt));

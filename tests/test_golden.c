@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "braid.h"
 
 #define TRACES BRAID_SRCDIR "/traces/"
@@ -30,6 +31,37 @@ ParameterizedTest(golden *g, golden, replays_exactly, .timeout = 60)
   cr_assert_eq(res.exchanges_checked, 80);
   cr_assert_eq(res.status, BRAID_TRACE_COMPLETE);
   cr_assert_eq(res.recorded_threaded, strcmp(g->name, "racy-sequential") != 0, "only racy-sequential was recorded sequentially");
+}
+
+/* res->violations counts the boundary checks that found violated cells, as
+ * the recording has them, whether or not --violation stops at one. */
+Test(golden, replay_counts_the_boundary_checks_with_violations, .timeout = 60)
+{
+  const char *path = TRACES "chaos-checkpoints.btr";
+  char err[1024] = "";
+  braid_trace *t;
+  cr_assert_eq(braid_trace_open(&t, path, err, sizeof err), 0, "%s", err);
+  braid_record r;
+  uint64_t recorded = 0;
+  while (braid_trace_next(t, &r) == 0) {
+    const char *name = braid_record_type_name(r.type);
+    if (name && !strcmp(name, "boundary") && r.field[3] > 0) recorded++; /* field 3: violations */
+  }
+  braid_trace_close(t);
+  cr_assert_gt(recorded, 1);
+  braid_replay_result res;
+  cr_assert_eq(braid_replay(path, NULL, &res, err, sizeof err), 0, "%s", err);
+  cr_assert_eq(res.violations, recorded);
+  braid_replay_opts o;
+  braid_replay_opts_init(&o);
+  o.violation = recorded + 1;
+  cr_assert_eq(braid_replay(path, &o, &res, err, sizeof err), 0, "%s", err);
+  cr_assert_not(res.stopped_at_violation);
+  cr_assert_eq(res.violations, recorded);
+  o.violation = recorded;
+  cr_assert_eq(braid_replay(path, &o, &res, err, sizeof err), 0, "%s", err);
+  cr_assert(res.stopped_at_violation);
+  cr_assert_eq(res.violations, recorded);
 }
 
 /* braid-dump --stats run inside traces/ must print NAME.stats exactly. */
@@ -69,6 +101,67 @@ Test(golden, replay_from_checkpoint_checks_the_rest, .timeout = 60)
   cr_assert_eq(res.exchanges_checked, 40);
 }
 
+/* The last checkpoint follows exchange 79, the last one: it is reachable, and
+ * nothing after it is left to compare. */
+Test(golden, replay_from_the_last_checkpoint_checks_nothing_after_it, .timeout = 60)
+{
+  braid_replay_opts o;
+  braid_replay_opts_init(&o);
+  o.from = 79;
+  braid_replay_result res;
+  char err[1024] = "";
+  cr_assert_eq(braid_replay(TRACES "chaos-checkpoints.btr", &o, &res, err, sizeof err), 0, "%s", err);
+  cr_assert_not(res.diverged);
+  cr_assert_eq(res.trace_exchanges, 80);
+  cr_assert_eq(res.first_exchange, 80, "the checkpoint after exchange 79 is used");
+  cr_assert_eq(res.exchanges_checked, 0);
+}
+
+/* --from 50 picks the checkpoint after exchange 39: a stop at or before it
+ * leaves nothing to compare and is refused, never run into a divergence. */
+Test(golden, replay_refuses_until_at_or_before_the_checkpoint, .timeout = 60)
+{
+  static const uint64_t until[] = { 30, 39 };
+  for (size_t i = 0; i < sizeof until / sizeof until[0]; i++) {
+    braid_replay_opts o;
+    braid_replay_opts_init(&o);
+    o.from = 50;
+    o.until = until[i];
+    braid_replay_result res;
+    char err[1024] = "", want[32];
+    cr_assert_eq(braid_replay(TRACES "chaos-checkpoints.btr", &o, &res, err, sizeof err), BRAID_EINVAL, "until %llu: %s",
+                 (unsigned long long)until[i], err);
+    cr_assert_not(res.diverged);
+    snprintf(want, sizeof want, "--until %llu", (unsigned long long)until[i]);
+    cr_assert(strstr(err, want) && strstr(err, "exchange 39"), "%s", err);
+  }
+}
+
+Test(golden, replay_from_a_checkpoint_until_the_next_exchange_checks_one, .timeout = 60)
+{
+  braid_replay_opts o;
+  braid_replay_opts_init(&o);
+  o.from = 50;
+  o.until = 40;
+  braid_replay_result res;
+  char err[1024] = "";
+  cr_assert_eq(braid_replay(TRACES "chaos-checkpoints.btr", &o, &res, err, sizeof err), 0, "%s", err);
+  cr_assert_not(res.diverged);
+  cr_assert_eq(res.first_exchange, 40);
+  cr_assert_eq(res.exchanges_checked, 1);
+}
+
+Test(golden, replay_from_beyond_the_trace_is_out_of_range, .timeout = 60)
+{
+  braid_replay_opts o;
+  braid_replay_opts_init(&o);
+  o.from = 80;
+  braid_replay_result res;
+  char err[1024] = "";
+  cr_assert_eq(braid_replay(TRACES "chaos-checkpoints.btr", &o, &res, err, sizeof err), BRAID_ERANGE, "%s", err);
+  cr_assert(strstr(err, "--from 80") && strstr(err, "ends at exchange 79"), "%s", err);
+}
+
 typedef struct broken {
   char name[40];
   int err;       /* expected from open, or 0 */
@@ -76,18 +169,19 @@ typedef struct broken {
   char needle[40];
 } broken;
 
+static broken broken_fixtures[] = {
+  { "broken-empty", BRAID_ENOTTRACE, 0, "empty" },
+  { "broken-magic", BRAID_ENOTTRACE, 0, "magic" },
+  { "broken-version", BRAID_EVERSION, 0, "99" },
+  { "broken-truncated", 0, BRAID_ETRUNCATED, "ends inside" },
+  { "broken-bitflip", 0, BRAID_ECORRUPT, "offset" },
+  { "broken-zero-frame", BRAID_ECORRUPT, BRAID_ECORRUPT, "index" },
+  { "broken-huge-window", 0, BRAID_ELIMIT, "window" },
+};
+
 ParameterizedTestParameters(golden, broken_fixture_fails_with_its_error)
 {
-  static broken b[] = {
-    { "broken-empty", BRAID_ENOTTRACE, 0, "empty" },
-    { "broken-magic", BRAID_ENOTTRACE, 0, "magic" },
-    { "broken-version", BRAID_EVERSION, 0, "99" },
-    { "broken-truncated", 0, BRAID_ETRUNCATED, "ends inside" },
-    { "broken-bitflip", 0, BRAID_ECORRUPT, "offset" },
-    { "broken-zero-frame", BRAID_ECORRUPT, BRAID_ECORRUPT, "index" },
-    { "broken-huge-window", 0, BRAID_ELIMIT, "window" },
-  };
-  return cr_make_param_array(broken, b, sizeof b / sizeof b[0]);
+  return cr_make_param_array(broken, broken_fixtures, sizeof broken_fixtures / sizeof broken_fixtures[0]);
 }
 
 ParameterizedTest(broken *b, golden, broken_fixture_fails_with_its_error, .timeout = 30)
@@ -108,4 +202,39 @@ ParameterizedTest(broken *b, golden, broken_fixture_fails_with_its_error, .timeo
   cr_assert_eq(rc, b->next_err, "%s: reading gave %s (%s)", b->name, braid_errname(rc), braid_trace_error(t));
   cr_assert(strstr(braid_trace_error(t), b->needle), "%s: '%s' lacks '%s'", b->name, braid_trace_error(t), b->needle);
   braid_trace_close(t);
+}
+
+/* The same broken traces given to braid_replay(): the damage is what is
+ * reported, also for broken-huge-window, whose synthetic header names a build
+ * without a semantics version (it once hid the damage behind "use --force"). */
+ParameterizedTestParameters(golden, broken_fixture_replay_reports_the_damage)
+{
+  return cr_make_param_array(broken, broken_fixtures, sizeof broken_fixtures / sizeof broken_fixtures[0]);
+}
+
+ParameterizedTest(broken *b, golden, broken_fixture_replay_reports_the_damage, .timeout = 30)
+{
+  char path[512], err[1024] = "";
+  snprintf(path, sizeof path, TRACES "%s.btr", b->name);
+  braid_replay_result res;
+  int rc = braid_replay(path, NULL, &res, err, sizeof err), want = b->err ? b->err : b->next_err;
+  cr_assert_eq(rc, want, "%s: replay gave %s, not %s (%s)", b->name, braid_errname(rc), braid_errname(want), err);
+  cr_assert(strstr(err, b->needle) && strstr(err, b->name), "%s: '%s' lacks '%s'", b->name, err, b->needle);
+}
+
+/* An intact trace from a build of another semantics version is still
+ * refused (trace_child's header says build "test"). */
+Test(golden, replay_refuses_an_intact_trace_of_another_semantics_version, .timeout = 30)
+{
+  char path[] = "/tmp/braid-semantics-XXXXXX", cmd[512];
+  int fd = mkstemp(path);
+  cr_assert_geq(fd, 0);
+  close(fd);
+  snprintf(cmd, sizeof cmd, BRAID_BUILDDIR "/tests/trace_child seed %s 8 0 1", path);
+  cr_assert_eq(system(cmd), 0, "%s", cmd);
+  braid_replay_result res;
+  char err[1024] = "";
+  cr_assert_eq(braid_replay(path, NULL, &res, err, sizeof err), BRAID_EMISMATCH, "%s", err);
+  cr_assert(strstr(err, "another semantics version") && strstr(err, "--force"), "%s", err);
+  unlink(path);
 }

@@ -218,6 +218,61 @@ Test(tools, replay_stops_at_a_violation_and_shows_its_cells, .timeout = 60)
   drop(&r);
 }
 
+/* Boundary checks that found violated cells, counted from braid-dump's text:
+ * "  boundary torus=0 from=2 checked=256 violations=61 ...". */
+static unsigned long long checks_with_violations(const char *trace)
+{
+  result d = run("braid-dump", trace, NULL);
+  cr_assert_eq(d.status, 0, SHOW(d));
+  unsigned long long n = 0;
+  for (const char *l = strstr(d.out, "\n  boundary "); l; l = strstr(l + 1, "\n  boundary ")) {
+    const char *v = strstr(l, " violations=");
+    cr_assert(v, "%.200s", l);
+    if (strtoull(v + 12, NULL, 10) > 0) n++;
+  }
+  drop(&d);
+  return n;
+}
+
+Test(tools, replay_says_a_violation_that_is_not_reached, .timeout = 60)
+{
+  record("run.btr", NULL);
+  char want[128];
+  snprintf(want, sizeof want, "; violation 999999 not reached (the trace has %llu)\n", checks_with_violations("run.btr"));
+  result r = run("braid-replay", "--violation", "999999", "run.btr", NULL);
+  cr_assert_eq(r.status, 0, SHOW(r));
+  cr_assert(!strncmp(r.out, "OK: 300 exchanges", 17), SHOW(r));
+  cr_assert(strstr(r.out, want), "want '%s'\n" SHOW(r), want);
+  drop(&r);
+}
+
+Test(tools, replay_says_until_past_the_end, .timeout = 60)
+{
+  record("run.btr", NULL);
+  result r = run("braid-replay", "--until", "100000", "run.btr", NULL);
+  cr_assert_eq(r.status, 0, SHOW(r));
+  cr_assert(strstr(r.out, "OK: 300 exchanges"), SHOW(r));
+  cr_assert(strstr(r.out, "--until 100000 is past the end (the trace ends at exchange 299)"), SHOW(r));
+  drop(&r);
+  r = run("braid-replay", "--until", "299", "run.btr", NULL);
+  cr_assert_eq(r.status, 0, SHOW(r));
+  cr_assert_not(strstr(r.out, "past the end"), "--until at the last exchange is not past it\n" SHOW(r));
+  drop(&r);
+}
+
+Test(tools, replay_of_one_exchange_says_exchange, .timeout = 60)
+{
+  record("ck.btr", "--checkpoint-every=50");
+  result r = run("braid-replay", "--until", "0", "ck.btr", NULL);
+  cr_assert_eq(r.status, 0, SHOW(r));
+  cr_assert(strstr(r.out, "OK: 1 exchange, "), SHOW(r));
+  drop(&r);
+  r = run("braid-replay", "--from", "100", "--until", "100", "ck.btr", NULL);
+  cr_assert_eq(r.status, 0, SHOW(r));
+  cr_assert(strstr(r.out, "OK: 1 exchange, ") && strstr(r.out, "(exchange 100, from a checkpoint)"), SHOW(r));
+  drop(&r);
+}
+
 Test(tools, replay_from_a_checkpoint_compares_only_the_exchanges_after_it, .timeout = 60)
 {
   record("ck.btr", "--checkpoint-every=50");
@@ -226,6 +281,18 @@ Test(tools, replay_from_a_checkpoint_compares_only_the_exchanges_after_it, .time
   /* Checkpoints after exchanges 49, 99, 149, ...: the last at or before 120 is 99. */
   cr_assert(strstr(r.out, "OK: 200 exchanges"), SHOW(r));
   cr_assert(strstr(r.out, "exchanges 100..299, from a checkpoint"), SHOW(r));
+  drop(&r);
+}
+
+Test(tools, replay_from_the_last_checkpoint_says_nothing_follows_it, .timeout = 60)
+{
+  record("ck.btr", "--checkpoint-every=50");
+  /* The last checkpoint follows exchange 299, the last exchange. */
+  result r = run("braid-replay", "--from", "299", "ck.btr", NULL);
+  cr_assert_eq(r.status, 0, SHOW(r));
+  cr_assert(strstr(r.out, "OK: 0 exchanges"), SHOW(r));
+  cr_assert(strstr(r.out, "checkpoint after exchange 299") && strstr(r.out, "nothing after it"), SHOW(r));
+  cr_assert_eq(r.errlen, 0, SHOW(r));
   drop(&r);
 }
 
@@ -842,6 +909,47 @@ Test(bad_input, replay_refuses_from_beyond_the_trace)
 {
   record("run.btr", NULL);
   expect_trouble(run("braid-replay", "--from", "1000", "run.btr", NULL), "--from 1000", "299");
+}
+Test(bad_input, replay_refuses_from_beyond_a_trace_with_checkpoints)
+{
+  record("ck.btr", "--checkpoint-every=50");
+  expect_trouble(run("braid-replay", "--from", "300", "ck.btr", NULL), "--from 300", "the trace ends at exchange 299");
+}
+Test(bad_input, replay_refuses_until_before_from)
+{
+  record("ck.btr", "--checkpoint-every=50");
+  expect_trouble(run("braid-replay", "--from", "150", "--until", "100", "ck.btr", NULL), "--until 100", "--from 150");
+}
+/* Damage wins over the semantics check: the hostile fixtures' synthetic
+ * header names build "test", which has no semantics version. */
+Test(bad_input, replay_reports_the_damage_of_a_trace_from_another_build)
+{
+  expect_trouble(run("braid-replay", BRAID_SRCDIR "/traces/broken-huge-window.btr", NULL), "broken-huge-window.btr",
+                 "needs a 2147483648-byte window");
+  char d[512];
+  snprintf(d, sizeof d, "%s/tests/trace-fixtures", BRAID_SRCDIR);
+  DIR *dp = opendir(d);
+  cr_assert(dp, "%s", d);
+  struct dirent *e;
+  int count = 0;
+  while ((e = readdir(dp))) {
+    if (e->d_name[0] == '.') continue;
+    char p[1024];
+    snprintf(p, sizeof p, "%s/%s", d, e->d_name);
+    result r = run("braid-replay", p, NULL);
+    cr_assert_not(strstr(r.err, "semantics"), "%s: the damage, not the build, is the problem\n" SHOW(r), e->d_name);
+    expect_trouble(r, e->d_name, "offset");
+    count++;
+  }
+  closedir(dp);
+  cr_assert_geq(count, 4);
+}
+Test(bad_input, replay_refuses_an_intact_trace_from_another_semantics_version)
+{
+  result g = run(BRAID_BUILDDIR "/tests/trace_child", "seed", "seed.btr", "8", "0", "1", NULL);
+  cr_assert_eq(g.status, 0, SHOW(g));
+  drop(&g);
+  expect_trouble(run("braid-replay", "seed.btr", NULL), "another semantics version", "--force");
 }
 Test(bad_input, dump_refuses_an_unknown_flag) { expect_trouble(run("braid-dump", "--bogus", "x.btr", NULL), "--bogus", NULL); }
 Test(bad_input, dump_refuses_two_formats) { expect_trouble(run("braid-dump", "--json", "--chrome", "x.btr", NULL), "--json", "--chrome"); }

@@ -48,6 +48,17 @@ static const char *status_name(braid_trace_status s)
   }
 }
 
+/* "exchange" or "exchanges", to go after the number n. */
+static const char *exchanges(uint64_t n) { return n == 1 ? "exchange" : "exchanges"; }
+
+/* The exchanges the replay compared, "exchange A" or "exchanges A..B";
+ * n > 0. */
+static void print_range(uint64_t first, uint64_t n)
+{
+  if (n == 1) printf("exchange %llu", (unsigned long long)first);
+  else printf("exchanges %llu..%llu", (unsigned long long)first, (unsigned long long)(first + n - 1));
+}
+
 /* First line of what `rr record true` says on stderr, and its status: rr
  * refuses to record at all where the CPU's performance counters are not
  * supported, and that line says why. */
@@ -141,6 +152,8 @@ int main(int argc, char **argv)
     default: cli_bad_option(c, argv, opts);
     }
   }
+  if (o.until != UINT64_MAX && o.from != UINT64_MAX && o.until < o.from)
+    cli_die("--until %llu is before --from %llu: nothing to replay", (unsigned long long)o.until, (unsigned long long)o.from);
   if (optind != argc - 1) cli_die(optind == argc ? "no trace given (see --help)" : "more than one trace given (see --help)");
   const char *path = argv[optind];
   cli_need_file(path);
@@ -149,13 +162,11 @@ int main(int argc, char **argv)
   char err[1024];
   int rc = braid_replay(path, &o, &res, err, sizeof err);
   if (rc) cli_die("%s", err);
-  if (o.from != UINT64_MAX && res.trace_exchanges && o.from >= res.trace_exchanges)
-    cli_die("--from %llu: %s ends at exchange %llu", (unsigned long long)o.from, path, (unsigned long long)(res.trace_exchanges - 1));
   if (quiet) return res.diverged ? EXIT_DIFFERENT : EXIT_SAME;
   if (res.warning[0]) fprintf(stderr, "%s: warning: %s\n", cli_prog, res.warning);
   if (res.truncated || res.status != BRAID_TRACE_COMPLETE)
-    fprintf(stderr, "%s: note: the trace is %s%s; replaying its %llu complete exchanges\n", cli_prog, status_name(res.status),
-            res.truncated ? " and truncated" : "", (unsigned long long)res.trace_exchanges);
+    fprintf(stderr, "%s: note: the trace is %s%s; replaying its %llu complete %s\n", cli_prog, status_name(res.status),
+            res.truncated ? " and truncated" : "", (unsigned long long)res.trace_exchanges, exchanges(res.trace_exchanges));
   if (res.diverged) {
     const braid_divergence *d = &res.div;
     printf("DIVERGED at exchange %llu", (unsigned long long)d->exchange);
@@ -165,7 +176,8 @@ int main(int argc, char **argv)
     else
       printf(": %s.%s recorded %llu, replayed %llu\n", d->record, d->field, (unsigned long long)d->expected, (unsigned long long)d->actual);
     printf("records around it (> marks the first difference):\n%s", d->context);
-    printf("%llu exchanges matched before it; the parallel run differs from sequential execution\n", (unsigned long long)res.exchanges_checked);
+    printf("%llu %s matched before it; the parallel run differs from sequential execution\n", (unsigned long long)res.exchanges_checked,
+           exchanges(res.exchanges_checked));
     return EXIT_DIFFERENT;
   }
   if (res.stopped_at_violation) {
@@ -184,11 +196,30 @@ int main(int argc, char **argv)
     printf("replay matched the recording through exchange %llu\n", (unsigned long long)v->exchange);
     return EXIT_SAME;
   }
-  printf("OK: %llu exchanges, %s", (unsigned long long)res.exchanges_checked,
-         res.recorded_threaded ? "parallel == sequential" : "replay == recording (a sequential run)");
-  if (!res.exchanges_checked && o.from != UINT64_MAX) printf(" (the checkpoint is at the end of the trace: nothing after it to compare)");
-  if (res.first_exchange) printf(" (exchanges %llu..%llu, from a checkpoint)", (unsigned long long)res.first_exchange,
-                                 (unsigned long long)(res.first_exchange + res.exchanges_checked - 1));
+  uint64_t n = res.exchanges_checked;
+  printf("OK: %llu %s, %s", (unsigned long long)n, exchanges(n), res.recorded_threaded ? "parallel == sequential" : "replay == recording (a sequential run)");
+  if (res.first_exchange && !n) {
+    printf(" (from the checkpoint after exchange %llu, the last of the trace: nothing after it to compare)", (unsigned long long)(res.first_exchange - 1));
+  } else if (res.first_exchange) {
+    printf(" (");
+    print_range(res.first_exchange, n);
+    printf(", from a checkpoint)");
+  }
+  /* A stop that was asked for but not reached is said, not left to guess. */
+  if (o.until != UINT64_MAX && o.until >= res.trace_exchanges)
+    printf("; --until %llu is past the end (the trace ends at exchange %llu)", (unsigned long long)o.until, (unsigned long long)(res.trace_exchanges - 1));
+  if (o.violation) {
+    printf("; violation %llu not reached (", (unsigned long long)o.violation);
+    if (!res.first_exchange && n == res.trace_exchanges) {
+      printf("the trace has %llu", (unsigned long long)res.violations);
+    } else if (n) {
+      printf("%llu in ", (unsigned long long)res.violations);
+      print_range(res.first_exchange, n);
+    } else {
+      printf("no exchange compared");
+    }
+    printf(")");
+  }
   printf("\n");
   return EXIT_SAME;
 }
