@@ -362,6 +362,24 @@ static void expect_nested(const char *json)
 /* The tracks (pid/tid) that hold X slices, e.g. "1/0 1/1 2/0 2/1 2/2". */
 #define TRACKS_JQ "[.traceEvents[] | select(.ph == \"X\") | \"\\(.pid)/\\(.tid)\"] | unique | join(\" \")"
 
+/* One exchange is "1 exchange" in every tool; --from without a checkpoint
+ * before it says the replay went from the start. */
+Test(tools, counts_of_one_and_from_without_a_checkpoint_are_said_plainly, .timeout = 60)
+{
+  result r = run("braid-record", "-x", "1", "-d", "8", "-o", "one.btr", NULL);
+  cr_assert_eq(r.status, 0, SHOW(r));
+  cr_assert(strstr(r.out, ", 1 exchange, "), SHOW(r));
+  drop(&r);
+  r = run("braid-dump", "one.btr", NULL);
+  cr_assert(r.status == 0 && strstr(r.out, "# end: 1 exchange, "), SHOW(r));
+  drop(&r);
+  record("run.btr", NULL);
+  r = run("braid-replay", "--from", "20", "run.btr", NULL);
+  cr_assert_eq(r.status, 0, SHOW(r));
+  cr_assert(strstr(r.out, "OK: 300 exchanges") && strstr(r.out, "no checkpoint at or before --from 20, so it replayed from the start"), SHOW(r));
+  drop(&r);
+}
+
 Test(tools, dump_chrome_is_trace_event_json_with_slices_counters_and_flows, .timeout = 60)
 {
   need_jq();

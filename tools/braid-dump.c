@@ -90,7 +90,8 @@ static int dump_text(braid_trace *t, const braid_trace_info *in)
     print_fields(&r, 0);
     printf("\n");
   }
-  if (rc == BRAID_EEOF) printf("# end: %llu exchanges, %llu events\n", (unsigned long long)in->exchanges, (unsigned long long)in->total_events);
+  if (rc == BRAID_EEOF)
+    printf("# end: %llu %s, %llu events\n", (unsigned long long)in->exchanges, cli_exchanges(in->exchanges), (unsigned long long)in->total_events);
   return finish(t, rc);
 }
 

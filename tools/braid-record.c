@@ -205,8 +205,8 @@ static void *progress_main(void *arg)
 
 static void print_text(const braid_report *r, const char *trace)
 {
-  printf("braid-record: %u tori, %s, %llu exchanges, %llu events in %.3f s\n", r->tori,
-         r->threads ? "threaded" : "sequential", (unsigned long long)r->exchanges, (unsigned long long)r->events, r->wall_seconds);
+  printf("braid-record: %u tori, %s, %llu %s, %llu events in %.3f s\n", r->tori, r->threads ? "threaded" : "sequential",
+         (unsigned long long)r->exchanges, cli_exchanges(r->exchanges), (unsigned long long)r->events, r->wall_seconds);
   if (r->threads) printf("  threads            %u\n", r->threads);
   printf("  throughput         %.2f M events/s\n", r->events_per_second / 1e6);
   for (uint32_t i = 0; i < r->tori; i++) {

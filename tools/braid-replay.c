@@ -48,8 +48,6 @@ static const char *status_name(braid_trace_status s)
   }
 }
 
-/* "exchange" or "exchanges", to go after the number n. */
-static const char *exchanges(uint64_t n) { return n == 1 ? "exchange" : "exchanges"; }
 
 /* The exchanges the replay compared, "exchange A" or "exchanges A..B";
  * n > 0. */
@@ -166,7 +164,7 @@ int main(int argc, char **argv)
   if (res.warning[0]) fprintf(stderr, "%s: warning: %s\n", cli_prog, res.warning);
   if (res.truncated || res.status != BRAID_TRACE_COMPLETE)
     fprintf(stderr, "%s: note: the trace is %s%s; replaying its %llu complete %s\n", cli_prog, status_name(res.status),
-            res.truncated ? " and truncated" : "", (unsigned long long)res.trace_exchanges, exchanges(res.trace_exchanges));
+            res.truncated ? " and truncated" : "", (unsigned long long)res.trace_exchanges, cli_exchanges(res.trace_exchanges));
   if (res.diverged) {
     const braid_divergence *d = &res.div;
     printf("DIVERGED at exchange %llu", (unsigned long long)d->exchange);
@@ -177,7 +175,7 @@ int main(int argc, char **argv)
       printf(": %s.%s recorded %llu, replayed %llu\n", d->record, d->field, (unsigned long long)d->expected, (unsigned long long)d->actual);
     printf("records around it (> marks the first difference):\n%s", d->context);
     printf("%llu %s matched before it; the parallel run differs from sequential execution\n", (unsigned long long)res.exchanges_checked,
-           exchanges(res.exchanges_checked));
+           cli_exchanges(res.exchanges_checked));
     return EXIT_DIFFERENT;
   }
   if (res.stopped_at_violation) {
@@ -197,7 +195,7 @@ int main(int argc, char **argv)
     return EXIT_SAME;
   }
   uint64_t n = res.exchanges_checked;
-  printf("OK: %llu %s, %s", (unsigned long long)n, exchanges(n), res.recorded_threaded ? "parallel == sequential" : "replay == recording (a sequential run)");
+  printf("OK: %llu %s, %s", (unsigned long long)n, cli_exchanges(n), res.recorded_threaded ? "parallel == sequential" : "replay == recording (a sequential run)");
   if (res.first_exchange && !n) {
     printf(" (from the checkpoint after exchange %llu, the last of the trace: nothing after it to compare)", (unsigned long long)(res.first_exchange - 1));
   } else if (res.first_exchange) {
@@ -205,6 +203,8 @@ int main(int argc, char **argv)
     print_range(res.first_exchange, n);
     printf(", from a checkpoint)");
   }
+  if (o.from != UINT64_MAX && o.from > 0 && !res.first_exchange)
+    printf("; no checkpoint at or before --from %llu, so it replayed from the start", (unsigned long long)o.from);
   /* A stop that was asked for but not reached is said, not left to guess. */
   if (o.until != UINT64_MAX && o.until >= res.trace_exchanges)
     printf("; --until %llu is past the end (the trace ends at exchange %llu)", (unsigned long long)o.until, (unsigned long long)(res.trace_exchanges - 1));

@@ -121,3 +121,5 @@ const char *cli_json(const char *s)
   buf[o] = 0;
   return buf;
 }
+
+const char *cli_exchanges(uint64_t n) { return n == 1 ? "exchange" : "exchanges"; }

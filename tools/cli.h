@@ -29,6 +29,8 @@ void cli_need_file(const char *path);
 /* Reads the whole trace once and dies with the reader's one-line message
  * unless it is intact (a clean end, not truncated or damaged). */
 void cli_need_whole_trace(const char *path);
+/* "exchange" or "exchanges", to follow the number n. */
+const char *cli_exchanges(uint64_t n);
 /* JSON string escape into a static buffer (for short strings). */
 const char *cli_json(const char *s);
 
