@@ -114,6 +114,7 @@ int braid_runtime_create(braid_runtime **out, braid_config *cfg, char *errbuf, s
       atomic_store(&c->tag[s], (UINT64_MAX << 2) | SLOT_PUBLISHED);
     }
     c->rep.interval = c->adapt.interval;
+    c->sample_left = (uint64_t)v[BRAID_K_sample_every] - 1;
   }
   for (uint32_t r = 0; r < rt->ntori; r++) rt->tc[r].t.peer = &rt->tc[(r + rt->ntori - 1) % rt->ntori].t;
   atomic_store(&rt->last_epoch, rt->exchanges - 1);
@@ -243,6 +244,10 @@ static void chaos_pause(braid_runtime *rt, uint32_t r, uint64_t k, uint64_t salt
   }
 }
 
+/* Runs one epoch.  Every sample_every-th event of the torus is run alone
+ * between two clock reads; c->sample_left counts down to it across epochs
+ * (intervals are usually shorter than the sampling period), and the events
+ * between run in chunks, so sampling costs nothing per event. */
 static uint64_t run_epoch(braid_runtime *rt, braid__tctx *c, uint64_t k, braid__buf *blk, uint64_t overhead)
 {
   braid_torus *t = &c->t;
@@ -251,10 +256,11 @@ static uint64_t run_epoch(braid_runtime *rt, braid__tctx *c, uint64_t k, braid__
   uint64_t done = 0;
   if (rt->cfg.v[BRAID_K_trace_events] && rt->recording) return run_recording(t, n, blk);
   while (done < n) {
-    uint64_t chunk = every - 1 < n - done ? every - 1 : n - done;
+    uint64_t chunk = c->sample_left < n - done ? c->sample_left : n - done;
     if (chaos && chunk > 1) {
       uint64_t half = chunk / 2, got = braid__torus_run(t, half);
       done += got;
+      c->sample_left -= got;
       if (got < half) break;
       chaos_pause(rt, t->id, k, done);
       chunk -= half;
@@ -265,12 +271,15 @@ static uint64_t run_epoch(braid_runtime *rt, braid__tctx *c, uint64_t k, braid__
     }
     uint64_t got = braid__torus_run(t, chunk);
     done += got;
+    c->sample_left -= got;
     if (got < chunk || done >= n) break;
+    /* sample_left is 0: this is the event to time. */
     uint64_t a = braid__now_ns();
     got = braid__torus_run(t, 1);
     uint64_t b = braid__now_ns();
     if (!got) break;
     done++;
+    c->sample_left = every - 1;
     braid__hist_add(&c->event_lat, b - a > overhead ? b - a - overhead : 0);
   }
   return done;

@@ -73,6 +73,7 @@ typedef struct braid__tctx {
   uint64_t seen_overflow;
   braid_torus_report rep;
   braid__hist event_lat;
+  uint64_t sample_left; /* events to run before the next timed one */
   braid__hist exch_lat;
   braid__hist wait_lat;
   uint64_t wait_start;

@@ -189,7 +189,7 @@ static int run_config(const char *kv, const char *trace, braid_report *rep)
 
 static void bench_runtime(void)
 {
-  double seq[REPS], thr[REPS], ratio[REPS], ex99[REPS], ev95[REPS], evp50[REPS];
+  double seq[REPS], thr[REPS], ratio[REPS], ex99[REPS], ev95[REPS], evp50[REPS], evn[REPS];
   braid_report rep;
   printf("== runtime: uniform, 3 tori, D=32, 3000 exchanges (median of %d, alternating) ==\n", REPS);
   for (int r = 0; r < REPS; r++) {
@@ -201,13 +201,18 @@ static void bench_runtime(void)
     ex99[r] = rep.exchange_latency.p99;
     ev95[r] = rep.event_latency.p95;
     evp50[r] = rep.event_latency.p50;
+    evn[r] = (double)rep.event_latency.samples;
   }
   double mr = median(ratio, REPS), mx = median(ex99, REPS), me = median(ev95, REPS);
   printf("sequential            %8.1fM ev/s\n", median(seq, REPS) / 1e6);
   printf("threaded (2 threads)  %8.1fM ev/s\n", median(thr, REPS) / 1e6);
   printf("threaded / sequential %8.2fx   (goal >= 1.8x: %s)\n", mr, mr >= 1.8 ? "met" : "MISSED");
   printf("exchange latency p99  %8.2f us  (goal <= 10 us: %s)\n", mx / 1e3, mx <= 10000 ? "met" : "MISSED");
-  printf("event latency p50/p95 %5.0f / %.0f ns (goal p95 < 100 ns: %s)\n", median(evp50, REPS), me, me < 100 ? "met" : "MISSED");
+  /* The report's own sampling (every sample_every-th event): no samples
+   * would make the goal vacuous. */
+  double mn = median(evn, REPS);
+  printf("event latency p50/p95 %5.0f / %.0f ns (goal p95 < 100 ns: %s; %.0f events sampled)\n", median(evp50, REPS), me,
+         mn > 0 && me < 100 ? "met" : "MISSED", mn);
   printf("barrier wait p50/p99  %8.2f / %.2f us (last run)\n", rep.barrier_wait.p50 / 1e3, rep.barrier_wait.p99 / 1e3);
   printf("intervals seen        %u..%u, %llu changes; violation rate %.4f%%\n\n", rep.interval_min_seen, rep.interval_max_seen,
          (unsigned long long)rep.interval_changes, rep.violation_rate * 100);
