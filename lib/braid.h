@@ -401,6 +401,8 @@ typedef struct braid_report {
   uint64_t interval_changes;
   double cpu_user_seconds, cpu_sys_seconds;
   double thread_cpu_seconds[64];
+  /* Resident memory (VmRSS) at the start and the end of the run and the
+   * process's high-water mark (VmHWM), never below either; 0: unknown. */
   uint64_t rss_start_kib, rss_peak_kib, rss_end_kib;
   uint64_t trace_bytes;
   const braid_torus_report *torus; /* array of `tori`, owned by the runtime */

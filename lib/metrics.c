@@ -40,20 +40,35 @@ braid_quantiles braid__hist_quantiles(const braid__hist *h)
   return q;
 }
 
-uint64_t braid__rss_kib(void)
-{
-  FILE *f = fopen("/proc/self/statm", "r");
-  unsigned long size = 0, rss = 0;
-  if (!f) return 0;
-  if (fscanf(f, "%lu %lu", &size, &rss) != 2) rss = 0;
-  fclose(f);
-  return (uint64_t)rss * (uint64_t)sysconf(_SC_PAGESIZE) / 1024;
-}
-
-uint64_t braid__peak_rss_kib(void)
+void braid__rss_read(uint64_t *now_kib, uint64_t *peak_kib)
 {
   struct rusage ru;
-  return getrusage(RUSAGE_SELF, &ru) ? 0 : (uint64_t)ru.ru_maxrss;
+  char line[128];
+  int got = 0;
+  *now_kib = *peak_kib = 0;
+  FILE *f = fopen("/proc/self/status", "r");
+  if (f) {
+    while (got != 3 && fgets(line, sizeof line, f)) {
+      unsigned long long v;
+      if (sscanf(line, "VmRSS: %llu kB", &v) == 1) {
+        *now_kib = v;
+        got |= 1;
+      } else if (sscanf(line, "VmHWM: %llu kB", &v) == 1) {
+        *peak_kib = v;
+        got |= 2;
+      }
+    }
+    fclose(f);
+  }
+  if (!(got & 2) && !getrusage(RUSAGE_SELF, &ru)) *peak_kib = (uint64_t)ru.ru_maxrss;
+  if (*peak_kib < *now_kib) *peak_kib = *now_kib;
+}
+
+uint64_t braid__rss_kib(void)
+{
+  uint64_t now, peak;
+  braid__rss_read(&now, &peak);
+  return now;
 }
 
 double braid__thread_cpu_seconds(void)

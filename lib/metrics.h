@@ -26,8 +26,13 @@ static inline void braid__hist_add(braid__hist *h, uint64_t v)
 
 void braid__hist_merge(braid__hist *dst, const braid__hist *src);
 braid_quantiles braid__hist_quantiles(const braid__hist *h);
+/* Resident set size now and the process's high-water mark, in KiB, from one
+ * read of /proc/self/status (VmRSS, VmHWM): statm and getrusage count pages
+ * differently, so mixing them put the peak below the current value.  Without
+ * procfs the current size is 0 (unknown) and the peak is ru_maxrss.  The
+ * peak is never below the current size. */
+void braid__rss_read(uint64_t *now_kib, uint64_t *peak_kib);
 uint64_t braid__rss_kib(void);
-uint64_t braid__peak_rss_kib(void);
 double braid__thread_cpu_seconds(void);
 /* Cost of one braid__now_ns() pair, subtracted from sampled latencies. */
 uint64_t braid__clock_overhead_ns(void);

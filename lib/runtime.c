@@ -667,9 +667,11 @@ static void build_report(braid_runtime *rt)
   if (!clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts)) rep->cpu_user_seconds = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
   memcpy(rep->thread_cpu_seconds, rt->thread_cpu, sizeof rep->thread_cpu_seconds);
   if (!rt->nthreads) rep->thread_cpu_seconds[0] = braid__thread_cpu_seconds();
+  /* The high-water mark covers the start as well; the max only guards
+   * against the kernel's page counts drifting between two reads. */
+  braid__rss_read(&rep->rss_end_kib, &rep->rss_peak_kib);
   rep->rss_start_kib = rt->rss_start;
-  rep->rss_peak_kib = braid__peak_rss_kib();
-  rep->rss_end_kib = braid__rss_kib();
+  if (rep->rss_peak_kib < rep->rss_start_kib) rep->rss_peak_kib = rep->rss_start_kib;
   rep->torus = rt->torus_reports;
 }
 

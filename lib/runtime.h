@@ -162,7 +162,7 @@ struct braid_runtime {
   braid_report report;
   braid_torus_report *torus_reports;
   double thread_cpu[BRAID_MAX_THREADS];
-  uint64_t rss_start, rss_peak, rss_end;
+  uint64_t rss_start;
   int ran;
 };
 

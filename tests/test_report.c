@@ -44,3 +44,18 @@ Test(report, sample_every_one_times_every_event)
   cr_assert_eq(rep.event_latency.samples, rep.events);
   braid_runtime_destroy(rt);
 }
+
+/* Start, peak and end come from one source: the peak is never below what
+ * was resident at the start or at the end. */
+Test(report, peak_rss_is_at_least_start_and_end_rss)
+{
+  braid_runtime *rt;
+  braid_report rep = report_of("exchanges=300 dim=16", &rt);
+  cr_assert_gt(rep.rss_start_kib, 0);
+  cr_assert_gt(rep.rss_end_kib, 0);
+  cr_assert_geq(rep.rss_peak_kib, rep.rss_end_kib, "peak %llu KiB < end %llu KiB", (unsigned long long)rep.rss_peak_kib,
+                (unsigned long long)rep.rss_end_kib);
+  cr_assert_geq(rep.rss_peak_kib, rep.rss_start_kib, "peak %llu KiB < start %llu KiB", (unsigned long long)rep.rss_peak_kib,
+                (unsigned long long)rep.rss_start_kib);
+  braid_runtime_destroy(rt);
+}
