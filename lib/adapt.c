@@ -24,6 +24,8 @@ static void change(braid_runtime *rt, braid__tctx *c, uint32_t nv, uint32_t reas
   }
   c->adapt.interval = nv;
   c->rep.interval_changes++;
+  if (nv < c->interval_lo) c->interval_lo = nv;
+  if (nv > c->interval_hi) c->interval_hi = nv;
 }
 
 void braid__adapt_decide(braid_runtime *rt, braid__tctx *c, uint64_t k, uint64_t checked, uint64_t violations, braid__buf *blk)

@@ -396,16 +396,25 @@ typedef struct braid_report {
   uint64_t checked_cells;
   uint64_t boundary_violations;
   double violation_rate;      /* boundary violations / checked cells */
-  int64_t convergence_exchange; /* first exchange after which the rate stayed < 1%, or -1 */
-  uint32_t interval_min_seen, interval_max_seen;
+  /* A boundary check is one torus's x=D-1 face against its predecessor's
+   * projection at one exchange.  The first exchange from which on no check
+   * had >= 1% of its cells violated: 0 when none ever had, -1 when the last
+   * exchange still had one. */
+  int64_t convergence_exchange;
+  uint32_t interval_min_seen, interval_max_seen; /* over the run, every torus, the starting interval included */
   uint64_t interval_changes;
-  double cpu_user_seconds, cpu_sys_seconds;
+  double cpu_user_seconds, cpu_sys_seconds; /* the process's, during the run */
+  /* Per worker thread (the calling thread's for the sequential executor):
+   * CPU time during the run, user and system together. */
   double thread_cpu_seconds[64];
   /* Resident memory (VmRSS) at the start and the end of the run and the
    * process's high-water mark (VmHWM), never below either; 0: unknown. */
   uint64_t rss_start_kib, rss_peak_kib, rss_end_kib;
   uint64_t trace_bytes;
   const braid_torus_report *torus; /* array of `tori`, owned by the runtime */
+  /* Appended after the fields above so that their offsets stay put. */
+  double thread_cpu_user_seconds[64]; /* the user part of thread_cpu_seconds */
+  double thread_cpu_sys_seconds[64];  /* its system part */
 } braid_report;
 
 /* Copies the final report into *out.  out->torus points into the runtime

@@ -71,6 +71,32 @@ uint64_t braid__rss_kib(void)
   return now;
 }
 
+static void split(const struct rusage *ru, braid__cpu *out)
+{
+  out->user = (double)ru->ru_utime.tv_sec + (double)ru->ru_utime.tv_usec / 1e6;
+  out->sys = (double)ru->ru_stime.tv_sec + (double)ru->ru_stime.tv_usec / 1e6;
+}
+
+void braid__process_cpu(braid__cpu *out)
+{
+  struct rusage ru;
+  out->user = out->sys = 0;
+  if (!getrusage(RUSAGE_SELF, &ru)) split(&ru, out);
+}
+
+void braid__thread_cpu(braid__cpu *out)
+{
+  out->user = out->sys = 0;
+#ifdef RUSAGE_THREAD
+  struct rusage ru;
+  if (!getrusage(RUSAGE_THREAD, &ru)) {
+    split(&ru, out);
+    return;
+  }
+#endif
+  out->user = braid__thread_cpu_seconds(); /* no split: all of it as user time */
+}
+
 double braid__thread_cpu_seconds(void)
 {
   struct timespec ts;

@@ -33,7 +33,17 @@ braid_quantiles braid__hist_quantiles(const braid__hist *h);
  * peak is never below the current size. */
 void braid__rss_read(uint64_t *now_kib, uint64_t *peak_kib);
 uint64_t braid__rss_kib(void);
+/* CPU time used by the calling thread (CLOCK_THREAD_CPUTIME_ID), seconds. */
 double braid__thread_cpu_seconds(void);
+/* User and system CPU time of the whole process (every thread, finished
+ * ones included), and of the calling thread (getrusage RUSAGE_THREAD, which
+ * only the thread itself can ask; where it is missing, the thread's total
+ * counts as user time). */
+typedef struct braid__cpu {
+  double user, sys;
+} braid__cpu;
+void braid__process_cpu(braid__cpu *out);
+void braid__thread_cpu(braid__cpu *out);
 /* Cost of one braid__now_ns() pair, subtracted from sampled latencies. */
 uint64_t braid__clock_overhead_ns(void);
 

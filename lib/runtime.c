@@ -438,6 +438,7 @@ typedef struct worker {
   int id;
   pthread_t th;
   double cpu;
+  braid__cpu split;
 } worker;
 
 /* Step the torus would run next, or UINT64_MAX if it is not ready. */
@@ -593,6 +594,7 @@ static void *worker_main(void *arg)
     }
   }
   w->cpu = braid__thread_cpu_seconds();
+  braid__thread_cpu(&w->split);
   wake_all(rt);
   return NULL;
 }
@@ -603,7 +605,7 @@ static int run_threaded(braid_runtime *rt)
   uint32_t n = rt->nthreads;
   uint32_t started = 0;
   for (; started < n; started++) {
-    ws[started] = (worker){ rt, (int)started, 0, 0 };
+    ws[started] = (worker){ rt, (int)started, 0, 0, { 0, 0 } };
     if (pthread_create(&ws[started].th, NULL, worker_main, &ws[started])) {
       braid__set_error(rt, BRAID_ENOMEM, "cannot start worker thread %u", started);
       break;
@@ -611,7 +613,10 @@ static int run_threaded(braid_runtime *rt)
   }
   for (uint32_t i = 0; i < started; i++) {
     pthread_join(ws[i].th, NULL);
-    if (i < BRAID_MAX_THREADS) rt->thread_cpu[i] = ws[i].cpu;
+    if (i < BRAID_MAX_THREADS) {
+      rt->thread_cpu[i] = ws[i].cpu;
+      rt->thread_split[i] = ws[i].split;
+    }
   }
   drain(rt, 1);
   return atomic_load(&rt->error);
@@ -630,6 +635,7 @@ static void build_report(braid_runtime *rt)
   rep->threads = rt->nthreads;
   rep->wall_seconds = (double)(rt->end_ns - rt->start_ns) / 1e9;
   rep->interval_min_seen = UINT32_MAX;
+  rep->interval_max_seen = 0;
   int64_t conv = 0;
   uint64_t steps = UINT64_MAX;
   for (uint32_t r = 0; r < rt->ntori; r++) {
@@ -646,8 +652,8 @@ static void build_report(braid_runtime *rt)
     rep->events += tr->events;
     rep->boundary_violations += tr->boundary_violations;
     rep->interval_changes += tr->interval_changes;
-    if (tr->interval < rep->interval_min_seen) rep->interval_min_seen = tr->interval;
-    if (tr->interval > rep->interval_max_seen) rep->interval_max_seen = tr->interval;
+    if (c->interval_lo < rep->interval_min_seen) rep->interval_min_seen = c->interval_lo;
+    if (c->interval_hi > rep->interval_max_seen) rep->interval_max_seen = c->interval_hi;
     if ((int64_t)c->last_bad_exchange > conv) conv = (int64_t)c->last_bad_exchange;
     braid__hist_merge(&ev, &c->event_lat);
     braid__hist_merge(&ex, &c->exch_lat);
@@ -663,10 +669,23 @@ static void build_report(braid_runtime *rt)
   rep->event_latency = braid__hist_quantiles(&ev);
   rep->exchange_latency = braid__hist_quantiles(&ex);
   rep->barrier_wait = braid__hist_quantiles(&wt);
-  struct timespec ts;
-  if (!clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts)) rep->cpu_user_seconds = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+  /* CPU time of the run: the process's since the start of the run, the
+   * workers' whole lives, or the calling thread's since the start. */
+  braid__cpu now;
+  braid__process_cpu(&now);
+  rep->cpu_user_seconds = now.user - rt->cpu_start.user;
+  rep->cpu_sys_seconds = now.sys - rt->cpu_start.sys;
   memcpy(rep->thread_cpu_seconds, rt->thread_cpu, sizeof rep->thread_cpu_seconds);
-  if (!rt->nthreads) rep->thread_cpu_seconds[0] = braid__thread_cpu_seconds();
+  for (uint32_t i = 0; i < rt->nthreads && i < BRAID_MAX_THREADS; i++) {
+    rep->thread_cpu_user_seconds[i] = rt->thread_split[i].user;
+    rep->thread_cpu_sys_seconds[i] = rt->thread_split[i].sys;
+  }
+  if (!rt->nthreads) {
+    braid__thread_cpu(&now);
+    rep->thread_cpu_seconds[0] = braid__thread_cpu_seconds() - rt->caller_cpu_seconds_start;
+    rep->thread_cpu_user_seconds[0] = now.user - rt->caller_cpu_start.user;
+    rep->thread_cpu_sys_seconds[0] = now.sys - rt->caller_cpu_start.sys;
+  }
   /* The high-water mark covers the start as well; the max only guards
    * against the kernel's page counts drifting between two reads. */
   braid__rss_read(&rep->rss_end_kib, &rep->rss_peak_kib);
@@ -684,6 +703,10 @@ int braid_runtime_run(braid_runtime *rt)
   BRAID_RETURN_IF(rt->ran, BRAID_ESTATE);
   rt->ran = 1;
   rt->rss_start = braid__rss_kib();
+  for (uint32_t r = 0; r < rt->ntori; r++) rt->tc[r].interval_lo = rt->tc[r].interval_hi = rt->tc[r].adapt.interval;
+  braid__process_cpu(&rt->cpu_start);
+  braid__thread_cpu(&rt->caller_cpu_start);
+  rt->caller_cpu_seconds_start = braid__thread_cpu_seconds();
   rt->start_unix_ns = braid__wall_ns();
   rt->clock_overhead = braid__clock_overhead_ns();
   rt->start_ns = braid__now_ns();

@@ -67,9 +67,10 @@ typedef struct braid__tctx {
   /* Owned by whoever runs the torus's current step. */
   uint64_t next_step;
   braid__adapt adapt;
+  uint32_t interval_lo, interval_hi; /* over the run, for the report */
   braid__projection own;       /* last projection this torus published successfully */
   uint64_t last_overflows, last_horizon;
-  uint64_t last_bad_exchange;  /* +1; 0: never above 1% */
+  uint64_t last_bad_exchange;  /* k+1 of the last boundary check with >= 1% of its cells violated; 0: none */
   uint64_t seen_overflow;
   braid_torus_report rep;
   braid__hist event_lat;
@@ -162,6 +163,10 @@ struct braid_runtime {
   braid_report report;
   braid_torus_report *torus_reports;
   double thread_cpu[BRAID_MAX_THREADS];
+  braid__cpu thread_split[BRAID_MAX_THREADS];
+  braid__cpu cpu_start;        /* the process's, at the start of the run */
+  braid__cpu caller_cpu_start; /* the calling thread's: the sequential executor's */
+  double caller_cpu_seconds_start;
   uint64_t rss_start;
   int ran;
 };

@@ -527,6 +527,69 @@ Test(tools, dump_stats_counts_checkpoints_by_their_compressed_size, .timeout = 6
   drop(&r);
 }
 
+/* ------------------------------------------------------------ the report */
+
+/* braid-record's JSON report of a default-settings run (3 tori of 16^3 cells,
+ * 300 exchanges, 2 threads), saved as report.json. */
+static void json_report(void)
+{
+  result r = run("braid-record", "-x", "300", "-d", "16", "-t", "2", "-q", "--json", NULL);
+  cr_assert_eq(r.status, 0, SHOW(r));
+  save(tpath("report.json"), r.out, r.outlen);
+  drop(&r);
+}
+
+/* jq's answer to FILTER over report.json is `want`. */
+static void report_says(const char *filter, const char *want)
+{
+  result r = jq("report.json", filter);
+  cr_assert_str_eq(r.out, want, "jq '%s' over\n%s", filter, load(tpath("report.json"), NULL));
+  drop(&r);
+}
+
+Test(tools, record_json_report_times_events_at_default_settings, .timeout = 60)
+{
+  need_jq();
+  json_report();
+  report_says(".event_latency.samples > 0 and .event_latency.p50_ns <= .event_latency.p99_ns", "true");
+}
+
+Test(tools, record_json_report_labels_per_torus_rates_as_while_running, .timeout = 60)
+{
+  need_jq();
+  json_report();
+  report_says("[.per_torus[] | has(\"events_per_second_while_running\") and has(\"busy_seconds\") and (has(\"events_per_second\") | not)] | all",
+              "true");
+}
+
+Test(tools, record_json_report_is_consistent, .timeout = 60)
+{
+  need_jq();
+  json_report();
+  report_says(".rss_kib.peak >= .rss_kib.end and .rss_kib.peak >= .rss_kib.start", "true");
+  report_says(".interval.min <= .interval.final_min and .interval.final_max <= .interval.max", "true");
+  report_says(".cpu_user_seconds + .cpu_sys_seconds - .cpu_seconds | fabs < 0.000002", "true");
+  report_says("[.thread_cpu_user_seconds, .thread_cpu_sys_seconds, .thread_cpu_seconds] | map(length) | unique | length", "1");
+  report_says(".convergence.rule", "no boundary check has >= 1% of its cells violated");
+  report_says("if .convergence.from_exchange == null then .convergence.last_exchange_at_or_above_1pct == .exchanges - 1"
+              " else .convergence.from_exchange == (.convergence.last_exchange_at_or_above_1pct // -1) + 1 end",
+              "true");
+}
+
+/* The text report names what its figures are. */
+Test(tools, record_text_report_labels_its_figures, .timeout = 60)
+{
+  result r = run("braid-record", "-x", "300", "-d", "16", "-t", "2", NULL);
+  cr_assert_eq(r.status, 0, SHOW(r));
+  cr_assert(strstr(r.out, "\n    torus A ") && strstr(r.out, " M events/s while running "), SHOW(r));
+  const char *w = strstr(r.out, "\n  barrier wait ");
+  cr_assert(w && strstr(w, " p95 ") && strstr(w, " p95 ") < strchr(w + 1, '\n'), SHOW(r));
+  cr_assert(!strstr(r.out, "(sampled 0)"), SHOW(r));
+  cr_assert(strstr(r.out, ">= 1% of its cells violated"), SHOW(r));
+  cr_assert(strstr(r.out, " over the run") && strstr(r.out, " user, ") && strstr(r.out, " system"), SHOW(r));
+  drop(&r);
+}
+
 /* ------------------------------------------------------------ signals, disk */
 
 /* Starts a 30-second recording into t.btr and returns once the trace has

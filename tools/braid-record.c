@@ -203,6 +203,25 @@ static void *progress_main(void *arg)
   return NULL;
 }
 
+/* Smallest and largest final interval of the tori. */
+static void final_intervals(const braid_report *r, uint32_t *lo, uint32_t *hi)
+{
+  *lo = UINT32_MAX;
+  *hi = 0;
+  for (uint32_t i = 0; i < r->tori; i++) {
+    if (r->torus[i].interval < *lo) *lo = r->torus[i].interval;
+    if (r->torus[i].interval > *hi) *hi = r->torus[i].interval;
+  }
+  if (*lo > *hi) *lo = 0;
+}
+
+/* A torus's events over the time it spent in its epochs: tori share the
+ * cores, so these rates add up to more than the total. */
+static double rate_while_running(const braid_torus_report *t) { return t->busy_seconds > 0 ? (double)t->events / t->busy_seconds : 0; }
+
+/* The convergence rule, as the text and JSON reports state it. */
+#define CONVERGENCE_RULE "no boundary check has >= 1% of its cells violated"
+
 static void print_text(const braid_report *r, const char *trace)
 {
   printf("braid-record: %u tori, %s, %llu %s, %llu events in %.3f s\n", r->tori, r->threads ? "threaded" : "sequential",
@@ -211,25 +230,39 @@ static void print_text(const braid_report *r, const char *trace)
   printf("  throughput         %.2f M events/s\n", r->events_per_second / 1e6);
   for (uint32_t i = 0; i < r->tori; i++) {
     const braid_torus_report *t = &r->torus[i];
-    printf("    torus %c          %.2f M events/s  events %llu  vtime %llu  interval %u  failures %llu  digest %016llx\n", 'A' + i,
-           t->busy_seconds > 0 ? (double)t->events / t->busy_seconds / 1e6 : 0, (unsigned long long)t->events,
-           (unsigned long long)t->virtual_time, t->interval, (unsigned long long)t->failures, (unsigned long long)t->digest);
+    printf("    torus %c          %.2f M events/s while running (%.3f s)  events %llu  vtime %llu  final interval %u  failures %llu  digest %016llx\n",
+           'A' + i, rate_while_running(t) / 1e6, t->busy_seconds, (unsigned long long)t->events, (unsigned long long)t->virtual_time, t->interval,
+           (unsigned long long)t->failures, (unsigned long long)t->digest);
   }
   printf("  event latency      p50 %.0f ns  p95 %.0f ns  p99 %.0f ns  (sampled %llu)\n", r->event_latency.p50, r->event_latency.p95,
          r->event_latency.p99, (unsigned long long)r->event_latency.samples);
   printf("  exchange latency   p50 %.2f us  p95 %.2f us  p99 %.2f us\n", r->exchange_latency.p50 / 1e3, r->exchange_latency.p95 / 1e3,
          r->exchange_latency.p99 / 1e3);
-  printf("  barrier wait       p50 %.2f us  p99 %.2f us\n", r->barrier_wait.p50 / 1e3, r->barrier_wait.p99 / 1e3);
+  printf("  barrier wait       p50 %.2f us  p95 %.2f us  p99 %.2f us\n", r->barrier_wait.p50 / 1e3, r->barrier_wait.p95 / 1e3,
+         r->barrier_wait.p99 / 1e3);
   printf("  violations         %llu of %llu checked cells (%.4f%%)\n", (unsigned long long)r->boundary_violations,
          (unsigned long long)r->checked_cells, r->violation_rate * 100);
-  if (r->convergence_exchange >= 0) printf("  convergence        rate below 1%% from exchange %lld on\n", (long long)r->convergence_exchange);
-  else printf("  convergence        rate still at or above 1%% at the end\n");
-  printf("  interval           %u..%u at the end, %llu changes\n", r->interval_min_seen, r->interval_max_seen,
+  /* A boundary check: one torus's x=D-1 face against its predecessor's
+   * projection, at one exchange. */
+  if (!r->exchanges) printf("  convergence        no boundary checks\n");
+  else if (r->convergence_exchange == 0) printf("  convergence        from the start: no boundary check had >= 1%% of its cells violated\n");
+  else if (r->convergence_exchange > 0)
+    printf("  convergence        from exchange %lld on: the last boundary check with >= 1%% of its cells violated was at exchange %lld\n",
+           (long long)r->convergence_exchange, (long long)r->convergence_exchange - 1);
+  else
+    printf("  convergence        not reached: the last exchange (%llu) had a boundary check with >= 1%% of its cells violated\n",
+           (unsigned long long)r->exchanges - 1);
+  uint32_t flo, fhi;
+  final_intervals(r, &flo, &fhi);
+  printf("  interval           %u..%u over the run, %u..%u at the end, %llu changes\n", r->interval_min_seen, r->interval_max_seen, flo, fhi,
          (unsigned long long)r->interval_changes);
-  printf("  cpu                %.3f s process", r->cpu_user_seconds);
-  for (uint32_t i = 0; i < (r->threads ? r->threads : 1) && i < 64; i++) printf("%s%.3f", i ? " " : ", per thread ", r->thread_cpu_seconds[i]);
-  printf("\n  memory             RSS %llu KiB at start, %llu KiB peak, %llu KiB at end\n", (unsigned long long)r->rss_start_kib,
-         (unsigned long long)r->rss_peak_kib, (unsigned long long)r->rss_end_kib);
+  printf("  cpu                %.3f s in the run: %.3f user, %.3f system", r->cpu_user_seconds + r->cpu_sys_seconds, r->cpu_user_seconds,
+         r->cpu_sys_seconds);
+  for (uint32_t i = 0; i < (r->threads ? r->threads : 1) && i < 64; i++)
+    printf("\n    thread %-10u%.3f s: %.3f user, %.3f system", i, r->thread_cpu_seconds[i], r->thread_cpu_user_seconds[i],
+           r->thread_cpu_sys_seconds[i]);
+  printf("\n  memory             RSS %llu KiB at start, %llu KiB at end, %llu KiB peak\n", (unsigned long long)r->rss_start_kib,
+         (unsigned long long)r->rss_end_kib, (unsigned long long)r->rss_peak_kib);
   if (trace)
     printf("  trace              %s, %llu bytes (%.1f bytes per exchange per torus)\n", trace, (unsigned long long)r->trace_bytes,
            r->exchanges ? (double)r->trace_bytes / (double)r->exchanges / r->tori : 0);
@@ -241,6 +274,13 @@ static void print_quantiles(const char *name, const braid_quantiles *q, int last
          (unsigned long long)q->samples, last ? "" : ",");
 }
 
+static void print_seconds(const char *name, const double *v, uint32_t n)
+{
+  printf("\"%s\":[", name);
+  for (uint32_t i = 0; i < n && i < 64; i++) printf("%s%.6f", i ? "," : "", v[i]);
+  printf("],");
+}
+
 static void print_json(const braid_report *r, const char *trace, int status)
 {
   printf("{\"status\":%s,\"tori\":%u,\"threads\":%u,\"exchanges\":%llu,\"events\":%llu,\"wall_seconds\":%.6f,\"events_per_second\":%.0f,",
@@ -249,27 +289,40 @@ static void print_json(const braid_report *r, const char *trace, int status)
   printf("\"per_torus\":[");
   for (uint32_t i = 0; i < r->tori; i++) {
     const braid_torus_report *t = &r->torus[i];
-    printf("%s{\"torus\":%u,\"events\":%llu,\"events_per_second\":%.0f,\"virtual_time\":%llu,\"pending\":%llu,\"interval\":%u,"
-           "\"boundary_violations\":%llu,\"global_violations\":%llu,\"corrective_events\":%llu,\"injections\":%llu,\"failures\":%llu,"
-           "\"lost_events\":%llu,\"queue_overflows\":%llu,\"projection_errors\":%llu,\"digest\":\"%016llx\",\"state_hash\":\"%016llx\"}",
-           i ? "," : "", i, (unsigned long long)t->events, t->busy_seconds > 0 ? (double)t->events / t->busy_seconds : 0,
-           (unsigned long long)t->virtual_time, (unsigned long long)t->pending, t->interval, (unsigned long long)t->boundary_violations,
-           (unsigned long long)t->global_violations, (unsigned long long)t->corrective_events, (unsigned long long)t->injections,
-           (unsigned long long)t->failures, (unsigned long long)t->lost_events, (unsigned long long)t->queue_overflows,
-           (unsigned long long)t->projection_errors, (unsigned long long)t->digest, (unsigned long long)t->state_hash);
+    printf("%s{\"torus\":%u,\"events\":%llu,\"events_per_second_while_running\":%.0f,\"busy_seconds\":%.6f,\"virtual_time\":%llu,\"pending\":%llu,"
+           "\"interval\":%u,\"boundary_violations\":%llu,\"global_violations\":%llu,\"corrective_events\":%llu,\"injections\":%llu,"
+           "\"failures\":%llu,\"lost_events\":%llu,\"queue_overflows\":%llu,\"projection_errors\":%llu,\"digest\":\"%016llx\","
+           "\"state_hash\":\"%016llx\"}",
+           i ? "," : "", i, (unsigned long long)t->events, rate_while_running(t), t->busy_seconds, (unsigned long long)t->virtual_time,
+           (unsigned long long)t->pending, t->interval, (unsigned long long)t->boundary_violations, (unsigned long long)t->global_violations,
+           (unsigned long long)t->corrective_events, (unsigned long long)t->injections, (unsigned long long)t->failures,
+           (unsigned long long)t->lost_events, (unsigned long long)t->queue_overflows, (unsigned long long)t->projection_errors,
+           (unsigned long long)t->digest, (unsigned long long)t->state_hash);
   }
   printf("],");
   print_quantiles("event_latency", &r->event_latency, 0);
   print_quantiles("exchange_latency", &r->exchange_latency, 0);
   print_quantiles("barrier_wait", &r->barrier_wait, 0);
-  printf("\"checked_cells\":%llu,\"boundary_violations\":%llu,\"violation_rate\":%.8f,\"convergence_exchange\":%lld,",
-         (unsigned long long)r->checked_cells, (unsigned long long)r->boundary_violations, r->violation_rate, (long long)r->convergence_exchange);
-  printf("\"interval\":{\"min\":%u,\"max\":%u,\"changes\":%llu},", r->interval_min_seen, r->interval_max_seen,
-         (unsigned long long)r->interval_changes);
-  printf("\"cpu_seconds\":%.6f,\"thread_cpu_seconds\":[", r->cpu_user_seconds);
-  for (uint32_t i = 0; i < (r->threads ? r->threads : 1) && i < 64; i++) printf("%s%.6f", i ? "," : "", r->thread_cpu_seconds[i]);
-  printf("],\"rss_kib\":{\"start\":%llu,\"peak\":%llu,\"end\":%llu},", (unsigned long long)r->rss_start_kib,
-         (unsigned long long)r->rss_peak_kib, (unsigned long long)r->rss_end_kib);
+  printf("\"checked_cells\":%llu,\"boundary_violations\":%llu,\"violation_rate\":%.8f,", (unsigned long long)r->checked_cells,
+         (unsigned long long)r->boundary_violations, r->violation_rate);
+  printf("\"convergence\":{\"rule\":\"%s\",", CONVERGENCE_RULE);
+  if (r->convergence_exchange >= 0) printf("\"from_exchange\":%lld,", (long long)r->convergence_exchange);
+  else printf("\"from_exchange\":null,");
+  if (r->convergence_exchange > 0) printf("\"last_exchange_at_or_above_1pct\":%lld},", (long long)r->convergence_exchange - 1);
+  else if (r->convergence_exchange < 0 && r->exchanges) printf("\"last_exchange_at_or_above_1pct\":%llu},", (unsigned long long)r->exchanges - 1);
+  else printf("\"last_exchange_at_or_above_1pct\":null},");
+  uint32_t flo, fhi;
+  final_intervals(r, &flo, &fhi);
+  printf("\"interval\":{\"min\":%u,\"max\":%u,\"final_min\":%u,\"final_max\":%u,\"changes\":%llu},", r->interval_min_seen, r->interval_max_seen,
+         flo, fhi, (unsigned long long)r->interval_changes);
+  uint32_t nt = r->threads ? r->threads : 1;
+  printf("\"cpu_seconds\":%.6f,\"cpu_user_seconds\":%.6f,\"cpu_sys_seconds\":%.6f,", r->cpu_user_seconds + r->cpu_sys_seconds,
+         r->cpu_user_seconds, r->cpu_sys_seconds);
+  print_seconds("thread_cpu_seconds", r->thread_cpu_seconds, nt);
+  print_seconds("thread_cpu_user_seconds", r->thread_cpu_user_seconds, nt);
+  print_seconds("thread_cpu_sys_seconds", r->thread_cpu_sys_seconds, nt);
+  printf("\"rss_kib\":{\"start\":%llu,\"peak\":%llu,\"end\":%llu},", (unsigned long long)r->rss_start_kib, (unsigned long long)r->rss_peak_kib,
+         (unsigned long long)r->rss_end_kib);
   printf("\"trace\":%s,\"trace_bytes\":%llu}\n", trace ? cli_json(trace) : "null", (unsigned long long)r->trace_bytes);
 }
 
