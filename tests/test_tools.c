@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -524,6 +525,52 @@ Test(tools, dump_stats_counts_checkpoints_by_their_compressed_size, .timeout = 6
   cr_assert(p && sscanf(p, " size %llu bytes (%lf bytes per exchange per torus, checkpoints %llu bytes)", &size, &per, &ck) == 3, SHOW(r));
   cr_assert(ck > 0 && ck < size, SHOW(r));
   cr_assert(per > 0 && per < 1000, SHOW(r));
+  drop(&r);
+}
+
+/* A trace whose writer died between frames has no index and no footer, so
+ * no event total: --stats adds up the tori's counts in their last
+ * projections (or rebuilds) and says so.  Made here by cutting a finished
+ * trace (torus B failing at its last exchange) at its index frame, whose
+ * offset the footer gives at payload byte 160. */
+Test(tools, dump_stats_counts_events_of_a_trace_without_footer, .timeout = 60)
+{
+  record("run.btr", "--fail=B@299");
+  result c = run("braid-dump", "--stats", "run.btr", NULL);
+  cr_assert_eq(c.status, 0, SHOW(c));
+  unsigned long long total = 0, events = 0;
+  const char *e = strstr(c.out, "\nevents ");
+  cr_assert(e && sscanf(e, " events %llu", &total) == 1 && total > 0, SHOW(c));
+  drop(&c);
+  size_t n;
+  uint8_t *b = load(tpath("run.btr"), &n);
+  uint32_t size;
+  uint64_t index;
+  cr_assert(n > 200 && !memcmp(b + n - 4, "BRFT", 4));
+  memcpy(&size, b + n - 8, 4);
+  cr_assert(size >= 168 && size < n);
+  memcpy(&index, b + n - size + 160, 8);
+  cr_assert(index > 0 && index < n - size);
+  save(tpath("cut.btr"), b, (size_t)index);
+  free(b);
+  result r = run("braid-dump", "--stats", "cut.btr", NULL);
+  cr_assert_eq(r.status, 0, SHOW(r));
+  cr_assert(strstr(r.out, "\nstatus         unfinished\n"), SHOW(r));
+  e = strstr(r.out, "\nevents ");
+  cr_assert(e && sscanf(e, " events %llu", &events) == 1, SHOW(r));
+  cr_assert_eq(events, total, "the finished trace had %llu events\n%s", total, r.out);
+  cr_assert(strstr(e, " (no footer: the tori's last projections)\n"), SHOW(r));
+  drop(&r);
+}
+
+/* A truncated trace: the events of its complete exchanges, and the size per
+ * exchange says that it counts the cut frame. */
+Test(tools, dump_stats_of_a_truncated_trace_counts_its_complete_exchanges, .timeout = 60)
+{
+  result r = run("braid-dump", "--stats", "--partial", BRAID_SRCDIR "/traces/broken-truncated.btr", NULL);
+  cr_assert_eq(r.status, 2, SHOW(r));
+  cr_assert(strstr(r.out, "\nexchanges      1\nevents         600 (no footer: the tori's last projections)\n"), SHOW(r));
+  cr_assert(strstr(r.out, " bytes per exchange per torus, the cut frame included,"), SHOW(r));
   drop(&r);
 }
 

@@ -8,17 +8,17 @@
 #include <sys/stat.h>
 #include "cli.h"
 
-enum { REC_EXCHANGE = 1, REC_PROJECTION = 2, REC_BOUNDARY = 3, REC_INTERVAL = 6, REC_INJECTION = 7, REC_FAILURE = 8, REC_BARRIER = 64 };
+enum { REC_EXCHANGE = 1, REC_PROJECTION = 2, REC_BOUNDARY = 3, REC_INTERVAL = 6, REC_INJECTION = 7, REC_FAILURE = 8, REC_REBUILD = 9, REC_BARRIER = 64 };
 
 static void usage(FILE *f)
 {
   fprintf(f,
-          "usage: braid-dump [--json | --chrome | --stats] TRACE\n"
+          "usage: braid-dump [--json | --chrome | --stats] [--partial] TRACE\n"
           "Shows a braid trace.\n\n"
           "      (default)             readable text: the header, then one record per line\n"
           "      --json                JSON Lines: a header object, one object per record, a footer object\n"
           "      --chrome              Chrome Trace Event JSON (open in ui.perfetto.dev or chrome://tracing)\n"
-          "      --stats               a summary: records by type, violations, failures, sizes\n"
+          "      --stats               a summary: exchanges, events, size, violations, records by type (failures among them)\n"
           "      --partial             show the good part of a truncated or damaged trace, then the error\n"
           "  -h, --help                this help\n"
           "  -V, --version             version\n\n"
@@ -341,7 +341,8 @@ static int dump_chrome(braid_trace *t, const braid_trace_info *in)
 static int dump_stats(braid_trace *t, const braid_trace_info *in, const char *path)
 {
   uint64_t count[256] = { 0 }, unknown = 0, viol = 0, checked = 0, ckpt_bytes = 0, exchanges = 0, ckpt_off = 0;
-  int in_ckpt = 0;
+  uint64_t last_events[16] = { 0 }; /* each torus's count in its last projection or rebuild */
+  int in_ckpt = 0, seen[16] = { 0 };
   braid_record r;
   int rc;
   struct stat st;
@@ -365,6 +366,10 @@ static int dump_stats(braid_trace *t, const braid_trace_info *in, const char *pa
       viol += r.field[3];
       checked += r.field[2];
     }
+    if ((r.type == REC_PROJECTION || r.type == REC_REBUILD) && r.nfields > 1 && r.field[0] < 16) {
+      last_events[r.field[0]] = r.field[1];
+      seen[r.field[0]] = 1;
+    }
   }
   if (in_ckpt && size > ckpt_off) ckpt_bytes += size - ckpt_off;
   if (ckpt_bytes > size) ckpt_bytes = size;
@@ -372,10 +377,25 @@ static int dump_stats(braid_trace *t, const braid_trace_info *in, const char *pa
   unsigned tori = tp ? (unsigned)atoi(tp + 5) : 0;
   printf("trace          %s\nstatus         %s%s\nformat         %u\nbuild          %s\n", path, status_name(in->status), in->truncated ? " (truncated)" : "",
          in->format_version, in->build_id);
-  printf("exchanges      %llu\nevents         %llu\nsize           %llu bytes", (unsigned long long)exchanges, (unsigned long long)in->total_events,
-         (unsigned long long)size);
+  printf("exchanges      %llu\n", (unsigned long long)exchanges);
+  /* The total is the footer's.  Without one, it is what the tori had
+   * counted when they last published, if every torus did. */
+  if (in->status != BRAID_TRACE_UNFINISHED) {
+    printf("events         %llu\n", (unsigned long long)in->total_events);
+  } else {
+    uint64_t sum = 0;
+    unsigned have = tori && tori <= 16;
+    for (unsigned i = 0; have && i < tori; i++) {
+      have = seen[i];
+      sum += last_events[i];
+    }
+    if (have) printf("events         %llu (no footer: the tori's last projections)\n", (unsigned long long)sum);
+    else printf("events         unknown (no footer)\n");
+  }
+  printf("size           %llu bytes", (unsigned long long)size);
   if (exchanges && tori)
-    printf(" (%.1f bytes per exchange per torus, checkpoints %llu bytes)", (double)(size - ckpt_bytes) / (double)exchanges / tori, (unsigned long long)ckpt_bytes);
+    printf(" (%.1f bytes per exchange per torus%s, checkpoints %llu bytes)", (double)(size - ckpt_bytes) / (double)exchanges / tori,
+           in->truncated ? ", the cut frame included" : "", (unsigned long long)ckpt_bytes);
   printf("\nviolations     %llu of %llu checked cells (%.4f%%)\nrecords by type:\n", (unsigned long long)viol, (unsigned long long)checked,
          checked ? 100.0 * (double)viol / (double)checked : 0.0);
   for (unsigned i = 0; i < 256; i++)
