@@ -564,15 +564,17 @@ typedef struct braid_replay_result {
  * its recorded decisions (injections, heartbeat failures, rate-mode interval
  * changes), and compares every exchange's logical records with the
  * recording.  Returns 0 when the replay ran (see res->diverged and
- * res->warning), or an error with a one-line message in errbuf.  The trace
- * is read through first (from the checkpoint, with opts->from), so its
- * damage comes first: the reader's errors, BRAID_ETRUNCATED (without
- * opts->partial).  Then BRAID_EMISMATCH when the recording build has
- * another semantics version, or when the model does not match the trace
- * header's (a plugin trace needs opts->model, whose identity "name version
- * xxh3-of-file" -- "name version -" for a model compiled into the program
- * -- must equal the recorded one; a built-in model's trace takes no
- * opts->model); opts->force turns these refusals into a warning.  Then
+ * res->warning), or an error with a one-line message in errbuf.  First,
+ * BRAID_EINVAL when opts->out names the trace itself (the same file by any
+ * path, hard link or symbolic link): nothing is read or written then.  The
+ * trace is read through next (from the checkpoint, with opts->from), so its
+ * damage comes before the other refusals: the reader's errors,
+ * BRAID_ETRUNCATED (without opts->partial).  Then BRAID_EMISMATCH when the
+ * recording build has another semantics version, or when the model does not
+ * match the trace header's (a plugin trace needs opts->model, whose identity
+ * "name version xxh3-of-file" -- "name version -" for a model compiled into
+ * the program -- must equal the recorded one; a built-in model's trace takes
+ * no opts->model); opts->force turns these refusals into a warning.  Then
  * BRAID_ERANGE when opts->from is past the last exchange of the trace,
  * BRAID_EINVAL when opts->until is not after the checkpoint opts->from picks
  * (nothing would be compared), or a run error.  opts may be NULL (the

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include "runtime.h"
 
 /* ------------------------------------------------------------- decisions */
@@ -426,6 +427,14 @@ int braid_replay(const char *path, const braid_replay_opts *opts, braid_replay_r
     opts = &defaults;
   }
   memset(res, 0, sizeof *res);
+  /* The replay's own trace is created while the recording is still read:
+   * the same file, under any name, hard link or symbolic link, would be
+   * truncated under the reader and lost. */
+  struct stat sin, sout;
+  if (opts->out && stat(opts->out, &sout) == 0 && stat(path, &sin) == 0 && sin.st_dev == sout.st_dev && sin.st_ino == sout.st_ino) {
+    braid__fmt(err, errlen, "%s: the output %s is the same file as the trace; write the replay's trace to another file", path, opts->out);
+    return BRAID_EINVAL;
+  }
   uint64_t t0 = braid__now_ns();
   if ((rc = braid_trace_open(&scan, path, err, errlen))) return rc;
   const braid_trace_info *info = braid_trace_get_info(scan);

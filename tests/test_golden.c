@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include "braid.h"
 
@@ -237,4 +238,45 @@ Test(golden, replay_refuses_an_intact_trace_of_another_semantics_version, .timeo
   cr_assert_eq(braid_replay(path, NULL, &res, err, sizeof err), BRAID_EMISMATCH, "%s", err);
   cr_assert(strstr(err, "another semantics version") && strstr(err, "--force"), "%s", err);
   unlink(path);
+}
+
+/* The replay's own trace must never be the trace it reads: the file, under
+ * another path, a hard link or a symbolic link, is refused before anything
+ * is opened for writing, and stays as it was. */
+Test(golden, replay_refuses_to_write_its_trace_over_the_one_it_reads, .timeout = 60)
+{
+  char d[] = "/tmp/braid-same-XXXXXX", trace[256], cmd[768];
+  cr_assert(mkdtemp(d));
+  snprintf(trace, sizeof trace, "%s/run.btr", d);
+  snprintf(cmd, sizeof cmd, "cp " TRACES "uniform.btr %s && ln %s %s/hard.btr && ln -s run.btr %s/soft.btr", trace, trace, d, d);
+  cr_assert_eq(system(cmd), 0, "%s", cmd);
+  struct stat before;
+  cr_assert_eq(stat(trace, &before), 0);
+  char outs[4][256];
+  snprintf(outs[0], sizeof outs[0], "%s", trace);
+  snprintf(outs[1], sizeof outs[1], "%s/./run.btr", d);
+  snprintf(outs[2], sizeof outs[2], "%s/hard.btr", d);
+  snprintf(outs[3], sizeof outs[3], "%s/soft.btr", d);
+  for (int i = 0; i < 4; i++) {
+    braid_replay_opts o;
+    braid_replay_opts_init(&o);
+    o.out = outs[i];
+    braid_replay_result res;
+    char err[1024] = "";
+    cr_assert_eq(braid_replay(trace, &o, &res, err, sizeof err), BRAID_EINVAL, "-o %s: %s", outs[i], err);
+    cr_assert(strstr(err, outs[i]) && strstr(err, "same file"), "%s", err);
+    snprintf(cmd, sizeof cmd, "cmp -s " TRACES "uniform.btr %s", trace);
+    cr_assert_eq(system(cmd), 0, "-o %s changed the trace", outs[i]);
+  }
+  /* Another file is written, and the trace still replays. */
+  braid_replay_opts o;
+  braid_replay_opts_init(&o);
+  snprintf(outs[0], sizeof outs[0], "%s/other.btr", d);
+  o.out = outs[0];
+  braid_replay_result res;
+  char err[1024] = "";
+  cr_assert_eq(braid_replay(trace, &o, &res, err, sizeof err), 0, "%s", err);
+  cr_assert_not(res.diverged);
+  snprintf(cmd, sizeof cmd, "rm -rf %s", d);
+  cr_assert_eq(system(cmd), 0);
 }

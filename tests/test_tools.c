@@ -938,6 +938,27 @@ Test(bad_input, replay_refuses_until_before_from)
   record("ck.btr", "--checkpoint-every=50");
   expect_trouble(run("braid-replay", "--from", "150", "--until", "100", "ck.btr", NULL), "--until 100", "--from 150");
 }
+/* -o naming the trace itself once truncated it under the reader: refused
+ * before anything is written, whatever the path, link or symbolic link. */
+Test(bad_input, replay_refuses_an_output_that_is_the_trace_itself, .timeout = 60)
+{
+  record("same.btr", NULL);
+  size_t n0;
+  char *before = load(tpath("same.btr"), &n0);
+  cr_assert_eq(link(tpath("same.btr"), tpath("hard.btr")), 0);
+  cr_assert_eq(symlink("same.btr", tpath("soft.btr")), 0);
+  const char *outs[] = { "same.btr", "./same.btr", "hard.btr", "soft.btr" };
+  for (size_t i = 0; i < sizeof outs / sizeof outs[0]; i++) {
+    char want[64];
+    snprintf(want, sizeof want, "the output %s is the same file as the trace", outs[i]);
+    expect_trouble(run("braid-replay", "-o", outs[i], "same.btr", NULL), "same.btr: ", want);
+    size_t n;
+    char *after = load(tpath("same.btr"), &n);
+    cr_assert(n == n0 && !memcmp(before, after, n), "-o %s changed the trace: %zu bytes, were %zu", outs[i], n, n0);
+    free(after);
+  }
+  free(before);
+}
 /* Damage wins over the semantics check: the hostile fixtures' synthetic
  * header names build "test", which has no semantics version. */
 Test(bad_input, replay_reports_the_damage_of_a_trace_from_another_build)
