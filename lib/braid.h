@@ -535,7 +535,8 @@ typedef struct braid_replay_opts {
   uint64_t from;      /* start at the last checkpoint at or before this exchange; UINT64_MAX: from 0 */
   int force;          /* replay although build semantics or plugin differ */
   int do_break;       /* call braid_debug_break() at the stop point */
-  const char *out;    /* also write the replay's own trace here; NULL: no */
+  const char *out;    /* also write the replay's own trace here; NULL: no.  From a checkpoint, the
+                         trace starts with that checkpoint, so that it replays on its own */
   const braid_model *model; /* the plugin model, for traces recorded with one */
   int partial;        /* accept a truncated trace: replay its complete exchanges */
 } braid_replay_opts;
@@ -548,7 +549,7 @@ typedef struct braid_replay_result {
   int diverged;
   uint64_t exchanges_checked;
   uint64_t first_exchange;   /* first exchange compared (after a checkpoint at k: k + 1, also when nothing follows it) */
-  uint64_t trace_exchanges;  /* complete exchanges in the trace */
+  uint64_t trace_exchanges;  /* one past the last complete exchange (their count when the trace starts at exchange 0) */
   int truncated;             /* the trace ended inside a frame */
   braid_trace_status status;
   braid_divergence div;
@@ -577,9 +578,14 @@ typedef struct braid_replay_result {
  * no opts->model); opts->force turns these refusals into a warning.  Then
  * BRAID_ERANGE when opts->from is past the last exchange of the trace,
  * BRAID_EINVAL when opts->until is not after the checkpoint opts->from picks
- * (nothing would be compared), or a run error.  opts may be NULL (the
- * defaults); res is filled by the call and owns nothing.  Thread-safe with
- * respect to other calls that do not share its arguments. */
+ * (nothing would be compared), or a run error.  A trace that starts at
+ * exchange k > 0 (the own trace of a replay from a checkpoint) begins with
+ * the checkpoint of exchange k - 1 and is replayed from it, whatever
+ * opts->from says before it; one without that checkpoint is refused with
+ * BRAID_EINVAL (after the semantics version check, before the model's).
+ * opts may be NULL (the defaults); res is filled by the call and owns
+ * nothing.  Thread-safe with respect to other calls that do not share its
+ * arguments. */
 BRAID_API int braid_replay(const char *path, const braid_replay_opts *opts, braid_replay_result *res, char *errbuf, size_t errlen);
 
 typedef struct braid_diff_result {

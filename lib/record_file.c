@@ -71,6 +71,13 @@ int braid_runtime_record(braid_runtime *rt, const char *path)
   return braid__add_sink(rt, &s);
 }
 
+/* A checkpoint written before the run: a replay from a checkpoint starts its
+ * own trace with the state it loaded.  0 when the run is not recorded. */
+int braid__trace_checkpoint(braid_runtime *rt, uint64_t k, const uint8_t *blob, size_t len)
+{
+  return rt->tw ? sink_checkpoint(rt, k, blob, len) : 0;
+}
+
 int braid__trace_finish(braid_runtime *rt, int rc)
 {
   if (!rt->tw) return rc;

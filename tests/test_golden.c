@@ -280,3 +280,65 @@ Test(golden, replay_refuses_to_write_its_trace_over_the_one_it_reads, .timeout =
   snprintf(cmd, sizeof cmd, "rm -rf %s", d);
   cr_assert_eq(system(cmd), 0);
 }
+
+/* A replay from a checkpoint writes its own trace starting with that
+ * checkpoint, then the exchanges after it: replayed on its own, it starts
+ * from the checkpoint and matches (a sequential recording, by its header). */
+Test(golden, replay_from_a_checkpoint_writes_a_trace_that_replays_on_its_own, .timeout = 60)
+{
+  char path[] = "/tmp/braid-rep-XXXXXX", err[1024] = "";
+  int fd = mkstemp(path);
+  cr_assert_geq(fd, 0);
+  close(fd);
+  braid_replay_opts o;
+  braid_replay_opts_init(&o);
+  o.from = 50;
+  o.out = path;
+  braid_replay_result res;
+  cr_assert_eq(braid_replay(TRACES "chaos-checkpoints.btr", &o, &res, err, sizeof err), 0, "%s", err);
+  cr_assert_eq(res.first_exchange, 40);
+  braid_trace *t;
+  cr_assert_eq(braid_trace_open(&t, path, err, sizeof err), 0, "%s", err);
+  uint64_t at = 0;
+  const uint8_t *blob;
+  size_t len;
+  cr_assert_eq(braid_trace_checkpoint(t, 40, &at, &blob, &len), 0, "%s", braid_trace_error(t));
+  cr_assert_eq(at, 39, "the trace starts with the checkpoint the replay started from");
+  braid_trace_close(t);
+  cr_assert_eq(braid_replay(path, NULL, &res, err, sizeof err), 0, "%s", err);
+  cr_assert_not(res.diverged, "diverged at exchange %llu: %s.%s", (unsigned long long)res.div.exchange, res.div.record, res.div.field);
+  cr_assert_eq(res.first_exchange, 40);
+  cr_assert_eq(res.exchanges_checked, 40);
+  cr_assert_eq(res.trace_exchanges, 80);
+  cr_assert_not(res.recorded_threaded, "the replay ran the sequential executor");
+  /* A --from before its start is the same replay; an --until before it
+   * leaves nothing to compare. */
+  o.out = NULL;
+  o.from = 10;
+  cr_assert_eq(braid_replay(path, &o, &res, err, sizeof err), 0, "%s", err);
+  cr_assert(!res.diverged && res.first_exchange == 40 && res.exchanges_checked == 40);
+  braid_replay_opts_init(&o);
+  o.until = 30;
+  cr_assert_eq(braid_replay(path, &o, &res, err, sizeof err), BRAID_EINVAL, "%s", err);
+  cr_assert(strstr(err, "--until 30") && strstr(err, "starts at exchange 40"), "%s", err);
+  cr_assert_not(res.diverged);
+  unlink(path);
+}
+
+/* A trace that starts at exchange 40 without the state before it (as an
+ * older build's replay from a checkpoint wrote it) cannot be replayed: it
+ * is refused, never reported as a divergence at its first exchange. */
+Test(golden, replay_refuses_a_trace_that_starts_without_the_state_before_it, .timeout = 60)
+{
+  char path[] = "/tmp/braid-late-XXXXXX", cmd[512], err[1024] = "";
+  int fd = mkstemp(path);
+  cr_assert_geq(fd, 0);
+  close(fd);
+  snprintf(cmd, sizeof cmd, BRAID_BUILDDIR "/tests/trace_child copy " TRACES "chaos-checkpoints.btr %s 40 0", path);
+  cr_assert_eq(system(cmd), 0, "%s", cmd);
+  braid_replay_result res;
+  cr_assert_eq(braid_replay(path, NULL, &res, err, sizeof err), BRAID_EINVAL, "%s", err);
+  cr_assert_not(res.diverged);
+  cr_assert(strstr(err, path) && strstr(err, "starts at exchange 40 without the state before it"), "%s", err);
+  unlink(path);
+}

@@ -284,6 +284,38 @@ Test(tools, replay_from_a_checkpoint_compares_only_the_exchanges_after_it, .time
   drop(&r);
 }
 
+/* The trace written by a replay --from starts with its checkpoint, so it
+ * replays on its own; once it compared exchange 100 with exchange 0. */
+Test(tools, replay_of_a_replay_from_a_checkpoint_starts_from_that_checkpoint, .timeout = 60)
+{
+  expect_ok(run("braid-record", "-x", "300", "--checkpoint-every", "50", "-d", "8", "-q", "-o", "ck.btr", NULL));
+  expect_ok(run("braid-replay", "--from", "120", "-q", "-o", "rep.btr", "ck.btr", NULL));
+  result r = run("braid-replay", "rep.btr", NULL);
+  cr_assert_eq(r.status, 0, SHOW(r));
+  cr_assert_str_eq(r.out, "OK: 200 exchanges, replay == recording (a sequential run) (exchanges 100..299, from a checkpoint)\n", SHOW(r));
+  cr_assert_eq(r.errlen, 0, SHOW(r));
+  drop(&r);
+}
+
+/* Cut, that trace still starts at exchange 100: the note says where its
+ * complete exchanges end, not a count that takes them from exchange 0. */
+Test(tools, replay_of_a_cut_replay_trace_says_where_its_exchanges_end, .timeout = 60)
+{
+  expect_ok(run("braid-record", "-x", "300", "--checkpoint-every", "50", "-d", "8", "-q", "-o", "ck.btr", NULL));
+  expect_ok(run("braid-replay", "--from", "120", "-q", "-o", "rep.btr", "ck.btr", NULL));
+  struct stat st;
+  cr_assert_eq(stat(tpath("rep.btr"), &st), 0);
+  cr_assert_eq(truncate(tpath("rep.btr"), st.st_size * 3 / 4), 0);
+  result r = run("braid-replay", "--partial", "rep.btr", NULL);
+  cr_assert_eq(r.status, 0, SHOW(r));
+  unsigned long long n = 0, last = 0;
+  const char *note = strstr(r.err, "; replaying from the checkpoint up to its last complete exchange, ");
+  cr_assert(sscanf(r.out, "OK: %llu", &n) == 1 && n > 0, SHOW(r));
+  cr_assert(note && sscanf(strchr(note, ',') + 1, "%llu", &last) == 1, SHOW(r));
+  cr_assert_eq(last, 99 + n, "exchanges 100..%llu are %llu\n" SHOW(r), last, n);
+  drop(&r);
+}
+
 Test(tools, replay_from_the_last_checkpoint_says_nothing_follows_it, .timeout = 60)
 {
   record("ck.btr", "--checkpoint-every=50");
@@ -937,6 +969,13 @@ Test(bad_input, replay_refuses_until_before_from)
 {
   record("ck.btr", "--checkpoint-every=50");
   expect_trouble(run("braid-replay", "--from", "150", "--until", "100", "ck.btr", NULL), "--until 100", "--from 150");
+}
+/* Without the state before its first exchange, such a trace is refused. */
+Test(bad_input, replay_refuses_a_trace_that_starts_without_the_state_before_it, .timeout = 60)
+{
+  expect_ok(run("braid-record", "-x", "300", "-d", "8", "-q", "-o", "run.btr", NULL));
+  expect_ok(run(BRAID_BUILDDIR "/tests/trace_child", "copy", "run.btr", "late.btr", "100", "0", NULL));
+  expect_trouble(run("braid-replay", "late.btr", NULL), "late.btr: starts at exchange 100 without the state before it", "replay the original");
 }
 /* -o naming the trace itself once truncated it under the reader: refused
  * before anything is written, whatever the path, link or symbolic link. */

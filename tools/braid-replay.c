@@ -162,7 +162,12 @@ int main(int argc, char **argv)
   if (rc) cli_die("%s", err);
   if (quiet) return res.diverged ? EXIT_DIFFERENT : EXIT_SAME;
   if (res.warning[0]) fprintf(stderr, "%s: warning: %s\n", cli_prog, res.warning);
-  if (res.truncated || res.status != BRAID_TRACE_COMPLETE)
+  /* From a checkpoint, the exchanges before it are not counted (a trace may
+   * even start there). */
+  if ((res.truncated || res.status != BRAID_TRACE_COMPLETE) && res.first_exchange)
+    fprintf(stderr, "%s: note: the trace is %s%s; replaying from the checkpoint up to its last complete exchange, %llu\n", cli_prog,
+            status_name(res.status), res.truncated ? " and truncated" : "", (unsigned long long)(res.trace_exchanges - 1));
+  else if (res.truncated || res.status != BRAID_TRACE_COMPLETE)
     fprintf(stderr, "%s: note: the trace is %s%s; replaying its %llu complete %s\n", cli_prog, status_name(res.status),
             res.truncated ? " and truncated" : "", (unsigned long long)res.trace_exchanges, cli_exchanges(res.trace_exchanges));
   if (res.diverged) {
