@@ -84,7 +84,7 @@ int braid__trace_finish(braid_runtime *rt, int rc)
   braid__trace_footer f;
   memset(&f, 0, sizeof f);
   f.status = rc && rc != BRAID_EINTR ? BRAID_TRACE_FAILED : atomic_load(&rt->interrupted) ? BRAID_TRACE_INTERRUPTED : BRAID_TRACE_COMPLETE;
-  f.exchanges = rt->assembled;
+  f.exchanges = braid__tw_exchanges(rt->tw); /* from a checkpoint, fewer than rt->assembled */
   f.total_events = rt->report.events;
   f.tori = rt->ntori;
   for (uint32_t r = 0; r < rt->ntori && r < 16; r++) f.final_state_hash[r] = rt->report.torus ? rt->report.torus[r].state_hash : 0;

@@ -304,6 +304,7 @@ Test(golden, replay_from_a_checkpoint_writes_a_trace_that_replays_on_its_own, .t
   size_t len;
   cr_assert_eq(braid_trace_checkpoint(t, 40, &at, &blob, &len), 0, "%s", braid_trace_error(t));
   cr_assert_eq(at, 39, "the trace starts with the checkpoint the replay started from");
+  cr_assert_eq(braid_trace_get_info(t)->exchanges, 40, "its footer counts the exchanges it holds, 40..79");
   braid_trace_close(t);
   cr_assert_eq(braid_replay(path, NULL, &res, err, sizeof err), 0, "%s", err);
   cr_assert_not(res.diverged, "diverged at exchange %llu: %s.%s", (unsigned long long)res.div.exchange, res.div.record, res.div.field);
