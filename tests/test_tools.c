@@ -183,6 +183,21 @@ Test(tools, replay_catches_the_racy_model, .timeout = 60)
   cr_assert_eq(r.status, 1, SHOW(r));
   cr_assert(strstr(r.out, "DIVERGED at exchange"), SHOW(r));
   cr_assert(strstr(r.out, "torus"), SHOW(r));
+  cr_assert(strstr(r.out, " matched before it; the parallel run differs from sequential execution\n"), SHOW(r));
+  drop(&r);
+}
+
+/* A sequential recording has no parallel run to blame: its divergence (here
+ * from a projection altered at exchange 5) says the replay differs. */
+Test(tools, replay_divergence_of_a_sequential_recording_blames_no_parallel_run, .timeout = 60)
+{
+  expect_ok(run("braid-record", "-x", "50", "-d", "8", "--sequential", "-q", "-o", "seq.btr", NULL));
+  expect_ok(run(BRAID_BUILDDIR "/tests/trace_child", "copy", "seq.btr", "altered.btr", "0", "5", NULL));
+  result r = run("braid-replay", "altered.btr", NULL);
+  cr_assert_eq(r.status, 1, SHOW(r));
+  cr_assert(!strncmp(r.out, "DIVERGED at exchange 5, torus A (0): projection.vtime recorded ", 63), SHOW(r));
+  cr_assert(strstr(r.out, "\n5 exchanges matched before it; the replay differs from the recording\n"), SHOW(r));
+  cr_assert_not(strstr(r.out, "parallel"), SHOW(r));
   drop(&r);
 }
 
