@@ -601,15 +601,24 @@ static void interrupt_recording(int sig, int want)
   cr_assert_eq(kill(pid, sig), 0);
   result r = finish(pid, "rec");
   cr_assert_eq(r.status, want, SHOW(r));
-  cr_assert(strstr(r.err, sig == SIGINT ? "SIGINT" : "SIGTERM"), SHOW(r));
+  char line[64];
+  unsigned long long last = 0, n = 0;
+  snprintf(line, sizeof line, "braid-record: interrupted by %s after exchange ", sig == SIGINT ? "SIGINT" : "SIGTERM");
+  cr_assert(!strncmp(r.err, line, strlen(line)) && sscanf(r.err + strlen(line), "%llu", &last) == 1, SHOW(r));
+  cr_assert(strstr(r.err, "; trace finalised\n"), SHOW(r));
   drop(&r);
+  /* The exchange it names is the last one in the trace. */
   result s = run("braid-dump", "--stats", "t.btr", NULL);
   cr_assert_eq(s.status, 0, SHOW(s));
   cr_assert(strstr(s.out, "\nstatus         interrupted\n"), SHOW(s));
+  const char *x = strstr(s.out, "\nexchanges");
+  cr_assert(x && sscanf(x, " exchanges %llu", &n) == 1, SHOW(s));
+  cr_assert_eq(last, n - 1, "the message names exchange %llu, the trace's last is %llu", last, n - 1);
   drop(&s);
   result p = run("braid-replay", "t.btr", NULL);
   cr_assert_eq(p.status, 0, SHOW(p));
-  cr_assert(strstr(p.out, "OK: "), SHOW(p));
+  snprintf(line, sizeof line, "OK: %llu exchanges", last + 1);
+  cr_assert(!strncmp(p.out, line, strlen(line)), SHOW(p));
   drop(&p);
 }
 

@@ -428,8 +428,10 @@ int main(int argc, char **argv)
   braid_runtime_destroy(rt);
   braid_config_destroy(cfg);
   if (rc == BRAID_EINTR) {
-    fprintf(stderr, "%s: interrupted by %s; trace finalised at exchange %llu\n", cli_prog, g_signal == SIGTERM ? "SIGTERM" : "SIGINT",
-            (unsigned long long)rep.exchanges);
+    /* rep.exchanges counts them; the last one is numbered one less. */
+    const char *sig = g_signal == SIGTERM ? "SIGTERM" : "SIGINT", *fin = out ? "; trace finalised" : "";
+    if (rep.exchanges) fprintf(stderr, "%s: interrupted by %s after exchange %llu%s\n", cli_prog, sig, (unsigned long long)rep.exchanges - 1, fin);
+    else fprintf(stderr, "%s: interrupted by %s before the first exchange%s\n", cli_prog, sig, fin);
     return g_signal == SIGTERM ? 143 : 130;
   }
   return 0;
