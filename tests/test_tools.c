@@ -574,6 +574,80 @@ Test(tools, dump_stats_counts_checkpoints_by_their_compressed_size, .timeout = 6
   drop(&r);
 }
 
+/* ------------------------------------------------------------ progress line */
+
+/* Runs a tool in the test directory with standard error on a pseudo-
+ * terminal (standard output to a file): what it wrote on the terminal in
+ * r.err, its wall time in *seconds.  The output must fit the terminal's
+ * buffer, which is read once the tool has exited. */
+static result run_on_tty(double *seconds, char **argv)
+{
+  int m = posix_openpt(O_RDWR | O_NOCTTY);
+  cr_assert(m >= 0 && grantpt(m) == 0 && unlockpt(m) == 0, "no pseudo-terminal: %s", strerror(errno));
+  int slave = open(ptsname(m), O_RDWR | O_NOCTTY); /* held, so the master never reads a hang-up */
+  cr_assert(slave >= 0, "%s: %s", ptsname(m), strerror(errno));
+  char out[256];
+  snprintf(out, sizeof out, "%s/.tty.out", dir);
+  struct timespec t0, t1;
+  clock_gettime(CLOCK_MONOTONIC, &t0);
+  pid_t pid = fork();
+  cr_assert(pid >= 0);
+  if (pid == 0) {
+    int i = open("/dev/null", O_RDONLY), o = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (chdir(dir) || i < 0 || o < 0) _exit(127);
+    dup2(i, 0);
+    dup2(o, 1);
+    dup2(slave, 2);
+    close(m);
+    exec_prog(argv[0], argv);
+  }
+  int st;
+  while (waitpid(pid, &st, 0) < 0) cr_assert_eq(errno, EINTR);
+  clock_gettime(CLOCK_MONOTONIC, &t1);
+  *seconds = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+  result r = { WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st), NULL, NULL, 0, 0 };
+  r.out = load(out, &r.outlen);
+  r.err = calloc(1, 65536);
+  cr_assert(r.err);
+  fcntl(m, F_SETFL, O_NONBLOCK);
+  for (ssize_t n; r.errlen < 65535 && (n = read(m, r.err + r.errlen, 65535 - r.errlen)) > 0;) r.errlen += (size_t)n;
+  close(slave);
+  close(m);
+  return r;
+}
+
+/* The progress thread slept 200 ms before it looked whether the run had
+ * ended, so every run on a terminal took 200 ms more and drew a line after
+ * its end.  The fastest of three short runs must take less, and draw none. */
+Test(tools, record_progress_line_does_not_hold_up_a_short_run, .timeout = 60)
+{
+  char *argv[] = { "braid-record", "-x", "1", "-d", "8", "-n", "2", NULL };
+  double best = 1e9;
+  for (int i = 0; i < 3; i++) {
+    double t;
+    result r = run_on_tty(&t, argv);
+    cr_assert_eq(r.status, 0, SHOW(r));
+    if (t < best && !strstr(r.err, "exchange")) best = t;
+    drop(&r);
+  }
+  cr_assert_lt(best, 0.15, "a run of one exchange on a terminal takes %.3f s at best, or draws a progress line", best);
+}
+
+/* A timed run's exchange count is a placeholder: the line shows the seconds. */
+Test(tools, record_progress_line_of_a_timed_run_shows_seconds, .timeout = 60)
+{
+  char *argv[] = { "braid-record", "--duration", "0.7", "-d", "8", NULL };
+  double t;
+  result r = run_on_tty(&t, argv);
+  cr_assert_eq(r.status, 0, SHOW(r));
+  cr_assert(strstr(r.err, "braid-record: exchange "), SHOW(r));
+  cr_assert(strstr(r.err, "/0.7 s, "), SHOW(r));
+  cr_assert_not(strstr(r.err, "1099511627776"), SHOW(r));
+  /* The line is wiped at the end: the last thing on the terminal. */
+  cr_assert(r.errlen > 2 && r.err[r.errlen - 1] == '\r' && r.err[r.errlen - 2] == ' ', SHOW(r));
+  drop(&r);
+}
+
 /* ------------------------------------------------------------ signals, disk */
 
 /* Starts a 30-second recording into t.btr and returns once the trace has
