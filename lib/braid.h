@@ -513,6 +513,8 @@ typedef struct braid_divergence {
   char context[4096];    /* the records around it, both sides, one per line */
 } braid_divergence;
 
+/* Room for violated cells in braid_violation_info; a trace keeps the first
+ * 4 of each boundary check (see braid-trace(5)), so ncells is at most 4. */
 #define BRAID_VIOLATION_MAX_CELLS 16
 typedef struct braid_violation_cell {
   uint32_t cell, x, y, z;

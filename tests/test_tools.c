@@ -1218,6 +1218,50 @@ Test(cli, replay_help_options_are_in_its_man_page) { help_options_in_man_page("b
 Test(cli, diff_help_options_are_in_its_man_page) { help_options_in_man_page("braid-diff"); }
 Test(cli, dump_help_options_are_in_its_man_page) { help_options_in_man_page("braid-dump"); }
 
+/* braid-replay(1) gives the number of violated cells the trace keeps per
+ * boundary check: the one braid-replay --violation prints. */
+Test(tools, man_replay_gives_the_violated_cells_the_trace_keeps, .timeout = 60)
+{
+  record("tol.btr", "--tolerance=0");
+  unsigned kept = 0;
+  for (int v = 1; v <= 20 && !kept; v++) {
+    char n[8];
+    snprintf(n, sizeof n, "%d", v);
+    result r = run("braid-replay", "--violation", n, "tol.btr", NULL);
+    cr_assert_eq(r.status, 0, SHOW(r));
+    const char *k = strstr(r.out, "(the trace keeps the first ");
+    if (k) cr_assert_eq(sscanf(k, "(the trace keeps the first %u)", &kept), 1, SHOW(r));
+    drop(&r);
+  }
+  cr_assert_gt(kept, 0, "no boundary check among the first 20 had more violated cells than the trace keeps");
+  char *man = load(BRAID_SRCDIR "/man/braid-replay.1", NULL), want[64];
+  snprintf(want, sizeof want, "(at most %u per check)", kept);
+  cr_assert(strstr(man, want), "braid-replay.1 does not say '%s'", want);
+  free(man);
+}
+
+/* --force also replays with another plugin file (the mismatch error says
+ * "use --force"): the help and the man page say so. */
+Test(cli, replay_force_is_documented_for_plugins_too)
+{
+  result h = run("braid-replay", "--help", NULL);
+  cr_assert_eq(h.status, 0, SHOW(h));
+  const char *f = strstr(h.out, "--force");
+  cr_assert(f, SHOW(h));
+  char line[256];
+  snprintf(line, sizeof line, "%.*s", (int)strcspn(f, "\n"), f);
+  cr_assert(strstr(line, "semantics version") && strstr(line, "plugin"), "--help: %s", line);
+  drop(&h);
+  char *man = load(BRAID_SRCDIR "/man/braid-replay.1", NULL);
+  char *item = strstr(man, "\n.It Fl -force\n");
+  cr_assert(item, "no --force entry in braid-replay.1");
+  char *end = strstr(item + 1, "\n.It ");
+  cr_assert(end);
+  *end = 0;
+  cr_assert(strstr(item, "semantics") && strstr(item, "plugin"), "braid-replay.1 --force:%s", item);
+  free(man);
+}
+
 /* ------------------------------------------------------------------ man lint */
 
 /* mandoc -Tlint prints nothing for a clean page, except two notes about the

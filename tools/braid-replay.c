@@ -30,7 +30,7 @@ static void usage(FILE *f)
           "      --rr                  run the replay under 'rr record' (where rr can record)\n"
           "  -o, --output OUT          also write the replay's own trace to OUT\n"
           "      --model-plugin PATH[:SYMBOL]  the plugin the trace was recorded with\n"
-          "      --force               replay a trace recorded by another semantics version\n"
+          "      --force               replay despite another semantics version or another plugin file\n"
           "      --partial             accept a truncated trace and replay its complete exchanges\n"
           "  -q, --quiet               print nothing; the exit status tells\n"
           "  -h, --help                this help\n"
