@@ -241,9 +241,10 @@ BRAID_API int braid_torus_spawn(braid_torus *t, uint32_t cell, uint32_t pid, int
  * loaded for the life of the process (never free or unload it).  The model
  * is remembered with the XXH3 of the file, so a trace recorded with it names
  * "name version xxh3" and braid_replay() can refuse another file.  Loading
- * the same object again returns the same model.  Returns 0, BRAID_ENOENT
- * (file not found), BRAID_EPLUGIN (not loadable, no such symbol, wrong ABI)
- * or BRAID_ELIMIT (more than 32 plugins); *out is NULL on error and errbuf,
+ * the same object again returns the same model.  Returns 0, BRAID_EINVAL
+ * (NULL, or an empty SYMBOL after the ':'), BRAID_ENOENT (file not found),
+ * BRAID_EPLUGIN (a directory, not loadable, no such symbol, wrong ABI) or
+ * BRAID_ELIMIT (more than 32 plugins); *out is NULL on error and errbuf,
  * when not NULL, holds a one-line message.  Thread-safe.  The object's
  * constructors run: only load plugins you trust. */
 BRAID_API int braid_model_load(const char *spec, const braid_model **out, char *errbuf, size_t errlen);

@@ -1046,6 +1046,21 @@ Test(bad_input, record_accepts_a_late_failure_in_a_timed_run)
   cr_assert_eq(r.errlen, 0, SHOW(r));
   drop(&r);
 }
+#define RIPPLE_SO BRAID_BUILDDIR "/tests/.libs/plugin_ripple.so"
+Test(bad_input, record_says_a_plugin_directory_is_a_directory)
+{
+  cr_assert_eq(mkdir(tpath("plugins"), 0755), 0);
+  expect_trouble(run("braid-record", SMALL, "--model-plugin", "plugins", NULL), "--model-plugin: plugins: is a directory", NULL);
+}
+Test(bad_input, replay_says_a_plugin_directory_is_a_directory)
+{
+  record("run.btr", NULL);
+  expect_trouble(run("braid-replay", "--model-plugin", ".", "run.btr", NULL), "--model-plugin: .: is a directory", NULL);
+}
+Test(bad_input, record_refuses_a_plugin_with_an_empty_symbol)
+{
+  expect_trouble(run("braid-record", SMALL, "--model-plugin", RIPPLE_SO ":", NULL), "--model-plugin", "empty symbol name");
+}
 Test(bad_input, replay_refuses_an_unknown_flag) { expect_trouble(run("braid-replay", "--bogus", "x.btr", NULL), "--bogus", NULL); }
 Test(bad_input, replay_refuses_a_number_with_garbage) { expect_trouble(run("braid-replay", "--until", "12x", "x.btr", NULL), "--until", "12x"); }
 Test(bad_input, replay_refuses_a_negative_number) { expect_trouble(run("braid-replay", "--until", "-5", "x.btr", NULL), "--until", "-5"); }
