@@ -1061,6 +1061,14 @@ Test(bad_input, record_refuses_a_plugin_with_an_empty_symbol)
 {
   expect_trouble(run("braid-record", SMALL, "--model-plugin", RIPPLE_SO ":", NULL), "--model-plugin", "empty symbol name");
 }
+/* The plugin used to win silently over -m. */
+Test(bad_input, record_refuses_a_model_and_a_plugin_together)
+{
+  expect_trouble(run("braid-record", SMALL, "-m", "uniform", "--model-plugin", RIPPLE_SO, NULL), "--model and --model-plugin both name the model",
+                 NULL);
+  expect_trouble(run("braid-record", SMALL, "--model-plugin", RIPPLE_SO, "--set", "model=phold", NULL),
+                 "--set model and --model-plugin both name the model", NULL);
+}
 Test(bad_input, replay_refuses_an_unknown_flag) { expect_trouble(run("braid-replay", "--bogus", "x.btr", NULL), "--bogus", NULL); }
 Test(bad_input, replay_refuses_a_number_with_garbage) { expect_trouble(run("braid-replay", "--until", "12x", "x.btr", NULL), "--until", "12x"); }
 Test(bad_input, replay_refuses_a_negative_number) { expect_trouble(run("braid-replay", "--until", "-5", "x.btr", NULL), "--until", "-5"); }

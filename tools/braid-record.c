@@ -321,7 +321,7 @@ int main(int argc, char **argv)
   };
   braid_config *cfg;
   if (braid_config_create(&cfg)) cli_die("out of memory");
-  const char *out = NULL, *plugin = NULL;
+  const char *out = NULL, *plugin = NULL, *model = NULL; /* model: the option that named a built-in one */
   int json = 0, quiet = 0, c;
   uint64_t events = 0;
   const char *params[32];
@@ -333,7 +333,10 @@ int main(int argc, char **argv)
   opterr = 0;
   while ((c = getopt_long(argc, argv, ":m:p:s:n:d:t:x:e:i:o:qhV", opts, NULL)) != -1) {
     switch (c) {
-    case 'm': set(cfg, "--model", "model", optarg); break;
+    case 'm':
+      set(cfg, "--model", "model", optarg);
+      model = "--model";
+      break;
     case O_PLUGIN: plugin = optarg; break;
     case 'p':
       if (!strchr(optarg, '=')) cli_die("--param: '%s' is not KEY=VALUE", optarg);
@@ -384,6 +387,7 @@ int main(int argc, char **argv)
       if (!eq) cli_die("--set: '%s' is not KEY=VALUE", optarg);
       *eq = 0;
       set(cfg, "--set", kv, eq + 1);
+      if (!strcmp(kv, "model")) model = "--set model";
       break;
     }
     case O_LSET:
@@ -407,6 +411,8 @@ int main(int argc, char **argv)
     }
   }
   if (optind < argc) cli_die("unexpected argument '%s' (see --help)", argv[optind]);
+  /* Either would silently give way to the other. */
+  if (plugin && model) cli_die("%s and --model-plugin both name the model: give one of them", model);
   if (plugin) {
     const braid_model *m;
     char err[512];
