@@ -241,9 +241,10 @@ BRAID_API int braid_torus_spawn(braid_torus *t, uint32_t cell, uint32_t pid, int
  * loaded for the life of the process (never free or unload it).  The model
  * is remembered with the XXH3 of the file, so a trace recorded with it names
  * "name version xxh3" and braid_replay() can refuse another file.  Loading
- * the same object again returns the same model.  Returns 0, BRAID_ENOENT
- * (file not found), BRAID_EPLUGIN (not loadable, no such symbol, wrong ABI)
- * or BRAID_ELIMIT (more than 32 plugins); *out is NULL on error and errbuf,
+ * the same object again returns the same model.  Returns 0, BRAID_EINVAL
+ * (NULL, or an empty SYMBOL after the ':'), BRAID_ENOENT (file not found),
+ * BRAID_EPLUGIN (a directory, not loadable, no such symbol, wrong ABI) or
+ * BRAID_ELIMIT (more than 32 plugins); *out is NULL on error and errbuf,
  * when not NULL, holds a one-line message.  Thread-safe.  The object's
  * constructors run: only load plugins you trust. */
 BRAID_API int braid_model_load(const char *spec, const braid_model **out, char *errbuf, size_t errlen);
@@ -524,6 +525,8 @@ typedef struct braid_divergence {
   char context[4096];    /* the records around it, both sides, one per line */
 } braid_divergence;
 
+/* Room for violated cells in braid_violation_info; a trace keeps the first
+ * 4 of each boundary check (see braid-trace(5)), so ncells is at most 4. */
 #define BRAID_VIOLATION_MAX_CELLS 16
 typedef struct braid_violation_cell {
   uint32_t cell, x, y, z;
@@ -546,7 +549,8 @@ typedef struct braid_replay_opts {
   uint64_t from;      /* start at the last checkpoint at or before this exchange; UINT64_MAX: from 0 */
   int force;          /* replay although build semantics or plugin differ */
   int do_break;       /* call braid_debug_break() at the stop point */
-  const char *out;    /* also write the replay's own trace here; NULL: no */
+  const char *out;    /* also write the replay's own trace here; NULL: no.  From a checkpoint, the
+                         trace starts with that checkpoint, so that it replays on its own */
   const braid_model *model; /* the plugin model, for traces recorded with one */
   int partial;        /* accept a truncated trace: replay its complete exchanges */
 } braid_replay_opts;
@@ -559,7 +563,7 @@ typedef struct braid_replay_result {
   int diverged;
   uint64_t exchanges_checked;
   uint64_t first_exchange;   /* first exchange compared (after a checkpoint at k: k + 1, also when nothing follows it) */
-  uint64_t trace_exchanges;  /* complete exchanges in the trace */
+  uint64_t trace_exchanges;  /* one past the last complete exchange (their count when the trace starts at exchange 0) */
   int truncated;             /* the trace ended inside a frame */
   braid_trace_status status;
   braid_divergence div;
@@ -575,20 +579,27 @@ typedef struct braid_replay_result {
  * its recorded decisions (injections, heartbeat failures, rate-mode interval
  * changes), and compares every exchange's logical records with the
  * recording.  Returns 0 when the replay ran (see res->diverged and
- * res->warning), or an error with a one-line message in errbuf.  The trace
- * is read through first (from the checkpoint, with opts->from), so its
- * damage comes first: the reader's errors, BRAID_ETRUNCATED (without
- * opts->partial).  Then BRAID_EMISMATCH when the recording build has
- * another semantics version, or when the model does not match the trace
- * header's (a plugin trace needs opts->model, whose identity "name version
- * xxh3-of-file" -- "name version -" for a model compiled into the program
- * -- must equal the recorded one; a built-in model's trace takes no
- * opts->model); opts->force turns these refusals into a warning.  Then
+ * res->warning), or an error with a one-line message in errbuf.  First,
+ * BRAID_EINVAL when opts->out names the trace itself (the same file by any
+ * path, hard link or symbolic link): nothing is read or written then.  The
+ * trace is read through next (from the checkpoint, with opts->from), so its
+ * damage comes before the other refusals: the reader's errors,
+ * BRAID_ETRUNCATED (without opts->partial).  Then BRAID_EMISMATCH when the
+ * recording build has another semantics version, or when the model does not
+ * match the trace header's (a plugin trace needs opts->model, whose identity
+ * "name version xxh3-of-file" -- "name version -" for a model compiled into
+ * the program -- must equal the recorded one; a built-in model's trace takes
+ * no opts->model); opts->force turns these refusals into a warning.  Then
  * BRAID_ERANGE when opts->from is past the last exchange of the trace,
  * BRAID_EINVAL when opts->until is not after the checkpoint opts->from picks
- * (nothing would be compared), or a run error.  opts may be NULL (the
- * defaults); res is filled by the call and owns nothing.  Thread-safe with
- * respect to other calls that do not share its arguments. */
+ * (nothing would be compared), or a run error.  A trace that starts at
+ * exchange k > 0 (the own trace of a replay from a checkpoint) begins with
+ * the checkpoint of exchange k - 1 and is replayed from it, whatever
+ * opts->from says before it; one without that checkpoint is refused with
+ * BRAID_EINVAL (after the semantics version check, before the model's).
+ * opts may be NULL (the defaults); res is filled by the call and owns
+ * nothing.  Thread-safe with respect to other calls that do not share its
+ * arguments. */
 BRAID_API int braid_replay(const char *path, const braid_replay_opts *opts, braid_replay_result *res, char *errbuf, size_t errlen);
 
 typedef struct braid_diff_result {

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <xxhash.h>
 #include "runtime.h"
 
@@ -50,9 +51,20 @@ int braid_model_load(const char *spec, const braid_model **out, char *err, size_
   const char *sym = "braid_model_entry";
   snprintf(path, sizeof path, "%s", spec);
   char *colon = strrchr(path, ':');
-  if (colon && colon[1] && !strchr(colon, '/')) {
+  if (colon && !strchr(colon, '/')) {
+    /* "PATH:" is a symbol left out, not a file whose name ends in ':'. */
     *colon = 0;
+    if (!colon[1]) {
+      braid__fmt(err, errlen, "'%s': empty symbol name after ':'", spec);
+      return BRAID_EINVAL;
+    }
     sym = spec + (colon - path) + 1;
+  }
+  /* A directory opens and then fails to read, which says nothing useful. */
+  struct stat st;
+  if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+    braid__fmt(err, errlen, "%s: is a directory, not a plugin", path);
+    return BRAID_EPLUGIN;
   }
   uint64_t h;
   int rc = hash_file(path, &h);

@@ -71,13 +71,20 @@ int braid_runtime_record(braid_runtime *rt, const char *path)
   return braid__add_sink(rt, &s);
 }
 
+/* A checkpoint written before the run: a replay from a checkpoint starts its
+ * own trace with the state it loaded.  0 when the run is not recorded. */
+int braid__trace_checkpoint(braid_runtime *rt, uint64_t k, const uint8_t *blob, size_t len)
+{
+  return rt->tw ? sink_checkpoint(rt, k, blob, len) : 0;
+}
+
 int braid__trace_finish(braid_runtime *rt, int rc)
 {
   if (!rt->tw) return rc;
   braid__trace_footer f;
   memset(&f, 0, sizeof f);
   f.status = rc && rc != BRAID_EINTR ? BRAID_TRACE_FAILED : atomic_load(&rt->interrupted) ? BRAID_TRACE_INTERRUPTED : BRAID_TRACE_COMPLETE;
-  f.exchanges = rt->assembled;
+  f.exchanges = braid__tw_exchanges(rt->tw); /* from a checkpoint, fewer than rt->assembled */
   f.total_events = rt->report.events;
   f.tori = rt->ntori;
   for (uint32_t r = 0; r < rt->ntori && r < 16; r++) f.final_state_hash[r] = rt->report.torus ? rt->report.torus[r].state_hash : 0;

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include "runtime.h"
 
 /* ------------------------------------------------------------- decisions */
@@ -315,13 +316,31 @@ void braid_replay_opts_init(braid_replay_opts *o)
 int braid__semantics_of(const char *build_id);
 int braid__semantics_version(void);
 const char *braid__build_id(void);
+int braid__trace_checkpoint(braid_runtime *rt, uint64_t k, const uint8_t *blob, size_t len); /* record_file.c */
 
-/* Collects recorded decisions and counts the complete exchanges. */
-static int scan_decisions(braid_trace *t, braid__decisions *d, uint64_t *exchanges, char *err, size_t errlen)
+/* Reads up to the first EXCHANGE record: its k in *k and 1, or 0 when the
+ * stream ends or fails first (the scan that follows meets the same end). */
+static int first_exchange(braid_trace *t, uint64_t *k)
+{
+  braid_record r;
+  *k = 0;
+  while (braid_trace_next(t, &r) == 0)
+    if (r.type == BRAID_REC_EXCHANGE) {
+      *k = r.field[0];
+      return 1;
+    }
+  return 0;
+}
+
+/* Collects recorded decisions and finds the end of the complete exchanges
+ * (one past the last).  k: the exchange whose EXCHANGE record was read just
+ * before, or UINT64_MAX. */
+static int scan_decisions(braid_trace *t, uint64_t k, braid__decisions *d, uint64_t *exchanges, char *err, size_t errlen)
 {
   braid_record r;
   int rc;
-  uint64_t k = 0, seen = 0;
+  uint64_t seen = k == UINT64_MAX ? 0 : k + 1;
+  if (k == UINT64_MAX) k = 0;
   while ((rc = braid_trace_next(t, &r)) == 0) {
     decision x = { 0 };
     switch (r.type) {
@@ -426,6 +445,14 @@ int braid_replay(const char *path, const braid_replay_opts *opts, braid_replay_r
     opts = &defaults;
   }
   memset(res, 0, sizeof *res);
+  /* The replay's own trace is created while the recording is still read:
+   * the same file, under any name, hard link or symbolic link, would be
+   * truncated under the reader and lost. */
+  struct stat sin, sout;
+  if (opts->out && stat(opts->out, &sout) == 0 && stat(path, &sin) == 0 && sin.st_dev == sout.st_dev && sin.st_ino == sout.st_ino) {
+    braid__fmt(err, errlen, "%s: the output %s is the same file as the trace; write the replay's trace to another file", path, opts->out);
+    return BRAID_EINVAL;
+  }
   uint64_t t0 = braid__now_ns();
   if ((rc = braid_trace_open(&scan, path, err, errlen))) return rc;
   const braid_trace_info *info = braid_trace_get_info(scan);
@@ -435,25 +462,48 @@ int braid_replay(const char *path, const braid_replay_opts *opts, braid_replay_r
    * also when its header names another build (the broken fixtures' header
    * is a synthetic one whose build id has no semantics version). */
   uint64_t nexch = 0, at = UINT64_MAX; /* at: the checkpoint replayed from, if any */
+  /* A trace that starts after exchange 0 (a replay from a checkpoint writes
+   * one) holds the state before its first exchange as a checkpoint. */
+  uint64_t first, scanned = UINT64_MAX; /* scanned: the EXCHANGE just read */
+  int late = 0, stateless = 0;           /* late: `at` comes from the trace's start */
+  if (first_exchange(scan, &first)) scanned = first;
+  if (first > 0) {
+    const uint8_t *blob;
+    size_t len;
+    rc = braid_trace_checkpoint(scan, first - 1, &at, &blob, &len);
+    if (rc == 0 && at == first - 1) {
+      late = 1;
+    } else if (rc == 0 || rc == BRAID_ERANGE) {
+      at = UINT64_MAX;
+      stateless = 1; /* refused once the trace was read through */
+      rc = 0;
+    } else {
+      braid__fmt(err, errlen, "%s", braid_trace_error(scan));
+      goto out;
+    }
+  }
   /* Starting from a checkpoint, only the decisions after it matter.  The scan
    * starts at the checkpoint's own exchange, which is in the trace also when
    * it is the last one (nothing follows it). */
-  if (opts->from != UINT64_MAX && opts->from > 0) {
+  if (opts->from != UINT64_MAX && opts->from > 0 && opts->from >= first && !stateless) {
+    uint64_t ck;
     const uint8_t *blob;
     size_t len;
-    rc = braid_trace_checkpoint(scan, opts->from, &at, &blob, &len);
-    if (rc == 0) {
+    rc = braid_trace_checkpoint(scan, opts->from, &ck, &blob, &len);
+    if (rc == 0 && ck >= first) {
+      at = ck;
+      late = 0;
+      scanned = UINT64_MAX;
       rc = braid_trace_seek(scan, at);
-    } else if (rc == BRAID_ERANGE) {
-      at = UINT64_MAX; /* no checkpoint at or before it: from exchange 0 */
-      rc = 0;
+    } else if (rc == 0 || rc == BRAID_ERANGE) {
+      rc = 0; /* none in the trace at or before it: from its start */
     }
     if (rc) {
       braid__fmt(err, errlen, "%s", braid_trace_error(scan));
       goto out;
     }
   }
-  if ((rc = scan_decisions(scan, &dec, &nexch, err, errlen))) goto out;
+  if ((rc = scan_decisions(scan, scanned, &dec, &nexch, err, errlen))) goto out;
   res->trace_exchanges = nexch;
   res->truncated = info->truncated;
   res->status = info->status;
@@ -472,6 +522,12 @@ int braid_replay(const char *path, const braid_replay_opts *opts, braid_replay_r
     braid__fmt(err, errlen, "%s: recorded by a build of another semantics version (%s; this build: %s); use --force to replay anyway", path,
                info->build_id, braid__build_id());
     rc = BRAID_EMISMATCH;
+    goto out;
+  }
+  if (stateless) {
+    braid__fmt(err, errlen, "%s: starts at exchange %llu without the state before it (a replay --from's trace); replay the original", path,
+               (unsigned long long)first);
+    rc = BRAID_EINVAL;
     goto out;
   }
   if (strcmp(info->build_id, braid__build_id()))
@@ -502,8 +558,12 @@ int braid_replay(const char *path, const braid_replay_opts *opts, braid_replay_r
   /* The replay compares the exchanges after the checkpoint; an earlier stop
    * would run the loaded state past the configured end. */
   if (at != UINT64_MAX && opts->until <= at) {
-    braid__fmt(err, errlen, "%s: --until %llu: the last checkpoint at or before --from %llu follows exchange %llu, so nothing up to --until is replayed",
-               path, (unsigned long long)opts->until, (unsigned long long)opts->from, (unsigned long long)at);
+    if (late)
+      braid__fmt(err, errlen, "%s: --until %llu: the trace starts at exchange %llu (after the checkpoint it begins with), so nothing up to --until is replayed",
+                 path, (unsigned long long)opts->until, (unsigned long long)first);
+    else
+      braid__fmt(err, errlen, "%s: --until %llu: the last checkpoint at or before --from %llu follows exchange %llu, so nothing up to --until is replayed",
+                 path, (unsigned long long)opts->until, (unsigned long long)opts->from, (unsigned long long)at);
     rc = BRAID_EINVAL;
     goto out;
   }
@@ -535,15 +595,21 @@ int braid_replay(const char *path, const braid_replay_opts *opts, braid_replay_r
       braid__fmt(err, errlen, "%s: checkpoint at exchange %llu is unusable: %s", path, (unsigned long long)at, braid_strerror(rc));
       goto out;
     }
-    if ((rc = braid_trace_seek(x.rec.t, at))) {
+    /* The replay's own trace begins with the state it starts from, so that
+     * it can be replayed on its own (the blob is valid until the seek). */
+    if (opts->out && ((rc = braid_runtime_record(x.rt, opts->out)) || (rc = braid__trace_checkpoint(x.rt, at, blob, len)))) {
+      braid__fmt(err, errlen, "%s", braid_runtime_error(x.rt));
+      goto out;
+    }
+    /* A checkpoint before the trace's first exchange is followed by it. */
+    if (at >= first && (rc = braid_trace_seek(x.rec.t, at))) {
       braid__fmt(err, errlen, "%s", braid_trace_error(x.rec.t));
       goto out;
     }
     /* The runtime goes on after the exchange the blob holds; the sink skips
      * the recording up to it. */
     res->first_exchange = loaded + 1;
-  }
-  if (opts->out && (rc = braid_runtime_record(x.rt, opts->out))) {
+  } else if (opts->out && (rc = braid_runtime_record(x.rt, opts->out))) {
     braid__fmt(err, errlen, "%s", braid_runtime_error(x.rt));
     goto out;
   }

@@ -51,5 +51,7 @@ void braid__tw_close(braid__trace_writer *w);
 const char *braid__tw_error(const braid__trace_writer *w);
 /* Bytes written to the file so far. */
 uint64_t braid__tw_bytes(const braid__trace_writer *w);
+/* Exchanges appended so far (a trace need not start at exchange 0). */
+uint64_t braid__tw_exchanges(const braid__trace_writer *w);
 
 #endif

@@ -39,6 +39,7 @@ struct braid__trace_writer {
   uint64_t pending_k; /* first exchange of the open frame */
   uint64_t last_k;
   int any_k;
+  uint64_t nexch; /* exchanges appended */
   uint64_t bytes;
   tw_list data, ckpt;
 };
@@ -222,6 +223,7 @@ int braid__tw_exchange(braid__trace_writer *w, uint64_t k, const uint8_t *recs, 
   if (w->pending.err) return tw_fail(w, BRAID_ENOMEM, "out of memory");
   w->last_k = k;
   w->any_k = 1;
+  w->nexch++;
   if (w->pending.len >= BRAID_TF_FRAME_TARGET) return tw_close_frame(w, &w->data, w->pending_k);
   return 0;
 }
@@ -310,3 +312,5 @@ void braid__tw_close(braid__trace_writer *w)
 const char *braid__tw_error(const braid__trace_writer *w) { return w->msg; }
 
 uint64_t braid__tw_bytes(const braid__trace_writer *w) { return w->bytes; }
+
+uint64_t braid__tw_exchanges(const braid__trace_writer *w) { return w->nexch; }

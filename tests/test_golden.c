@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include "braid.h"
 
@@ -236,5 +237,109 @@ Test(golden, replay_refuses_an_intact_trace_of_another_semantics_version, .timeo
   char err[1024] = "";
   cr_assert_eq(braid_replay(path, NULL, &res, err, sizeof err), BRAID_EMISMATCH, "%s", err);
   cr_assert(strstr(err, "another semantics version") && strstr(err, "--force"), "%s", err);
+  unlink(path);
+}
+
+/* The replay's own trace must never be the trace it reads: the file, under
+ * another path, a hard link or a symbolic link, is refused before anything
+ * is opened for writing, and stays as it was. */
+Test(golden, replay_refuses_to_write_its_trace_over_the_one_it_reads, .timeout = 60)
+{
+  char d[] = "/tmp/braid-same-XXXXXX", trace[256], cmd[768];
+  cr_assert(mkdtemp(d));
+  snprintf(trace, sizeof trace, "%s/run.btr", d);
+  snprintf(cmd, sizeof cmd, "cp " TRACES "uniform.btr %s && ln %s %s/hard.btr && ln -s run.btr %s/soft.btr", trace, trace, d, d);
+  cr_assert_eq(system(cmd), 0, "%s", cmd);
+  struct stat before;
+  cr_assert_eq(stat(trace, &before), 0);
+  char outs[4][256];
+  snprintf(outs[0], sizeof outs[0], "%s", trace);
+  snprintf(outs[1], sizeof outs[1], "%s/./run.btr", d);
+  snprintf(outs[2], sizeof outs[2], "%s/hard.btr", d);
+  snprintf(outs[3], sizeof outs[3], "%s/soft.btr", d);
+  for (int i = 0; i < 4; i++) {
+    braid_replay_opts o;
+    braid_replay_opts_init(&o);
+    o.out = outs[i];
+    braid_replay_result res;
+    char err[1024] = "";
+    cr_assert_eq(braid_replay(trace, &o, &res, err, sizeof err), BRAID_EINVAL, "-o %s: %s", outs[i], err);
+    cr_assert(strstr(err, outs[i]) && strstr(err, "same file"), "%s", err);
+    snprintf(cmd, sizeof cmd, "cmp -s " TRACES "uniform.btr %s", trace);
+    cr_assert_eq(system(cmd), 0, "-o %s changed the trace", outs[i]);
+  }
+  /* Another file is written, and the trace still replays. */
+  braid_replay_opts o;
+  braid_replay_opts_init(&o);
+  snprintf(outs[0], sizeof outs[0], "%s/other.btr", d);
+  o.out = outs[0];
+  braid_replay_result res;
+  char err[1024] = "";
+  cr_assert_eq(braid_replay(trace, &o, &res, err, sizeof err), 0, "%s", err);
+  cr_assert_not(res.diverged);
+  snprintf(cmd, sizeof cmd, "rm -rf %s", d);
+  cr_assert_eq(system(cmd), 0);
+}
+
+/* A replay from a checkpoint writes its own trace starting with that
+ * checkpoint, then the exchanges after it: replayed on its own, it starts
+ * from the checkpoint and matches (a sequential recording, by its header). */
+Test(golden, replay_from_a_checkpoint_writes_a_trace_that_replays_on_its_own, .timeout = 60)
+{
+  char path[] = "/tmp/braid-rep-XXXXXX", err[1024] = "";
+  int fd = mkstemp(path);
+  cr_assert_geq(fd, 0);
+  close(fd);
+  braid_replay_opts o;
+  braid_replay_opts_init(&o);
+  o.from = 50;
+  o.out = path;
+  braid_replay_result res;
+  cr_assert_eq(braid_replay(TRACES "chaos-checkpoints.btr", &o, &res, err, sizeof err), 0, "%s", err);
+  cr_assert_eq(res.first_exchange, 40);
+  braid_trace *t;
+  cr_assert_eq(braid_trace_open(&t, path, err, sizeof err), 0, "%s", err);
+  uint64_t at = 0;
+  const uint8_t *blob;
+  size_t len;
+  cr_assert_eq(braid_trace_checkpoint(t, 40, &at, &blob, &len), 0, "%s", braid_trace_error(t));
+  cr_assert_eq(at, 39, "the trace starts with the checkpoint the replay started from");
+  cr_assert_eq(braid_trace_get_info(t)->exchanges, 40, "its footer counts the exchanges it holds, 40..79");
+  braid_trace_close(t);
+  cr_assert_eq(braid_replay(path, NULL, &res, err, sizeof err), 0, "%s", err);
+  cr_assert_not(res.diverged, "diverged at exchange %llu: %s.%s", (unsigned long long)res.div.exchange, res.div.record, res.div.field);
+  cr_assert_eq(res.first_exchange, 40);
+  cr_assert_eq(res.exchanges_checked, 40);
+  cr_assert_eq(res.trace_exchanges, 80);
+  cr_assert_not(res.recorded_threaded, "the replay ran the sequential executor");
+  /* A --from before its start is the same replay; an --until before it
+   * leaves nothing to compare. */
+  o.out = NULL;
+  o.from = 10;
+  cr_assert_eq(braid_replay(path, &o, &res, err, sizeof err), 0, "%s", err);
+  cr_assert(!res.diverged && res.first_exchange == 40 && res.exchanges_checked == 40);
+  braid_replay_opts_init(&o);
+  o.until = 30;
+  cr_assert_eq(braid_replay(path, &o, &res, err, sizeof err), BRAID_EINVAL, "%s", err);
+  cr_assert(strstr(err, "--until 30") && strstr(err, "starts at exchange 40"), "%s", err);
+  cr_assert_not(res.diverged);
+  unlink(path);
+}
+
+/* A trace that starts at exchange 40 without the state before it (as an
+ * older build's replay from a checkpoint wrote it) cannot be replayed: it
+ * is refused, never reported as a divergence at its first exchange. */
+Test(golden, replay_refuses_a_trace_that_starts_without_the_state_before_it, .timeout = 60)
+{
+  char path[] = "/tmp/braid-late-XXXXXX", cmd[512], err[1024] = "";
+  int fd = mkstemp(path);
+  cr_assert_geq(fd, 0);
+  close(fd);
+  snprintf(cmd, sizeof cmd, BRAID_BUILDDIR "/tests/trace_child copy " TRACES "chaos-checkpoints.btr %s 40 0", path);
+  cr_assert_eq(system(cmd), 0, "%s", cmd);
+  braid_replay_result res;
+  cr_assert_eq(braid_replay(path, NULL, &res, err, sizeof err), BRAID_EINVAL, "%s", err);
+  cr_assert_not(res.diverged);
+  cr_assert(strstr(err, path) && strstr(err, "starts at exchange 40 without the state before it"), "%s", err);
   unlink(path);
 }

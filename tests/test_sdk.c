@@ -277,6 +277,27 @@ Test(sdk_replay, bad_plugin_specs_are_errors)
   cr_assert_eq(braid_model_load(NULL, &m, err, sizeof err), BRAID_EINVAL);
 }
 
+/* A directory opened as a file fails to read ("input/output error"); it is
+ * named for what it is. */
+Test(sdk_replay, a_directory_is_not_a_plugin)
+{
+  const braid_model *m = (const braid_model *)1;
+  char err[512] = "";
+  cr_assert_eq(braid_model_load(BRAID_BUILDDIR "/tests", &m, err, sizeof err), BRAID_EPLUGIN, "%s", err);
+  cr_assert_null(m);
+  cr_assert(strstr(err, BRAID_BUILDDIR "/tests: is a directory"), "%s", err);
+}
+
+/* "PATH:" once looked for a file named "PATH:". */
+Test(sdk_replay, an_empty_symbol_name_is_refused)
+{
+  const braid_model *m = (const braid_model *)1;
+  char err[512] = "";
+  cr_assert_eq(braid_model_load(RIPPLE ":", &m, err, sizeof err), BRAID_EINVAL, "%s", err);
+  cr_assert_null(m);
+  cr_assert(strstr(err, "'" RIPPLE ":': empty symbol name"), "%s", err);
+}
+
 /* A model compiled into the program: every event stays on its cell. */
 static int still_init(braid_torus *t, void **state)
 {

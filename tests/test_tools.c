@@ -184,6 +184,21 @@ Test(tools, replay_catches_the_racy_model, .timeout = 60)
   cr_assert_eq(r.status, 1, SHOW(r));
   cr_assert(strstr(r.out, "DIVERGED at exchange"), SHOW(r));
   cr_assert(strstr(r.out, "torus"), SHOW(r));
+  cr_assert(strstr(r.out, " matched before it; the parallel run differs from sequential execution\n"), SHOW(r));
+  drop(&r);
+}
+
+/* A sequential recording has no parallel run to blame: its divergence (here
+ * from a projection altered at exchange 5) says the replay differs. */
+Test(tools, replay_divergence_of_a_sequential_recording_blames_no_parallel_run, .timeout = 60)
+{
+  expect_ok(run("braid-record", "-x", "50", "-d", "8", "--sequential", "-q", "-o", "seq.btr", NULL));
+  expect_ok(run(BRAID_BUILDDIR "/tests/trace_child", "copy", "seq.btr", "altered.btr", "0", "5", NULL));
+  result r = run("braid-replay", "altered.btr", NULL);
+  cr_assert_eq(r.status, 1, SHOW(r));
+  cr_assert(!strncmp(r.out, "DIVERGED at exchange 5, torus A (0): projection.vtime recorded ", 63), SHOW(r));
+  cr_assert(strstr(r.out, "\n5 exchanges matched before it; the replay differs from the recording\n"), SHOW(r));
+  cr_assert_not(strstr(r.out, "parallel"), SHOW(r));
   drop(&r);
 }
 
@@ -282,6 +297,38 @@ Test(tools, replay_from_a_checkpoint_compares_only_the_exchanges_after_it, .time
   /* Checkpoints after exchanges 49, 99, 149, ...: the last at or before 120 is 99. */
   cr_assert(strstr(r.out, "OK: 200 exchanges"), SHOW(r));
   cr_assert(strstr(r.out, "exchanges 100..299, from a checkpoint"), SHOW(r));
+  drop(&r);
+}
+
+/* The trace written by a replay --from starts with its checkpoint, so it
+ * replays on its own; once it compared exchange 100 with exchange 0. */
+Test(tools, replay_of_a_replay_from_a_checkpoint_starts_from_that_checkpoint, .timeout = 60)
+{
+  expect_ok(run("braid-record", "-x", "300", "--checkpoint-every", "50", "-d", "8", "-q", "-o", "ck.btr", NULL));
+  expect_ok(run("braid-replay", "--from", "120", "-q", "-o", "rep.btr", "ck.btr", NULL));
+  result r = run("braid-replay", "rep.btr", NULL);
+  cr_assert_eq(r.status, 0, SHOW(r));
+  cr_assert_str_eq(r.out, "OK: 200 exchanges, replay == recording (a sequential run) (exchanges 100..299, from a checkpoint)\n", SHOW(r));
+  cr_assert_eq(r.errlen, 0, SHOW(r));
+  drop(&r);
+}
+
+/* Cut, that trace still starts at exchange 100: the note says where its
+ * complete exchanges end, not a count that takes them from exchange 0. */
+Test(tools, replay_of_a_cut_replay_trace_says_where_its_exchanges_end, .timeout = 60)
+{
+  expect_ok(run("braid-record", "-x", "300", "--checkpoint-every", "50", "-d", "8", "-q", "-o", "ck.btr", NULL));
+  expect_ok(run("braid-replay", "--from", "120", "-q", "-o", "rep.btr", "ck.btr", NULL));
+  struct stat st;
+  cr_assert_eq(stat(tpath("rep.btr"), &st), 0);
+  cr_assert_eq(truncate(tpath("rep.btr"), st.st_size * 3 / 4), 0);
+  result r = run("braid-replay", "--partial", "rep.btr", NULL);
+  cr_assert_eq(r.status, 0, SHOW(r));
+  unsigned long long n = 0, last = 0;
+  const char *note = strstr(r.err, "; replaying from the checkpoint up to its last complete exchange, ");
+  cr_assert(sscanf(r.out, "OK: %llu", &n) == 1 && n > 0, SHOW(r));
+  cr_assert(note && sscanf(strchr(note, ',') + 1, "%llu", &last) == 1, SHOW(r));
+  cr_assert_eq(last, 99 + n, "exchanges 100..%llu are %llu\n" SHOW(r), last, n);
   drop(&r);
 }
 
@@ -637,6 +684,79 @@ Test(tools, record_text_report_labels_its_figures, .timeout = 60)
   drop(&r);
 }
 
+/* ------------------------------------------------------------ progress line */
+
+/* Runs a tool in the test directory with standard error on a pseudo-
+ * terminal (standard output to a file): what it wrote on the terminal in
+ * r.err, its wall time in *seconds.  The output must fit the terminal's
+ * buffer, which is read once the tool has exited. */
+static result run_on_tty(double *seconds, char **argv)
+{
+  int m = posix_openpt(O_RDWR | O_NOCTTY);
+  cr_assert(m >= 0 && grantpt(m) == 0 && unlockpt(m) == 0, "no pseudo-terminal: %s", strerror(errno));
+  int slave = open(ptsname(m), O_RDWR | O_NOCTTY); /* held, so the master never reads a hang-up */
+  cr_assert(slave >= 0, "%s: %s", ptsname(m), strerror(errno));
+  char out[256];
+  snprintf(out, sizeof out, "%s/.tty.out", dir);
+  struct timespec t0, t1;
+  clock_gettime(CLOCK_MONOTONIC, &t0);
+  pid_t pid = fork();
+  cr_assert(pid >= 0);
+  if (pid == 0) {
+    int i = open("/dev/null", O_RDONLY), o = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (chdir(dir) || i < 0 || o < 0) _exit(127);
+    dup2(i, 0);
+    dup2(o, 1);
+    dup2(slave, 2);
+    close(m);
+    exec_prog(argv[0], argv);
+  }
+  int st;
+  while (waitpid(pid, &st, 0) < 0) cr_assert_eq(errno, EINTR);
+  clock_gettime(CLOCK_MONOTONIC, &t1);
+  *seconds = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+  result r = { WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st), NULL, NULL, 0, 0 };
+  r.out = load(out, &r.outlen);
+  r.err = calloc(1, 65536);
+  cr_assert(r.err);
+  fcntl(m, F_SETFL, O_NONBLOCK);
+  for (ssize_t n; r.errlen < 65535 && (n = read(m, r.err + r.errlen, 65535 - r.errlen)) > 0;) r.errlen += (size_t)n;
+  close(slave);
+  close(m);
+  return r;
+}
+
+/* The progress thread slept 200 ms before it looked whether the run had
+ * ended, and drew a line after the end.  A run of one exchange now draws
+ * none on a terminal: the thread is woken by the end of the run, not by its
+ * timer.  (The time saved is not asserted: wall time is no test here.) */
+Test(tools, record_progress_line_is_not_drawn_after_a_short_run_ends, .timeout = 60)
+{
+  char *argv[] = { "braid-record", "-x", "1", "-d", "8", "-n", "2", NULL };
+  for (int i = 0; i < 3; i++) {
+    double t;
+    result r = run_on_tty(&t, argv);
+    cr_assert_eq(r.status, 0, SHOW(r));
+    cr_assert_not(strstr(r.err, "exchange"), "a progress line after the run: " SHOW(r));
+    drop(&r);
+  }
+}
+
+/* A timed run's exchange count is a placeholder: the line shows the seconds. */
+Test(tools, record_progress_line_of_a_timed_run_shows_seconds, .timeout = 60)
+{
+  char *argv[] = { "braid-record", "--duration", "0.7", "-d", "8", NULL };
+  double t;
+  result r = run_on_tty(&t, argv);
+  cr_assert_eq(r.status, 0, SHOW(r));
+  cr_assert(strstr(r.err, "braid-record: exchange "), SHOW(r));
+  cr_assert(strstr(r.err, "/0.7 s, "), SHOW(r));
+  cr_assert_not(strstr(r.err, "1099511627776"), SHOW(r));
+  /* The line is wiped at the end: the last thing on the terminal. */
+  cr_assert(r.errlen > 2 && r.err[r.errlen - 1] == '\r' && r.err[r.errlen - 2] == ' ', SHOW(r));
+  drop(&r);
+}
+
 /* ------------------------------------------------------------ signals, disk */
 
 /* Starts a 30-second recording into t.btr and returns once the trace has
@@ -664,15 +784,24 @@ static void interrupt_recording(int sig, int want)
   cr_assert_eq(kill(pid, sig), 0);
   result r = finish(pid, "rec");
   cr_assert_eq(r.status, want, SHOW(r));
-  cr_assert(strstr(r.err, sig == SIGINT ? "SIGINT" : "SIGTERM"), SHOW(r));
+  char line[64];
+  unsigned long long last = 0, n = 0;
+  snprintf(line, sizeof line, "braid-record: interrupted by %s after exchange ", sig == SIGINT ? "SIGINT" : "SIGTERM");
+  cr_assert(!strncmp(r.err, line, strlen(line)) && sscanf(r.err + strlen(line), "%llu", &last) == 1, SHOW(r));
+  cr_assert(strstr(r.err, "; trace finalised\n"), SHOW(r));
   drop(&r);
+  /* The exchange it names is the last one in the trace. */
   result s = run("braid-dump", "--stats", "t.btr", NULL);
   cr_assert_eq(s.status, 0, SHOW(s));
   cr_assert(strstr(s.out, "\nstatus         interrupted\n"), SHOW(s));
+  const char *x = strstr(s.out, "\nexchanges");
+  cr_assert(x && sscanf(x, " exchanges %llu", &n) == 1, SHOW(s));
+  cr_assert_eq(last, n - 1, "the message names exchange %llu, the trace's last is %llu", last, n - 1);
   drop(&s);
   result p = run("braid-replay", "t.btr", NULL);
   cr_assert_eq(p.status, 0, SHOW(p));
-  cr_assert(strstr(p.out, "OK: "), SHOW(p));
+  snprintf(line, sizeof line, "OK: %llu exchanges", last + 1);
+  cr_assert(!strncmp(p.out, line, strlen(line)), SHOW(p));
   drop(&p);
 }
 
@@ -1026,6 +1155,29 @@ Test(bad_input, record_accepts_a_late_failure_in_a_timed_run)
   cr_assert_eq(r.errlen, 0, SHOW(r));
   drop(&r);
 }
+#define RIPPLE_SO BRAID_BUILDDIR "/tests/.libs/plugin_ripple.so"
+Test(bad_input, record_says_a_plugin_directory_is_a_directory)
+{
+  cr_assert_eq(mkdir(tpath("plugins"), 0755), 0);
+  expect_trouble(run("braid-record", SMALL, "--model-plugin", "plugins", NULL), "--model-plugin: plugins: is a directory", NULL);
+}
+Test(bad_input, replay_says_a_plugin_directory_is_a_directory)
+{
+  record("run.btr", NULL);
+  expect_trouble(run("braid-replay", "--model-plugin", ".", "run.btr", NULL), "--model-plugin: .: is a directory", NULL);
+}
+Test(bad_input, record_refuses_a_plugin_with_an_empty_symbol)
+{
+  expect_trouble(run("braid-record", SMALL, "--model-plugin", RIPPLE_SO ":", NULL), "--model-plugin", "empty symbol name");
+}
+/* The plugin used to win silently over -m. */
+Test(bad_input, record_refuses_a_model_and_a_plugin_together)
+{
+  expect_trouble(run("braid-record", SMALL, "-m", "uniform", "--model-plugin", RIPPLE_SO, NULL), "--model and --model-plugin both name the model",
+                 NULL);
+  expect_trouble(run("braid-record", SMALL, "--model-plugin", RIPPLE_SO, "--set", "model=phold", NULL),
+                 "--set model and --model-plugin both name the model", NULL);
+}
 Test(bad_input, replay_refuses_an_unknown_flag) { expect_trouble(run("braid-replay", "--bogus", "x.btr", NULL), "--bogus", NULL); }
 Test(bad_input, replay_refuses_a_number_with_garbage) { expect_trouble(run("braid-replay", "--until", "12x", "x.btr", NULL), "--until", "12x"); }
 Test(bad_input, replay_refuses_a_negative_number) { expect_trouble(run("braid-replay", "--until", "-5", "x.btr", NULL), "--until", "-5"); }
@@ -1047,6 +1199,34 @@ Test(bad_input, replay_refuses_until_before_from)
 {
   record("ck.btr", "--checkpoint-every=50");
   expect_trouble(run("braid-replay", "--from", "150", "--until", "100", "ck.btr", NULL), "--until 100", "--from 150");
+}
+/* Without the state before its first exchange, such a trace is refused. */
+Test(bad_input, replay_refuses_a_trace_that_starts_without_the_state_before_it, .timeout = 60)
+{
+  expect_ok(run("braid-record", "-x", "300", "-d", "8", "-q", "-o", "run.btr", NULL));
+  expect_ok(run(BRAID_BUILDDIR "/tests/trace_child", "copy", "run.btr", "late.btr", "100", "0", NULL));
+  expect_trouble(run("braid-replay", "late.btr", NULL), "late.btr: starts at exchange 100 without the state before it", "replay the original");
+}
+/* -o naming the trace itself once truncated it under the reader: refused
+ * before anything is written, whatever the path, link or symbolic link. */
+Test(bad_input, replay_refuses_an_output_that_is_the_trace_itself, .timeout = 60)
+{
+  record("same.btr", NULL);
+  size_t n0;
+  char *before = load(tpath("same.btr"), &n0);
+  cr_assert_eq(link(tpath("same.btr"), tpath("hard.btr")), 0);
+  cr_assert_eq(symlink("same.btr", tpath("soft.btr")), 0);
+  const char *outs[] = { "same.btr", "./same.btr", "hard.btr", "soft.btr" };
+  for (size_t i = 0; i < sizeof outs / sizeof outs[0]; i++) {
+    char want[64];
+    snprintf(want, sizeof want, "the output %s is the same file as the trace", outs[i]);
+    expect_trouble(run("braid-replay", "-o", outs[i], "same.btr", NULL), "same.btr: ", want);
+    size_t n;
+    char *after = load(tpath("same.btr"), &n);
+    cr_assert(n == n0 && !memcmp(before, after, n), "-o %s changed the trace: %zu bytes, were %zu", outs[i], n, n0);
+    free(after);
+  }
+  free(before);
 }
 /* Damage wins over the semantics check: the hostile fixtures' synthetic
  * header names build "test", which has no semantics version. */
@@ -1169,6 +1349,50 @@ Test(cli, record_help_options_are_in_its_man_page) { help_options_in_man_page("b
 Test(cli, replay_help_options_are_in_its_man_page) { help_options_in_man_page("braid-replay"); }
 Test(cli, diff_help_options_are_in_its_man_page) { help_options_in_man_page("braid-diff"); }
 Test(cli, dump_help_options_are_in_its_man_page) { help_options_in_man_page("braid-dump"); }
+
+/* braid-replay(1) gives the number of violated cells the trace keeps per
+ * boundary check: the one braid-replay --violation prints. */
+Test(tools, man_replay_gives_the_violated_cells_the_trace_keeps, .timeout = 60)
+{
+  record("tol.btr", "--tolerance=0");
+  unsigned kept = 0;
+  for (int v = 1; v <= 20 && !kept; v++) {
+    char n[8];
+    snprintf(n, sizeof n, "%d", v);
+    result r = run("braid-replay", "--violation", n, "tol.btr", NULL);
+    cr_assert_eq(r.status, 0, SHOW(r));
+    const char *k = strstr(r.out, "(the trace keeps the first ");
+    if (k) cr_assert_eq(sscanf(k, "(the trace keeps the first %u)", &kept), 1, SHOW(r));
+    drop(&r);
+  }
+  cr_assert_gt(kept, 0, "no boundary check among the first 20 had more violated cells than the trace keeps");
+  char *man = load(BRAID_SRCDIR "/man/braid-replay.1", NULL), want[64];
+  snprintf(want, sizeof want, "(at most %u per check)", kept);
+  cr_assert(strstr(man, want), "braid-replay.1 does not say '%s'", want);
+  free(man);
+}
+
+/* --force also replays with another plugin file (the mismatch error says
+ * "use --force"): the help and the man page say so. */
+Test(cli, replay_force_is_documented_for_plugins_too)
+{
+  result h = run("braid-replay", "--help", NULL);
+  cr_assert_eq(h.status, 0, SHOW(h));
+  const char *f = strstr(h.out, "--force");
+  cr_assert(f, SHOW(h));
+  char line[256];
+  snprintf(line, sizeof line, "%.*s", (int)strcspn(f, "\n"), f);
+  cr_assert(strstr(line, "semantics version") && strstr(line, "plugin"), "--help: %s", line);
+  drop(&h);
+  char *man = load(BRAID_SRCDIR "/man/braid-replay.1", NULL);
+  char *item = strstr(man, "\n.It Fl -force\n");
+  cr_assert(item, "no --force entry in braid-replay.1");
+  char *end = strstr(item + 1, "\n.It ");
+  cr_assert(end);
+  *end = 0;
+  cr_assert(strstr(item, "semantics") && strstr(item, "plugin"), "braid-replay.1 --force:%s", item);
+  free(man);
+}
 
 /* ------------------------------------------------------------------ man lint */
 

@@ -182,24 +182,57 @@ static void list_models(void)
   }
 }
 
+/* The exchange count --duration sets: the largest the settings take, so
+ * that the clock ends the run. */
+#define DURATION_EXCHANGES "1099511627776"
+
 typedef struct progress {
   braid_runtime *rt;
-  volatile int done;
-  uint64_t total;
+  pthread_mutex_t lock;
+  pthread_cond_t cond; /* signalled when the run ends */
+  int done;
+  uint64_t total;      /* exchanges to run; 0 when the clock ends the run */
+  double seconds;      /* --duration, or 0 */
+  struct timespec start;
 } progress;
 
+static double since(const struct timespec *t0)
+{
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return (double)(t.tv_sec - t0->tv_sec) + (double)(t.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
+/* Redraws the line every 200 ms.  It waits on the condition rather than
+ * sleeping, so that the end of the run wakes it at once: a short run is not
+ * held up, and no line is drawn after the end. */
 static void *progress_main(void *arg)
 {
   progress *p = arg;
-  while (!p->done) {
-    struct timespec ts = { 0, 200000000 };
-    nanosleep(&ts, NULL);
+  int width = 0;
+  pthread_mutex_lock(&p->lock);
+  for (;;) {
+    struct timespec until;
+    clock_gettime(CLOCK_MONOTONIC, &until);
+    until.tv_nsec += 200000000;
+    if (until.tv_nsec >= 1000000000) {
+      until.tv_sec++;
+      until.tv_nsec -= 1000000000;
+    }
+    while (!p->done && pthread_cond_timedwait(&p->cond, &p->lock, &until) != ETIMEDOUT) {}
+    if (p->done) break;
     braid_progress pr;
     braid_runtime_progress(p->rt, &pr);
-    fprintf(stderr, "\r%s: exchange %llu/%llu, %.1fM events   ", cli_prog, (unsigned long long)pr.exchanges, (unsigned long long)p->total,
-            (double)pr.events / 1e6);
+    char line[160];
+    int n = snprintf(line, sizeof line, "%s: exchange %llu", cli_prog, (unsigned long long)pr.exchanges);
+    if (p->total) n += snprintf(line + n, sizeof line - (size_t)n, "/%llu", (unsigned long long)p->total);
+    if (p->seconds > 0) n += snprintf(line + n, sizeof line - (size_t)n, ", %.1f/%.1f s", since(&p->start), p->seconds);
+    n += snprintf(line + n, sizeof line - (size_t)n, ", %.1fM events", (double)pr.events / 1e6);
+    fprintf(stderr, "\r%s%*s", line, width > n ? width - n : 0, "");
+    if (n > width) width = n;
   }
-  fprintf(stderr, "\r%*s\r", 60, "");
+  pthread_mutex_unlock(&p->lock);
+  if (width) fprintf(stderr, "\r%*s\r", width, "");
   return NULL;
 }
 
@@ -341,7 +374,7 @@ int main(int argc, char **argv)
   };
   braid_config *cfg;
   if (braid_config_create(&cfg)) cli_die("out of memory");
-  const char *out = NULL, *plugin = NULL;
+  const char *out = NULL, *plugin = NULL, *model = NULL; /* model: the option that named a built-in one */
   int json = 0, quiet = 0, c;
   uint64_t events = 0;
   const char *params[32];
@@ -353,7 +386,10 @@ int main(int argc, char **argv)
   opterr = 0;
   while ((c = getopt_long(argc, argv, ":m:p:s:n:d:t:x:e:i:o:qhV", opts, NULL)) != -1) {
     switch (c) {
-    case 'm': set(cfg, "--model", "model", optarg); break;
+    case 'm':
+      set(cfg, "--model", "model", optarg);
+      model = "--model";
+      break;
     case O_PLUGIN: plugin = optarg; break;
     case 'p':
       if (!strchr(optarg, '=')) cli_die("--param: '%s' is not KEY=VALUE", optarg);
@@ -371,7 +407,7 @@ int main(int argc, char **argv)
       double s = seconds("--duration", optarg);
       snprintf(num, sizeof num, "%llu", (unsigned long long)(s * 1000 + 0.5));
       set(cfg, "--duration", "duration_ms", num);
-      set(cfg, "--duration", "exchanges", "1099511627776");
+      set(cfg, "--duration", "exchanges", DURATION_EXCHANGES);
       break;
     }
     case 'i': set(cfg, "--interval", "interval", optarg); break;
@@ -404,6 +440,7 @@ int main(int argc, char **argv)
       if (!eq) cli_die("--set: '%s' is not KEY=VALUE", optarg);
       *eq = 0;
       set(cfg, "--set", kv, eq + 1);
+      if (!strcmp(kv, "model")) model = "--set model";
       break;
     }
     case O_LSET:
@@ -427,6 +464,8 @@ int main(int argc, char **argv)
     }
   }
   if (optind < argc) cli_die("unexpected argument '%s' (see --help)", argv[optind]);
+  /* Either would silently give way to the other. */
+  if (plugin && model) cli_die("%s and --model-plugin both name the model: give one of them", model);
   if (plugin) {
     const braid_model *m;
     char err[512];
@@ -464,15 +503,26 @@ int main(int argc, char **argv)
   sa.sa_handler = on_signal;
   sigaction(SIGINT, &sa, NULL);
   sigaction(SIGTERM, &sa, NULL);
-  progress pr = { rt, 0, strtoull(braid_config_get(cfg, "exchanges"), NULL, 10) };
+  progress pr = { .rt = rt, .lock = PTHREAD_MUTEX_INITIALIZER, .total = exchanges };
+  pr.seconds = (double)strtoull(braid_config_get(cfg, "duration_ms"), NULL, 10) / 1000;
+  if (pr.seconds > 0 && !strcmp(braid_config_get(cfg, "exchanges"), DURATION_EXCHANGES)) pr.total = 0;
+  pthread_condattr_t ca;
+  pthread_condattr_init(&ca);
+  pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+  pthread_cond_init(&pr.cond, &ca);
+  pthread_condattr_destroy(&ca);
+  clock_gettime(CLOCK_MONOTONIC, &pr.start);
   pthread_t pth;
-  int show = !quiet && !json && isatty(2);
-  if (show) pthread_create(&pth, NULL, progress_main, &pr);
+  int show = !quiet && !json && isatty(2) && !pthread_create(&pth, NULL, progress_main, &pr);
   int rc = braid_runtime_run(rt);
   if (show) {
+    pthread_mutex_lock(&pr.lock);
     pr.done = 1;
+    pthread_cond_signal(&pr.cond);
+    pthread_mutex_unlock(&pr.lock);
     pthread_join(pth, NULL);
   }
+  pthread_cond_destroy(&pr.cond);
   if (rc && rc != BRAID_EINTR) cli_die("%s", braid_runtime_error(rt));
   braid_report rep;
   braid_runtime_report(rt, &rep);
@@ -481,8 +531,10 @@ int main(int argc, char **argv)
   braid_runtime_destroy(rt);
   braid_config_destroy(cfg);
   if (rc == BRAID_EINTR) {
-    fprintf(stderr, "%s: interrupted by %s; trace finalised at exchange %llu\n", cli_prog, g_signal == SIGTERM ? "SIGTERM" : "SIGINT",
-            (unsigned long long)rep.exchanges);
+    /* rep.exchanges counts them; the last one is numbered one less. */
+    const char *sig = g_signal == SIGTERM ? "SIGTERM" : "SIGINT", *fin = out ? "; trace finalised" : "";
+    if (rep.exchanges) fprintf(stderr, "%s: interrupted by %s after exchange %llu%s\n", cli_prog, sig, (unsigned long long)rep.exchanges - 1, fin);
+    else fprintf(stderr, "%s: interrupted by %s before the first exchange%s\n", cli_prog, sig, fin);
     return g_signal == SIGTERM ? 143 : 130;
   }
   return 0;

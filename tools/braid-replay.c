@@ -30,7 +30,7 @@ static void usage(FILE *f)
           "      --rr                  run the replay under 'rr record' (where rr can record)\n"
           "  -o, --output OUT          also write the replay's own trace to OUT\n"
           "      --model-plugin PATH[:SYMBOL]  the plugin the trace was recorded with\n"
-          "      --force               replay a trace recorded by another semantics version\n"
+          "      --force               replay despite another semantics version or another plugin file\n"
           "      --partial             accept a truncated trace and replay its complete exchanges\n"
           "  -q, --quiet               print nothing; the exit status tells\n"
           "  -h, --help                this help\n"
@@ -162,7 +162,12 @@ int main(int argc, char **argv)
   if (rc) cli_die("%s", err);
   if (quiet) return res.diverged ? EXIT_DIFFERENT : EXIT_SAME;
   if (res.warning[0]) fprintf(stderr, "%s: warning: %s\n", cli_prog, res.warning);
-  if (res.truncated || res.status != BRAID_TRACE_COMPLETE)
+  /* From a checkpoint, the exchanges before it are not counted (a trace may
+   * even start there). */
+  if ((res.truncated || res.status != BRAID_TRACE_COMPLETE) && res.first_exchange)
+    fprintf(stderr, "%s: note: the trace is %s%s; replaying from the checkpoint up to its last complete exchange, %llu\n", cli_prog,
+            status_name(res.status), res.truncated ? " and truncated" : "", (unsigned long long)(res.trace_exchanges - 1));
+  else if (res.truncated || res.status != BRAID_TRACE_COMPLETE)
     fprintf(stderr, "%s: note: the trace is %s%s; replaying its %llu complete %s\n", cli_prog, status_name(res.status),
             res.truncated ? " and truncated" : "", (unsigned long long)res.trace_exchanges, cli_exchanges(res.trace_exchanges));
   if (res.diverged) {
@@ -174,8 +179,9 @@ int main(int argc, char **argv)
     else
       printf(": %s.%s recorded %llu, replayed %llu\n", d->record, d->field, (unsigned long long)d->expected, (unsigned long long)d->actual);
     printf("records around it (> marks the first difference):\n%s", d->context);
-    printf("%llu %s matched before it; the parallel run differs from sequential execution\n", (unsigned long long)res.exchanges_checked,
-           cli_exchanges(res.exchanges_checked));
+    /* A sequential recording says nothing about threads. */
+    printf("%llu %s matched before it; %s\n", (unsigned long long)res.exchanges_checked, cli_exchanges(res.exchanges_checked),
+           res.recorded_threaded ? "the parallel run differs from sequential execution" : "the replay differs from the recording");
     return EXIT_DIFFERENT;
   }
   if (res.stopped_at_violation) {
