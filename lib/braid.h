@@ -511,6 +511,7 @@ typedef struct braid_divergence {
   uint64_t expected;     /* recorded (replay) / first trace (diff) */
   uint64_t actual;       /* replayed (replay) / second trace (diff) */
   char context[4096];    /* the records around it, both sides, one per line */
+  int field_hex;         /* a digest or hash: print the values in hex (%016llx), as braid-dump does */
 } braid_divergence;
 
 #define BRAID_VIOLATION_MAX_CELLS 16

@@ -61,6 +61,10 @@ int braid__decisions_interval(braid__decisions *d, uint32_t r, uint64_t k, uint3
 
 /* ---------------------------------------------------------- comparison */
 
+/* Digests and hashes print in hex, as braid-dump prints them, so that a
+ * value seen in one can be searched for in the other. */
+static int field_is_hex(const char *f) { return f && (!strcmp(f, "digest") || !strcmp(f, "hash")); }
+
 static void fmt_record(char *buf, size_t len, const char *side, const braid_record *r)
 {
   const char *name = braid_record_type_name(r->type);
@@ -69,7 +73,8 @@ static void fmt_record(char *buf, size_t len, const char *side, const braid_reco
   for (unsigned i = 0; i < r->nfields && off < len; i++) {
     int sg = 0;
     const char *f = braid_record_field_name(r->type, i, &sg);
-    if (sg) off += (size_t)snprintf(buf + off, len - off, " %s=%lld", f ? f : "?", (long long)r->sfield[i]);
+    if (field_is_hex(f)) off += (size_t)snprintf(buf + off, len - off, " %s=%016llx", f, (unsigned long long)r->field[i]);
+    else if (sg) off += (size_t)snprintf(buf + off, len - off, " %s=%lld", f ? f : "?", (long long)r->sfield[i]);
     else off += (size_t)snprintf(buf + off, len - off, " %s=%llu", f ? f : "?", (unsigned long long)r->field[i]);
   }
   if (off < len) snprintf(buf + off, len - off, "\n");
@@ -98,6 +103,7 @@ static int compare_records(const braid_record *a, const braid_record *b, uint64_
     if (x == y && i < a->nfields && i < b->nfields) continue;
     const char *f = braid_record_field_name(a->type, i, &d->field_signed);
     snprintf(d->field, sizeof d->field, "%s", f ? f : "field");
+    d->field_hex = field_is_hex(f);
     d->expected = x;
     d->actual = y;
     return 1;

@@ -196,6 +196,46 @@ Test(tools, diff_catches_the_racy_model, .timeout = 60)
   drop(&r);
 }
 
+/* The first "digest=..." of a tool's output is written as braid-dump writes
+ * it (16 hex digits), so searching the dump of `trace` for it finds it. */
+static void expect_digest_as_in_dump(const char *out, const char *trace)
+{
+  const char *p = strstr(out, " digest=");
+  cr_assert(p, "no digest in\n%s", out);
+  char token[64];
+  size_t n = strcspn(p + 1, " \n");
+  cr_assert_lt(n, sizeof token, "%s", out);
+  memcpy(token, p + 1, n);
+  token[n] = 0;
+  cr_assert_eq(strspn(token + 7, "0123456789abcdef"), 16, "'%s' is not 16 hex digits", token);
+  cr_assert_eq(strlen(token), 7 + 16, "'%s' is not 16 hex digits", token);
+  result d = run("braid-dump", trace, NULL);
+  cr_assert_eq(d.status, 0, SHOW(d));
+  cr_assert(strstr(d.out, token), "'%s' is not in braid-dump %s", token, trace);
+  drop(&d);
+}
+
+Test(tools, diff_prints_digests_as_braid_dump_does, .timeout = 60)
+{
+  expect_ok(run("braid-record", "-x", "300", "-d", "8", "-q", "-o", "a.btr", NULL));
+  expect_ok(run("braid-record", "-x", "300", "-d", "8", "-q", "--inject", "B@10:5=1000", "-o", "b.btr", NULL));
+  result r = run("braid-diff", "a.btr", "b.btr", NULL);
+  cr_assert_eq(r.status, 1, SHOW(r));
+  cr_assert(strstr(r.out, "  A projection"), SHOW(r));
+  expect_digest_as_in_dump(strstr(r.out, "  A projection"), "a.btr");
+  drop(&r);
+}
+
+Test(tools, replay_context_prints_digests_as_braid_dump_does, .timeout = 60)
+{
+  expect_ok(run("braid-record", RACY, "-o", "racy.btr", NULL));
+  result r = run("braid-replay", "racy.btr", NULL);
+  cr_assert_eq(r.status, 1, SHOW(r));
+  cr_assert(strstr(r.out, "  recorded projection"), SHOW(r));
+  expect_digest_as_in_dump(strstr(r.out, "  recorded projection"), "racy.btr");
+  drop(&r);
+}
+
 Test(tools, replay_stops_at_a_violation_and_shows_its_cells, .timeout = 60)
 {
   record("tol.btr", "--tolerance=0");

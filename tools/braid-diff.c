@@ -55,7 +55,8 @@ int main(int argc, char **argv)
     const braid_divergence *d = &r.div;
     printf("first difference at exchange %llu", (unsigned long long)d->exchange);
     if (d->torus >= 0) printf(", torus %c (%lld)", 'A' + (int)d->torus, (long long)d->torus);
-    if (d->field_signed) printf(": %s.%s %lld vs %lld\n", d->record, d->field, (long long)d->expected, (long long)d->actual);
+    if (d->field_hex) printf(": %s.%s %016llx vs %016llx\n", d->record, d->field, (unsigned long long)d->expected, (unsigned long long)d->actual);
+    else if (d->field_signed) printf(": %s.%s %lld vs %lld\n", d->record, d->field, (long long)d->expected, (long long)d->actual);
     else printf(": %s.%s %llu vs %llu\n", d->record, d->field, (unsigned long long)d->expected, (unsigned long long)d->actual);
     printf("records around it (A: %s, B: %s; > marks the first difference):\n%s", a, b, d->context);
   }
