@@ -127,9 +127,12 @@ typedef struct stream {
   int end;      /* 0 running; else the code that ended it (EEOF/ETRUNCATED/...) */
   braid_record *v;
   size_t n, cap;
-  /* Timing, from barrier records (braid-diff --timing). */
+  /* Timing, from barrier records (braid-diff --timing).  events: the
+   * projections' cumulative counts; events0 and end0_ns as they were after
+   * the first exchange read, which need not be exchange 0. */
   double epoch_ns, wait_ns, exchange_ns;
   uint64_t barriers, end_ns, events[16];
+  uint64_t nread, end0_ns, events0[16];
 } stream;
 
 static int stream_next_exchange(stream *s, uint64_t *k)
@@ -181,6 +184,10 @@ static int stream_next_exchange(stream *s, uint64_t *k)
       s->cap *= 2;
     }
     s->v[s->n++] = r;
+  }
+  if (!s->nread++) {
+    memcpy(s->events0, s->events, sizeof s->events);
+    s->end0_ns = s->end_ns;
   }
   return 0;
 }
@@ -574,14 +581,18 @@ out:
 
 /* -------------------------------------------------------------------- diff */
 
+/* Throughput is measured from the end of the first exchange in the trace to
+ * the end of the last: the projections count events from exchange 0, and a
+ * trace that starts later (a replay from a checkpoint) holds neither those
+ * exchanges nor their time. */
 static void timing_stats(const stream *s, braid_diff_result *res, int side)
 {
   double n = s->barriers ? (double)s->barriers : 1, ev = 0;
-  for (int i = 0; i < 16; i++) ev += (double)s->events[i];
+  for (int i = 0; i < 16; i++) ev += (double)s->events[i] - (double)s->events0[i];
   res->mean_epoch_ns[side] = s->epoch_ns / n;
   res->mean_wait_ns[side] = s->wait_ns / n;
   res->mean_exchange_ns[side] = s->exchange_ns / n;
-  res->events_per_s[side] = s->end_ns ? ev / ((double)s->end_ns / 1e9) : 0;
+  res->events_per_s[side] = s->end_ns > s->end0_ns ? ev / ((double)(s->end_ns - s->end0_ns) / 1e9) : 0;
 }
 
 int braid_diff(const char *pa, const char *pb, braid_diff_result *res, char *err, size_t errlen)

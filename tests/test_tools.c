@@ -196,6 +196,53 @@ Test(tools, diff_catches_the_racy_model, .timeout = 60)
   drop(&r);
 }
 
+/* Throughput in M events/s from braid-dump's text: the events the
+ * projections count after the first exchange of the trace, over the wall
+ * time from the end of that exchange's epochs to the end of the last. */
+static double throughput_from_dump(const char *trace)
+{
+  result d = run("braid-dump", trace, NULL);
+  cr_assert_eq(d.status, 0, SHOW(d));
+  unsigned long long ev[16] = { 0 }, end = 0, ev0 = 0, end0 = 0;
+  int exchanges = 0;
+  for (char *l = d.out; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
+    unsigned t;
+    unsigned long long a, b;
+    if (!strncmp(l, "exchange ", 9) && ++exchanges == 2) {
+      for (int i = 0; i < 16; i++) ev0 += ev[i];
+      end0 = end;
+    } else if (sscanf(l, "  projection torus=%u events=%llu", &t, &a) == 2 && t < 16) {
+      ev[t] = a;
+    } else if (!strncmp(l, "  barrier ", 10)) {
+      const char *s = strstr(l, " epoch_start_ns=");
+      cr_assert(s && sscanf(s, " epoch_start_ns=%llu epoch_ns=%llu", &a, &b) == 2, "%.200s", l);
+      if (a + b > end) end = a + b;
+    }
+  }
+  drop(&d);
+  unsigned long long evn = 0;
+  for (int i = 0; i < 16; i++) evn += ev[i];
+  cr_assert_gt(end, end0, "%s: no time after the first exchange", trace);
+  return (double)(evn - ev0) / ((double)(end - end0) / 1e9) / 1e6;
+}
+
+/* A replay from a checkpoint writes a trace that starts at exchange 100,
+ * whose projections count the events from exchange 0. */
+Test(tools, diff_timing_measures_a_trace_from_a_checkpoint_over_its_own_exchanges, .timeout = 60)
+{
+  record("ck.btr", "--checkpoint-every=50");
+  expect_ok(run("braid-replay", "--from", "120", "-o", "r.btr", "ck.btr", NULL));
+  result r = run("braid-diff", "--timing", "ck.btr", "r.btr", NULL);
+  const char *p = strstr(r.out, "throughput (M events/s)");
+  double a, b;
+  cr_assert(p && sscanf(p, "throughput (M events/s) %lf %lf", &a, &b) == 2, SHOW(r));
+  double want = throughput_from_dump("r.btr");
+  cr_assert(b > want - 0.006 && b < want + 0.006, "B: %.2f M events/s, want %.4f\n" SHOW(r), b, want);
+  want = throughput_from_dump("ck.btr");
+  cr_assert(a > want - 0.006 && a < want + 0.006, "A: %.2f M events/s, want %.4f\n" SHOW(r), a, want);
+  drop(&r);
+}
+
 /* The first "digest=..." of a tool's output is written as braid-dump writes
  * it (16 hex digits), so searching the dump of `trace` for it finds it. */
 static void expect_digest_as_in_dump(const char *out, const char *trace)
