@@ -583,12 +583,18 @@ BRAID_API int braid_replay(const char *path, const braid_replay_opts *opts, brai
 
 typedef struct braid_diff_result {
   int differ;
-  int config_differs;        /* logical settings differ (first divergence is then expected) */
+  int config_differs;        /* logical settings differ (see settings; the first divergence is then expected) */
   uint64_t records_a, records_b, compared, differing;
   uint64_t differing_by_type[64];
   braid_divergence div;
   /* Timing statistics (--timing): per trace, from barrier records. */
   double mean_epoch_ns[2], mean_wait_ns[2], mean_exchange_ns[2], events_per_s[2];
+  /* The logical settings that differ, each with both values ("seed 1 vs 2,
+   * tori 3 vs 4"; "(unset)" for a setting a header lacks, "(none)" for an
+   * empty value); "" when none does.  Run length (exchanges, duration_ms)
+   * and settings that cannot change results (threads, ...) are not
+   * compared. */
+  char settings[512];
 } braid_diff_result;
 
 /* Compares the logical record streams of two traces (their timing records

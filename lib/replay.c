@@ -581,6 +581,77 @@ out:
 
 /* -------------------------------------------------------------------- diff */
 
+/* Whether braid-diff compares a setting of the header.  Run length
+ * (exchanges, duration_ms) is not compared: runs that differ only in length
+ * have the same stream over the exchanges both have, and where one stops
+ * earlier is reported by itself.  Neither are settings that cannot change
+ * results.  Model, fail, model parameters and keys this build does not know
+ * are compared. */
+static int setting_is_compared(const char *key, size_t len)
+{
+  static const struct {
+    const char *name;
+    int logical;
+  } keys[] = {
+#define XX(name, lo, hi, def, logical, help) { #name, logical },
+    BRAID_CONFIG_KEYS(XX)
+#undef XX
+  };
+  if (len == 9 && !memcmp(key, "exchanges", 9)) return 0;
+  for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
+    if (strlen(keys[i].name) == len && !memcmp(keys[i].name, key, len)) return keys[i].logical;
+  return 1;
+}
+
+/* The value of `key` in canonical settings text, or NULL. */
+static const char *setting_value(const char *text, const char *key, size_t klen, size_t *vlen)
+{
+  for (const char *p = text; *p;) {
+    size_t n = strcspn(p, "\n");
+    if (n > klen && p[klen] == '=' && !memcmp(p, key, klen)) {
+      *vlen = n - klen - 1;
+      return p + klen + 1;
+    }
+    p += n + (p[n] == '\n');
+  }
+  return NULL;
+}
+
+static void append_value(char *out, size_t len, size_t *off, const char *v, size_t n)
+{
+  if (!v) *off += (size_t)snprintf(out + *off, len - *off, "(unset)");
+  else if (!n) *off += (size_t)snprintf(out + *off, len - *off, "(none)");
+  else *off += (size_t)snprintf(out + *off, len - *off, "%.*s", (int)n, v);
+}
+
+/* Lists the compared settings whose values differ, A's order first, then
+ * those only B has: "seed 1 vs 2, tori 3 vs 4"; ", ..." ends a list that
+ * does not fit. */
+static void settings_differ(const char *ta, const char *tb, char *out, size_t len)
+{
+  size_t off = 0;
+  out[0] = 0;
+  for (int side = 0; side < 2; side++) {
+    const char *t = side ? tb : ta, *other = side ? ta : tb;
+    for (const char *p = t, *next; *p; p = next) {
+      size_t n = strcspn(p, "\n"), klen = strcspn(p, "=\n"), on = 0;
+      next = p + n + (p[n] == '\n');
+      if (klen == n || !setting_is_compared(p, klen)) continue;
+      const char *v = p + klen + 1, *ov = setting_value(other, p, klen, &on);
+      size_t vn = n - klen - 1;
+      if (side ? ov != NULL : ov && on == vn && !memcmp(v, ov, vn)) continue;
+      if (off + klen + vn + on + 32 >= len) {
+        if (off + 6 < len) snprintf(out + off, len - off, ", ...");
+        return;
+      }
+      off += (size_t)snprintf(out + off, len - off, "%s%.*s ", off ? ", " : "", (int)klen, p);
+      append_value(out, len, &off, side ? ov : v, side ? on : vn);
+      off += (size_t)snprintf(out + off, len - off, " vs ");
+      append_value(out, len, &off, side ? v : ov, side ? vn : on);
+    }
+  }
+}
+
 /* Throughput is measured from the end of the first exchange in the trace to
  * the end of the last: the projections count events from exchange 0, and a
  * trace that starts later (a replay from a checkpoint) holds neither those
@@ -606,7 +677,8 @@ int braid_diff(const char *pa, const char *pb, braid_diff_result *res, char *err
     braid_trace_close(a.t);
     return rc;
   }
-  res->config_differs = braid_trace_get_info(a.t)->config_hash != braid_trace_get_info(b.t)->config_hash;
+  settings_differ(braid_trace_get_info(a.t)->config_text, braid_trace_get_info(b.t)->config_text, res->settings, sizeof res->settings);
+  res->config_differs = res->settings[0] != 0;
   for (;;) {
     uint64_t ka = 0, kb = 0;
     int ra = stream_next_exchange(&a, &ka), rb = stream_next_exchange(&b, &kb);

@@ -123,3 +123,23 @@ Test(diff, throughput_counts_the_events_of_the_exchanges_in_the_trace)
   cr_assert_float_eq(r->events_per_s[0], 3e6, 1e-3, "%f", r->events_per_s[0]);
   cr_assert_float_eq(r->events_per_s[1], 3e6, 1e-3, "%f", r->events_per_s[1]);
 }
+
+/* A replay of a --duration recording writes exchanges=N (what was recorded)
+ * and duration_ms=0, and its own executor settings. */
+Test(diff, run_length_and_executor_settings_are_not_compared)
+{
+  const char *b = "model=uniform\nseed=1\ntori=3\ndim=8\nexchanges=20000\nthreads=0\nduration_ms=300\nfail=\np.pop=1\n";
+  braid_diff_result *r = diff(write_trace("a.btr", (shape){ .n = 20 }), write_trace("b.btr", (shape){ .settings = b, .n = 20 }));
+  cr_assert_not(r->config_differs, "%s", r->settings);
+  cr_assert_str_eq(r->settings, "");
+  cr_assert_not(r->differ);
+}
+
+Test(diff, settings_that_differ_are_named_with_both_values)
+{
+  const char *b = "model=uniform\nseed=2\ntori=4\ndim=8\nexchanges=20\nthreads=2\nduration_ms=0\nfail=1@5\np.pop=1\np.max_delay=16\n";
+  braid_diff_result *r = diff(write_trace("a.btr", (shape){ .n = 20 }), write_trace("b.btr", (shape){ .settings = b, .n = 20 }));
+  cr_assert(r->config_differs);
+  cr_assert(r->differ, "differing settings make the traces differ");
+  cr_assert_str_eq(r->settings, "seed 1 vs 2, tori 3 vs 4, fail (none) vs 1@5, p.max_delay (unset) vs 16");
+}

@@ -196,6 +196,30 @@ Test(tools, diff_catches_the_racy_model, .timeout = 60)
   drop(&r);
 }
 
+/* The replay's trace says exchanges=N (as many as were recorded) and
+ * duration_ms=0: run length is not a setting braid-diff compares. */
+Test(tools, diff_of_a_duration_recording_and_its_replay_is_equal, .timeout = 60)
+{
+  expect_ok(run("braid-record", "--duration", "0.3", "-d", "8", "-q", "-o", "dur.btr", NULL));
+  expect_ok(run("braid-replay", "-q", "-o", "rep.btr", "dur.btr", NULL));
+  result r = run("braid-diff", "dur.btr", "rep.btr", NULL);
+  cr_assert_eq(r.status, 0, SHOW(r));
+  cr_assert(strstr(r.out, "equal: the logical streams are identical"), SHOW(r));
+  cr_assert_not(strstr(r.out, "settings differ"), SHOW(r));
+  drop(&r);
+}
+
+Test(tools, diff_names_the_settings_that_differ_with_both_values, .timeout = 60)
+{
+  expect_ok(run("braid-record", "-x", "20", "-d", "8", "-q", "-o", "a.btr", NULL));
+  expect_ok(run("braid-record", "-x", "30", "-d", "8", "--seed", "2", "-n", "4", "--sequential", "-q", "-o", "b.btr", NULL));
+  result r = run("braid-diff", "a.btr", "b.btr", NULL);
+  cr_assert_eq(r.status, 1, SHOW(r));
+  const char *want = "settings differ: seed 1 vs 2, tori 3 vs 4 (";
+  cr_assert(!strncmp(r.out, want, strlen(want)), SHOW(r));
+  drop(&r);
+}
+
 /* Throughput in M events/s from braid-dump's text: the events the
  * projections count after the first exchange of the trace, over the wall
  * time from the end of that exchange's epochs to the end of the last. */

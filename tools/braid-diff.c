@@ -50,7 +50,7 @@ int main(int argc, char **argv)
   char err[1024];
   if (braid_diff(a, b, &r, err, sizeof err)) cli_die("%s", err);
   if (quiet) return r.differ ? EXIT_DIFFERENT : EXIT_SAME;
-  if (r.config_differs) printf("the logical settings differ (model, seed, tori, ...): differences are expected\n");
+  if (r.config_differs) printf("settings differ: %s (so the streams are expected to differ)\n", r.settings);
   if (r.differ && r.differing) {
     const braid_divergence *d = &r.div;
     printf("first difference at exchange %llu", (unsigned long long)d->exchange);
