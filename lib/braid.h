@@ -595,10 +595,20 @@ typedef struct braid_diff_result {
    * and settings that cannot change results (threads, ...) are not
    * compared. */
   char settings[512];
+  /* Exchanges are compared by number: exchange k of A with exchange k of B.
+   * An exchange only one trace has (one starts later or ends earlier)
+   * makes the traces differ; its records are not compared. */
+  uint64_t exchanges[2];        /* complete exchanges in each trace */
+  uint64_t first_exchange[2];   /* its first and last exchange, when exchanges[i] > 0 */
+  uint64_t last_exchange[2];
+  uint64_t common_exchanges;    /* exchanges both traces have: the ones compared */
+  int truncated[2];             /* the trace ends inside a frame */
+  braid_trace_status status[2]; /* from its footer (UNFINISHED without one) */
 } braid_diff_result;
 
-/* Compares the logical record streams of two traces (their timing records
- * only feed the timing statistics).  Returns 0 when both were read (see
+/* Compares the logical record streams of two traces, exchange k of one with
+ * exchange k of the other (their timing records only feed the timing
+ * statistics).  Returns 0 when both were read (see
  * res->differ: set also when the logical settings differ), or a reader error
  * with a one-line message in errbuf.  res owns nothing.  Thread-safe with
  * respect to other calls that do not share its arguments. */

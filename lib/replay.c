@@ -666,6 +666,40 @@ static void timing_stats(const stream *s, braid_diff_result *res, int side)
   res->events_per_s[side] = s->end_ns > s->end0_ns ? ev / ((double)(s->end_ns - s->end0_ns) / 1e9) : 0;
 }
 
+/* Reads the next exchange of one trace into s: 1, or 0 after its last
+ * complete exchange, or an error with its message. */
+static int diff_next(stream *s, const char *path, uint64_t *k, braid_diff_result *res, int side, char *err, size_t errlen)
+{
+  int rc = stream_next_exchange(s, k);
+  if (rc == BRAID_EEOF || rc == BRAID_ETRUNCATED) return 0;
+  if (rc == BRAID_ENOMEM || rc == BRAID_ELIMIT) braid__fmt(err, errlen, "%s: %s", path, braid_strerror(rc));
+  else if (rc) braid__fmt(err, errlen, "%s", braid_trace_error(s->t));
+  if (rc) return rc;
+  if (!res->exchanges[side]++) res->first_exchange[side] = *k;
+  res->last_exchange[side] = *k;
+  *(side ? &res->records_b : &res->records_a) += s->n;
+  return 1;
+}
+
+/* Compares exchange k, which both traces have. */
+static void diff_exchange(braid_diff_result *res, const stream *a, const stream *b, uint64_t k)
+{
+  size_t n = a->n > b->n ? a->n : b->n;
+  for (size_t i = 0; i < n; i++) {
+    braid_divergence d;
+    const braid_record *x = i < a->n ? &a->v[i] : NULL, *y = i < b->n ? &b->v[i] : NULL;
+    res->compared++;
+    if (!compare_records(x, y, k, &d)) continue;
+    res->differing++;
+    const braid_record *any = x ? x : y;
+    res->differing_by_type[any->type < 64 ? any->type : 0]++;
+    if (res->differing == 1) {
+      res->div = d;
+      add_context(&res->div, a->v, a->n, b->v, b->n, i, "A", "B");
+    }
+  }
+}
+
 int braid_diff(const char *pa, const char *pb, braid_diff_result *res, char *err, size_t errlen)
 {
   stream a = { 0 }, b = { 0 };
@@ -679,41 +713,31 @@ int braid_diff(const char *pa, const char *pb, braid_diff_result *res, char *err
   }
   settings_differ(braid_trace_get_info(a.t)->config_text, braid_trace_get_info(b.t)->config_text, res->settings, sizeof res->settings);
   res->config_differs = res->settings[0] != 0;
-  for (;;) {
-    uint64_t ka = 0, kb = 0;
-    int ra = stream_next_exchange(&a, &ka), rb = stream_next_exchange(&b, &kb);
-    if (ra && ra != BRAID_EEOF && ra != BRAID_ETRUNCATED) {
-      braid__fmt(err, errlen, "%s", braid_trace_error(a.t));
-      rc = ra;
-      break;
-    }
-    if (rb && rb != BRAID_EEOF && rb != BRAID_ETRUNCATED) {
-      braid__fmt(err, errlen, "%s", braid_trace_error(b.t));
-      rc = rb;
-      break;
-    }
-    if (ra && rb) break;
-    size_t na = ra ? 0 : a.n, nb = rb ? 0 : b.n, n = na > nb ? na : nb;
-    res->records_a += na;
-    res->records_b += nb;
-    for (size_t i = 0; i < n; i++) {
-      braid_divergence d;
-      const braid_record *x = i < na ? &a.v[i] : NULL, *y = i < nb ? &b.v[i] : NULL;
-      res->compared++;
-      if (!compare_records(x, y, ra ? kb : ka, &d)) continue;
-      res->differing++;
-      const braid_record *any = x ? x : y;
-      res->differing_by_type[any->type < 64 ? any->type : 0]++;
-      if (!res->differ) {
-        res->differ = 1;
-        res->div = d;
-        add_context(&res->div, a.v, na, b.v, nb, i, "A", "B");
-      }
+  uint64_t ka = 0, kb = 0;
+  int ha = diff_next(&a, pa, &ka, res, 0, err, errlen), hb = ha < 0 ? 0 : diff_next(&b, pb, &kb, res, 1, err, errlen);
+  /* Exchanges go forward in a trace: the lower number is the one the other
+   * trace lacks. */
+  while ((ha > 0 || hb > 0) && ha >= 0 && hb >= 0) {
+    if (ha > 0 && (!hb || ka < kb)) {
+      ha = diff_next(&a, pa, &ka, res, 0, err, errlen);
+    } else if (hb > 0 && (!ha || kb < ka)) {
+      hb = diff_next(&b, pb, &kb, res, 1, err, errlen);
+    } else {
+      res->common_exchanges++;
+      diff_exchange(res, &a, &b, ka);
+      ha = diff_next(&a, pa, &ka, res, 0, err, errlen);
+      hb = ha < 0 ? 0 : diff_next(&b, pb, &kb, res, 1, err, errlen);
     }
   }
+  rc = ha < 0 ? ha : hb < 0 ? hb : 0;
   timing_stats(&a, res, 0);
   timing_stats(&b, res, 1);
-  if (res->config_differs) res->differ = 1;
+  for (int side = 0; side < 2; side++) {
+    const braid_trace_info *info = braid_trace_get_info(side ? b.t : a.t);
+    res->truncated[side] = info->truncated;
+    res->status[side] = info->status;
+  }
+  res->differ = res->differing || res->config_differs || res->common_exchanges != res->exchanges[0] || res->common_exchanges != res->exchanges[1];
   braid_trace_close(a.t);
   braid_trace_close(b.t);
   free(a.v);

@@ -143,3 +143,39 @@ Test(diff, settings_that_differ_are_named_with_both_values)
   cr_assert(r->differ, "differing settings make the traces differ");
   cr_assert_str_eq(r->settings, "seed 1 vs 2, tori 3 vs 4, fail (none) vs 1@5, p.max_delay (unset) vs 16");
 }
+
+/* A replay from a checkpoint writes a trace that starts after it. */
+Test(diff, a_trace_that_starts_later_is_compared_over_the_exchanges_both_have)
+{
+  braid_diff_result *r = diff(write_trace("a.btr", (shape){ .n = 20 }), write_trace("b.btr", (shape){ .first = 5, .n = 15 }));
+  cr_assert(r->differ, "B lacks exchanges 0..4");
+  cr_assert_eq(r->differing, 0, "%s.%s at exchange %llu", r->div.record, r->div.field, (unsigned long long)r->div.exchange);
+  cr_assert_eq(r->exchanges[0], 20);
+  cr_assert_eq(r->exchanges[1], 15);
+  cr_assert_eq(r->common_exchanges, 15);
+  cr_assert_eq(r->first_exchange[0], 0);
+  cr_assert_eq(r->first_exchange[1], 5);
+  cr_assert_eq(r->last_exchange[0], 19);
+  cr_assert_eq(r->last_exchange[1], 19);
+  cr_assert_eq(r->compared, r->records_b, "every record of B was compared");
+}
+
+Test(diff, a_trace_that_ends_earlier_differs_by_its_missing_exchanges_alone)
+{
+  braid_diff_result *r = diff(write_trace("a.btr", (shape){ .n = 12 }), write_trace("b.btr", (shape){ .n = 20 }));
+  cr_assert(r->differ);
+  cr_assert_eq(r->differing, 0, "%s.%s at exchange %llu", r->div.record, r->div.field, (unsigned long long)r->div.exchange);
+  cr_assert_eq(r->common_exchanges, 12);
+  cr_assert_eq(r->last_exchange[0], 11);
+  cr_assert_eq(r->last_exchange[1], 19);
+  cr_assert_eq(r->compared, r->records_a);
+}
+
+Test(diff, a_difference_after_a_later_start_is_found_at_its_exchange)
+{
+  braid_diff_result *r = diff(write_trace("a.btr", (shape){ .n = 20, .tw = { DIGEST, 9, 2 } }), write_trace("b.btr", (shape){ .first = 5, .n = 15 }));
+  cr_assert_eq(r->differing, 1);
+  cr_assert_eq(r->div.exchange, 9);
+  cr_assert_eq(r->div.torus, 2);
+  cr_assert_str_eq(r->div.field, "digest");
+}

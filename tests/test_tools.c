@@ -220,6 +220,38 @@ Test(tools, diff_names_the_settings_that_differ_with_both_values, .timeout = 60)
   drop(&r);
 }
 
+Test(tools, diff_partial_says_where_a_truncated_copy_ends, .timeout = 60)
+{
+  record("big.btr", NULL);
+  size_t n;
+  char *bytes = load(tpath("big.btr"), &n);
+  save(tpath("trunc.btr"), bytes, n / 2);
+  free(bytes);
+  result r = run("braid-diff", "--partial", "big.btr", "trunc.btr", NULL);
+  cr_assert_eq(r.status, 1, SHOW(r));
+  const char *p = strstr(r.out, "B ends after exchange ");
+  unsigned long long last, more, lo, hi;
+  cr_assert(p && sscanf(p, "B ends after exchange %llu (truncated): A has %llu more exchanges (%llu..%llu)", &last, &more, &lo, &hi) == 4, SHOW(r));
+  cr_assert(lo == last + 1 && hi == 299 && more == 299 - last, SHOW(r));
+  cr_assert(strstr(r.out, ", 0 differ\n"), SHOW(r));
+  cr_assert_not(strstr(r.out, "presence"), SHOW(r));
+  cr_assert_not(strstr(r.out, "first difference"), SHOW(r));
+  drop(&r);
+}
+
+Test(tools, diff_says_plainly_that_a_trace_from_a_checkpoint_starts_later, .timeout = 60)
+{
+  record("ck.btr", "--checkpoint-every=50");
+  expect_ok(run("braid-replay", "--from", "120", "-o", "r.btr", "ck.btr", NULL));
+  result r = run("braid-diff", "ck.btr", "r.btr", NULL);
+  cr_assert_eq(r.status, 1, SHOW(r));
+  const char *want = "B starts at exchange 100, A at exchange 0: exchanges 0..99 are only in A\n";
+  cr_assert(!strncmp(r.out, want, strlen(want)), SHOW(r));
+  cr_assert(strstr(r.out, "the 200 exchanges both traces have are identical\n"), SHOW(r));
+  cr_assert_not(strstr(r.out, "first difference"), SHOW(r));
+  drop(&r);
+}
+
 /* Throughput in M events/s from braid-dump's text: the events the
  * projections count after the first exchange of the trace, over the wall
  * time from the end of that exchange's epochs to the end of the last. */

@@ -18,6 +18,46 @@ static void usage(FILE *f)
           "Exit status: 0 the logical streams are equal, 1 they differ, 2 trouble.\n");
 }
 
+/* "0..99", or "7" for one exchange. */
+static const char *span(uint64_t lo, uint64_t hi)
+{
+  static char buf[64];
+  if (lo == hi) snprintf(buf, sizeof buf, "%llu", (unsigned long long)lo);
+  else snprintf(buf, sizeof buf, "%llu..%llu", (unsigned long long)lo, (unsigned long long)hi);
+  return buf;
+}
+
+/* Where the traces start at different exchanges (a replay's trace from a
+ * checkpoint): said once, rather than as a difference in every record. */
+static void say_start(const braid_diff_result *r)
+{
+  if (!r->exchanges[0] || !r->exchanges[1] || r->first_exchange[0] == r->first_exchange[1]) return;
+  int late = r->first_exchange[1] > r->first_exchange[0], early = !late;
+  uint64_t lo = r->first_exchange[early], hi = r->first_exchange[late] - 1;
+  if (hi > r->last_exchange[early]) hi = r->last_exchange[early];
+  printf("%c starts at exchange %llu, %c at exchange %llu: %s %s %s only in %c\n", 'A' + late, (unsigned long long)r->first_exchange[late],
+         'A' + early, (unsigned long long)lo, lo == hi ? "exchange" : "exchanges", span(lo, hi), lo == hi ? "is" : "are", 'A' + early);
+}
+
+/* Where one trace ends before the other (a truncated copy, a shorter or
+ * interrupted run), or has no exchange at all. */
+static void say_end(const braid_diff_result *r)
+{
+  for (int side = 0; side < 2; side++)
+    if (!r->exchanges[side] && r->exchanges[!side]) {
+      printf("%c has no complete exchange\n", 'A' + side);
+      return;
+    }
+  if (!r->exchanges[0] || r->last_exchange[0] == r->last_exchange[1]) return;
+  int early = r->last_exchange[1] < r->last_exchange[0], late = !early;
+  uint64_t more = r->last_exchange[late] - r->last_exchange[early];
+  printf("%c ends after exchange %llu", 'A' + early, (unsigned long long)r->last_exchange[early]);
+  if (r->truncated[early]) printf(" (truncated)");
+  else if (r->status[early] != BRAID_TRACE_COMPLETE) printf(" (%s)", cli_status_name(r->status[early]));
+  printf(": %c has %llu more %s (%s)\n", 'A' + late, (unsigned long long)more, cli_exchanges(more),
+         span(r->last_exchange[early] + 1, r->last_exchange[late]));
+}
+
 int main(int argc, char **argv)
 {
   cli_prog = "braid-diff";
@@ -51,6 +91,7 @@ int main(int argc, char **argv)
   if (braid_diff(a, b, &r, err, sizeof err)) cli_die("%s", err);
   if (quiet) return r.differ ? EXIT_DIFFERENT : EXIT_SAME;
   if (r.config_differs) printf("settings differ: %s (so the streams are expected to differ)\n", r.settings);
+  say_start(&r);
   if (r.differ && r.differing) {
     const braid_divergence *d = &r.div;
     printf("first difference at exchange %llu", (unsigned long long)d->exchange);
@@ -60,6 +101,11 @@ int main(int argc, char **argv)
     else printf(": %s.%s %llu vs %llu\n", d->record, d->field, (unsigned long long)d->expected, (unsigned long long)d->actual);
     printf("records around it (A: %s, B: %s; > marks the first difference):\n%s", a, b, d->context);
   }
+  say_end(&r);
+  int extent = r.common_exchanges != r.exchanges[0] || r.common_exchanges != r.exchanges[1];
+  if (extent)
+    printf("exchanges: %llu in A, %llu in B, %llu in both\n", (unsigned long long)r.exchanges[0], (unsigned long long)r.exchanges[1],
+           (unsigned long long)r.common_exchanges);
   printf("summary: %llu records in A, %llu in B, %llu compared, %llu differ\n", (unsigned long long)r.records_a,
          (unsigned long long)r.records_b, (unsigned long long)r.compared, (unsigned long long)r.differing);
   for (unsigned t = 1; t < 64; t++)
@@ -72,5 +118,8 @@ int main(int argc, char **argv)
     printf("  throughput (M events/s)   %14.2f %14.2f\n", r.events_per_s[0] / 1e6, r.events_per_s[1] / 1e6);
   }
   if (!r.differ) printf("equal: the logical streams are identical\n");
+  else if (extent && r.common_exchanges && !r.differing && !r.config_differs)
+    printf("the %llu %s both traces have %s identical\n", (unsigned long long)r.common_exchanges, cli_exchanges(r.common_exchanges),
+           r.common_exchanges == 1 ? "is" : "are");
   return r.differ ? EXIT_DIFFERENT : EXIT_SAME;
 }
