@@ -584,7 +584,7 @@ BRAID_API int braid_replay(const char *path, const braid_replay_opts *opts, brai
 typedef struct braid_diff_result {
   int differ;
   int config_differs;        /* logical settings differ (see settings; the first divergence is then expected) */
-  uint64_t records_a, records_b, compared, differing;
+  uint64_t records_a, records_b, compared, differing; /* compared, differing: matched pairs of records (see only) */
   uint64_t differing_by_type[64];
   braid_divergence div;
   /* Timing statistics (--timing): per trace, from barrier records. */
@@ -604,6 +604,12 @@ typedef struct braid_diff_result {
   uint64_t common_exchanges;    /* exchanges both traces have: the ones compared */
   int truncated[2];             /* the trace ends inside a frame */
   braid_trace_status status[2]; /* from its footer (UNFINISHED without one) */
+  /* Inside an exchange, records are matched by torus and type (and a
+   * violation by its cell), in stream order: a record without a match in
+   * the other trace is counted here, [0] only in A, [1] only in B, and not in
+   * compared or differing, which count matched pairs. */
+  uint64_t only[2];
+  uint64_t only_by_type[2][64];
 } braid_diff_result;
 
 /* Compares the logical record streams of two traces, exchange k of one with

@@ -80,13 +80,18 @@ static void fmt_record(char *buf, size_t len, const char *side, const braid_reco
   if (off < len) snprintf(buf + off, len - off, "\n");
 }
 
+static int same_record(const braid_record *a, const braid_record *b)
+{
+  return a && b && a->type == b->type && a->nfields == b->nfields && !memcmp(a->field, b->field, a->nfields * sizeof a->field[0]);
+}
+
 /* Fills d for the first difference between a and b (same position), or
  * returns 0 if they are equal. */
 static int compare_records(const braid_record *a, const braid_record *b, uint64_t k, braid_divergence *d)
 {
   memset(d, 0, sizeof *d);
   d->exchange = k;
-  if (a && b && a->type == b->type && a->nfields == b->nfields && !memcmp(a->field, b->field, a->nfields * sizeof a->field[0])) return 0;
+  if (same_record(a, b)) return 0;
   const braid_record *any = a ? a : b;
   const char *name = braid_record_type_name(any->type);
   snprintf(d->record, sizeof d->record, "%s", name ? name : "unknown");
@@ -192,21 +197,23 @@ static int stream_next_exchange(stream *s, uint64_t *k)
   return 0;
 }
 
+/* Appends one record to d->context, ">" marking the difference. */
+static void context_line(braid_divergence *d, size_t *off, int mark, const char *side, const braid_record *r)
+{
+  char line[512];
+  if (*off >= sizeof d->context) return;
+  fmt_record(line, sizeof line, side, r);
+  *off += (size_t)snprintf(d->context + *off, sizeof d->context - *off, "%s%s", mark ? ">" : " ", line);
+}
+
 static void add_context(braid_divergence *d, const braid_record *a, size_t na, const braid_record *b, size_t nb, size_t at,
                         const char *la, const char *lb)
 {
   size_t off = strlen(d->context);
   size_t lo = at > 3 ? at - 3 : 0;
   for (size_t i = lo; i < at + 4; i++) {
-    char line[512];
-    if (i < na && off < sizeof d->context) {
-      fmt_record(line, sizeof line, la, &a[i]);
-      off += (size_t)snprintf(d->context + off, sizeof d->context - off, "%s%s", i == at ? ">" : " ", line);
-    }
-    if (i < nb && off < sizeof d->context && (i >= na || compare_records(&a[i], &b[i], 0, &(braid_divergence){ 0 }))) {
-      fmt_record(line, sizeof line, lb, &b[i]);
-      off += (size_t)snprintf(d->context + off, sizeof d->context - off, "%s%s", i == at ? ">" : " ", line);
-    }
+    if (i < na) context_line(d, &off, i == at, la, &a[i]);
+    if (i < nb && (i >= na || !same_record(&a[i], &b[i]))) context_line(d, &off, i == at, lb, &b[i]);
   }
 }
 
@@ -681,28 +688,158 @@ static int diff_next(stream *s, const char *path, uint64_t *k, braid_diff_result
   return 1;
 }
 
-/* Compares exchange k, which both traces have. */
-static void diff_exchange(braid_diff_result *res, const stream *a, const stream *b, uint64_t k)
+/* The records of one exchange of both traces, matched.  A record's key is
+ * its torus, its type and, for a violation, its cell; the n-th record of a
+ * key in A matches the n-th of that key in B.  The runtime writes each
+ * torus's records in a fixed order, so one record more or less (an
+ * injection, a violated cell) leaves the others matched rather than
+ * shifting everything after it. */
+typedef struct keyed {
+  uint64_t torus, sub;
+  uint32_t type;
+  uint32_t idx;
+} keyed;
+
+typedef struct matched {
+  const braid_record *a, *b; /* NULL: only in the other trace */
+} matched;
+
+typedef struct aligner {
+  keyed *ka, *kb;
+  size_t *pa, *pb; /* index of the match in the other trace, or UNMATCHED / MATCH_TAKEN */
+  matched *m;
+  size_t cap, n;
+} aligner;
+
+#define UNMATCHED SIZE_MAX
+#define MATCH_TAKEN (SIZE_MAX - 1)
+
+static int key_cmp(const void *x, const void *y)
 {
-  size_t n = a->n > b->n ? a->n : b->n;
-  for (size_t i = 0; i < n; i++) {
-    braid_divergence d;
-    const braid_record *x = i < a->n ? &a->v[i] : NULL, *y = i < b->n ? &b->v[i] : NULL;
-    res->compared++;
-    if (!compare_records(x, y, k, &d)) continue;
-    res->differing++;
-    const braid_record *any = x ? x : y;
-    res->differing_by_type[any->type < 64 ? any->type : 0]++;
-    if (res->differing == 1) {
-      res->div = d;
-      add_context(&res->div, a->v, a->n, b->v, b->n, i, "A", "B");
+  const keyed *a = x, *b = y;
+  if (a->torus != b->torus) return a->torus < b->torus ? -1 : 1;
+  if (a->type != b->type) return a->type < b->type ? -1 : 1;
+  if (a->sub != b->sub) return a->sub < b->sub ? -1 : 1;
+  return a->idx < b->idx ? -1 : a->idx > b->idx;
+}
+
+static void keys_of(const stream *s, keyed *k)
+{
+  for (size_t i = 0; i < s->n; i++) {
+    const braid_record *r = &s->v[i];
+    int has_torus = r->type != BRAID_REC_EXCHANGE && r->nfields > 0;
+    k[i] = (keyed){ has_torus ? r->field[0] : 0, r->type == BRAID_REC_VCELL && r->nfields > 1 ? r->field[1] : 0, r->type, (uint32_t)i };
+  }
+  qsort(k, s->n, sizeof *k, key_cmp);
+}
+
+static int align(aligner *al, const stream *a, const stream *b)
+{
+  size_t need = a->n + b->n;
+  if (need > al->cap) {
+    size_t nc = need * 2;
+    keyed *ka = realloc(al->ka, nc * sizeof *ka);
+    if (!ka) return BRAID_ENOMEM;
+    al->ka = ka;
+    keyed *kb = realloc(al->kb, nc * sizeof *kb);
+    if (!kb) return BRAID_ENOMEM;
+    al->kb = kb;
+    size_t *pa = realloc(al->pa, nc * sizeof *pa);
+    if (!pa) return BRAID_ENOMEM;
+    al->pa = pa;
+    size_t *pb = realloc(al->pb, nc * sizeof *pb);
+    if (!pb) return BRAID_ENOMEM;
+    al->pb = pb;
+    matched *m = realloc(al->m, nc * sizeof *m);
+    if (!m) return BRAID_ENOMEM;
+    al->m = m;
+    al->cap = nc;
+  }
+  keys_of(a, al->ka);
+  keys_of(b, al->kb);
+  for (size_t i = 0; i < a->n; i++) al->pa[i] = UNMATCHED;
+  for (size_t j = 0; j < b->n; j++) al->pb[j] = UNMATCHED;
+  /* Walk both sorted key lists: equal keys pair up in stream order. */
+  for (size_t i = 0, j = 0; i < a->n && j < b->n;) {
+    keyed x = al->ka[i], y = al->kb[j];
+    x.idx = y.idx = 0;
+    int c = key_cmp(&x, &y);
+    if (c < 0) i++;
+    else if (c > 0) j++;
+    else {
+      al->pa[al->ka[i].idx] = al->kb[j].idx;
+      al->pb[al->kb[j].idx] = al->ka[i].idx;
+      i++;
+      j++;
     }
   }
+  /* Merge into stream order: a record without a match goes before the next
+   * matched pair, A's first. */
+  al->n = 0;
+  for (size_t i = 0, j = 0; i < a->n || j < b->n;) {
+    while (j < b->n && al->pb[j] == MATCH_TAKEN) j++;
+    if (i < a->n && al->pa[i] == UNMATCHED) al->m[al->n++] = (matched){ &a->v[i++], NULL };
+    else if (j < b->n && al->pb[j] == UNMATCHED) al->m[al->n++] = (matched){ NULL, &b->v[j++] };
+    else if (i < a->n) {
+      al->m[al->n++] = (matched){ &a->v[i], &b->v[al->pa[i]] };
+      al->pb[al->pa[i++]] = MATCH_TAKEN;
+    } else {
+      break; /* not reached: every match of B's was taken with A's */
+    }
+  }
+  return 0;
+}
+
+static void diff_context(braid_divergence *d, const aligner *al, size_t at)
+{
+  size_t off = strlen(d->context);
+  for (size_t i = at > 3 ? at - 3 : 0; i < al->n && i < at + 4; i++) {
+    const matched *m = &al->m[i];
+    if (m->a) context_line(d, &off, i == at, "A", m->a);
+    if (m->b && !same_record(m->a, m->b)) context_line(d, &off, i == at, "B", m->b);
+  }
+}
+
+/* Compares exchange k, which both traces have. */
+static int diff_exchange(braid_diff_result *res, aligner *al, const stream *a, const stream *b, uint64_t k)
+{
+  BRAID_FORWARD(align(al, a, b));
+  for (size_t i = 0; i < al->n; i++) {
+    const matched *m = &al->m[i];
+    const braid_record *any = m->a ? m->a : m->b;
+    unsigned type = any->type < 64 ? any->type : 0;
+    int first = !res->differing && !res->only[0] && !res->only[1];
+    if (m->a && m->b) {
+      res->compared++;
+      if (same_record(m->a, m->b)) continue;
+      res->differing++;
+      res->differing_by_type[type]++;
+      if (first) compare_records(m->a, m->b, k, &res->div);
+    } else {
+      int side = m->b != NULL;
+      res->only[side]++;
+      res->only_by_type[side][type]++;
+      if (first) {
+        braid_divergence *d = &res->div;
+        memset(d, 0, sizeof *d);
+        d->exchange = k;
+        const char *name = braid_record_type_name(any->type);
+        snprintf(d->record, sizeof d->record, "%s", name ? name : "unknown");
+        snprintf(d->field, sizeof d->field, "presence");
+        d->torus = any->nfields > 0 ? (int64_t)any->field[0] : -1;
+        d->expected = m->a != NULL;
+        d->actual = m->b != NULL;
+      }
+    }
+    if (first) diff_context(&res->div, al, i);
+  }
+  return 0;
 }
 
 int braid_diff(const char *pa, const char *pb, braid_diff_result *res, char *err, size_t errlen)
 {
   stream a = { 0 }, b = { 0 };
+  aligner al = { 0 };
   int rc;
   BRAID_RETURN_IF(!pa || !pb || !res, BRAID_EINVAL);
   memset(res, 0, sizeof *res);
@@ -724,12 +861,15 @@ int braid_diff(const char *pa, const char *pb, braid_diff_result *res, char *err
       hb = diff_next(&b, pb, &kb, res, 1, err, errlen);
     } else {
       res->common_exchanges++;
-      diff_exchange(res, &a, &b, ka);
+      if ((rc = diff_exchange(res, &al, &a, &b, ka))) {
+        braid__fmt(err, errlen, "%s", braid_strerror(rc));
+        break;
+      }
       ha = diff_next(&a, pa, &ka, res, 0, err, errlen);
       hb = ha < 0 ? 0 : diff_next(&b, pb, &kb, res, 1, err, errlen);
     }
   }
-  rc = ha < 0 ? ha : hb < 0 ? hb : 0;
+  if (!rc) rc = ha < 0 ? ha : hb < 0 ? hb : 0;
   timing_stats(&a, res, 0);
   timing_stats(&b, res, 1);
   for (int side = 0; side < 2; side++) {
@@ -737,10 +877,15 @@ int braid_diff(const char *pa, const char *pb, braid_diff_result *res, char *err
     res->truncated[side] = info->truncated;
     res->status[side] = info->status;
   }
-  res->differ = res->differing || res->config_differs || res->common_exchanges != res->exchanges[0] || res->common_exchanges != res->exchanges[1];
+  res->differ = res->differing || res->only[0] || res->only[1] || res->config_differs || res->common_exchanges != res->exchanges[0] || res->common_exchanges != res->exchanges[1];
   braid_trace_close(a.t);
   braid_trace_close(b.t);
   free(a.v);
   free(b.v);
+  free(al.ka);
+  free(al.kb);
+  free(al.pa);
+  free(al.pb);
+  free(al.m);
   return rc;
 }

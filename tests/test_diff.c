@@ -179,3 +179,43 @@ Test(diff, a_difference_after_a_later_start_is_found_at_its_exchange)
   cr_assert_eq(r->div.torus, 2);
   cr_assert_str_eq(r->div.field, "digest");
 }
+
+/* braid-record --inject B@7:5=1000 adds a record to torus B's part of
+ * exchange 7 (this trace's injection changes nothing else). */
+Test(diff, an_extra_record_is_the_first_difference_and_the_rest_stays_aligned)
+{
+  braid_diff_result *r = diff(write_trace("a.btr", (shape){ .n = 20 }), write_trace("b.btr", (shape){ .n = 20, .tw = { INJECT, 7, 1 } }));
+  cr_assert(r->differ);
+  cr_assert_eq(r->div.exchange, 7);
+  cr_assert_eq(r->div.torus, 1);
+  cr_assert_str_eq(r->div.record, "injection");
+  cr_assert_str_eq(r->div.field, "presence");
+  cr_assert_eq(r->div.expected, 0, "not in A");
+  cr_assert_eq(r->div.actual, 1, "in B");
+  cr_assert_eq(r->differing, 0, "no pair of records differs");
+  cr_assert_eq(r->only[0], 0);
+  cr_assert_eq(r->only[1], 1);
+  cr_assert_eq(r->only_by_type[1][BRAID_REC_INJECTION], 1);
+  cr_assert_eq(r->compared, r->records_a);
+  cr_assert(strstr(r->div.context, ">  B injection torus=1 cell=5 payload=1000 seq=0\n"), "%s", r->div.context);
+  for (unsigned t = 0; t < 64; t++) cr_assert_eq(r->differing_by_type[t], 0, "type %u", t);
+}
+
+Test(diff, a_missing_record_is_counted_as_only_in_a_under_its_own_type)
+{
+  /* (7 + 2) % 3 == 0: torus C has a violated cell at exchange 7, which B
+   * lacks; its boundary record then differs in three fields. */
+  braid_diff_result *r = diff(write_trace("a.btr", (shape){ .n = 20 }), write_trace("b.btr", (shape){ .n = 20, .tw = { NO_VCELL, 7, 2 } }));
+  cr_assert_eq(r->div.exchange, 7);
+  cr_assert_eq(r->div.torus, 2);
+  cr_assert_str_eq(r->div.record, "violation");
+  cr_assert_str_eq(r->div.field, "presence");
+  cr_assert_eq(r->div.expected, 1);
+  cr_assert_eq(r->div.actual, 0);
+  cr_assert_eq(r->only[0], 1);
+  cr_assert_eq(r->only_by_type[0][BRAID_REC_VCELL], 1);
+  cr_assert_eq(r->only[1], 0);
+  cr_assert_eq(r->differing, 1);
+  cr_assert_eq(r->differing_by_type[BRAID_REC_BOUNDARY], 1);
+  cr_assert_eq(r->compared, r->records_b);
+}

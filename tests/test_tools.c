@@ -252,6 +252,70 @@ Test(tools, diff_says_plainly_that_a_trace_from_a_checkpoint_starts_later, .time
   drop(&r);
 }
 
+/* One record added: braid-record --inject puts an injection record into
+ * torus B's part of exchange 10. */
+Test(tools, diff_names_an_extra_record_as_the_first_difference, .timeout = 60)
+{
+  expect_ok(run("braid-record", "-x", "300", "-d", "8", "-q", "-o", "a.btr", NULL));
+  expect_ok(run("braid-record", "-x", "300", "-d", "8", "-q", "--inject", "B@10:5=1000", "-o", "b.btr", NULL));
+  result r = run("braid-diff", "a.btr", "b.btr", NULL);
+  cr_assert_eq(r.status, 1, SHOW(r));
+  const char *want = "first difference at exchange 10, torus B (1): injection only in B\n";
+  cr_assert(!strncmp(r.out, want, strlen(want)), SHOW(r));
+  cr_assert(strstr(r.out, "\n>  B injection torus=1 cell=5 payload=1000 seq=0\n"), SHOW(r));
+  cr_assert(strstr(r.out, "\n  injection          1 only in B\n"), SHOW(r));
+  drop(&r);
+}
+
+/* Records of a type in braid-dump's text ("  projection torus=..."). */
+static unsigned long long count_in_dump(const char *dump, const char *type)
+{
+  char needle[64];
+  snprintf(needle, sizeof needle, "\n  %s ", type);
+  unsigned long long n = 0;
+  for (const char *p = strstr(dump, needle); p; p = strstr(p + 1, needle)) n++;
+  return n;
+}
+
+/* Each per-type line of the summary ("  violation  42 differ, 553 only in A,
+ * 599 only in B") counts no more records of that type than each trace has. */
+static void expect_counts_within_each_type(const char *a, const char *b)
+{
+  result r = run("braid-diff", a, b, NULL), da = run("braid-dump", a, NULL), db = run("braid-dump", b, NULL);
+  cr_assert_eq(r.status, 1, SHOW(r));
+  const char *p = strstr(r.out, "\nsummary: ");
+  cr_assert(p, SHOW(r));
+  int lines = 0;
+  for (p = strchr(p + 1, '\n'); p && !strncmp(p, "\n  ", 3); p = strchr(p + 1, '\n')) {
+    char type[32];
+    unsigned long long differ = 0, only_a = 0, only_b = 0, n;
+    cr_assert_eq(sscanf(p, " %31s", type), 1);
+    const char *q = p + 3 + strlen(type), *eol = strchr(p + 1, '\n');
+    for (; q && q < eol; q = strchr(q, ',') ? strchr(q, ',') + 1 : NULL) {
+      char which;
+      if (sscanf(q, " %llu only in %c", &n, &which) == 2) *(which == 'A' ? &only_a : &only_b) = n;
+      else if (sscanf(q, " %llu differ", &n) == 1) differ = n;
+    }
+    cr_assert_leq(differ + only_a, count_in_dump(da.out, type), "more than A's %s records\n%s", type, r.out);
+    cr_assert_leq(differ + only_b, count_in_dump(db.out, type), "more than B's %s records\n%s", type, r.out);
+    lines++;
+  }
+  cr_assert_gt(lines, 0, SHOW(r));
+  drop(&r);
+  drop(&da);
+  drop(&db);
+}
+
+Test(tools, diff_counts_no_more_differing_records_of_a_type_than_there_are, .timeout = 60)
+{
+  expect_ok(run("braid-record", "-x", "300", "-d", "8", "-q", "-o", "a.btr", NULL));
+  expect_ok(run("braid-record", "-x", "300", "-d", "8", "-q", "--inject", "B@10:5=1000", "-o", "b.btr", NULL));
+  expect_counts_within_each_type("a.btr", "b.btr");
+  expect_ok(run("braid-record", RACY, "-o", "racy.btr", NULL));
+  expect_ok(run("braid-record", RACY, "--sequential", "-o", "racy-seq.btr", NULL));
+  expect_counts_within_each_type("racy.btr", "racy-seq.btr");
+}
+
 /* Throughput in M events/s from braid-dump's text: the events the
  * projections count after the first exchange of the trace, over the wall
  * time from the end of that exchange's epochs to the end of the last. */
