@@ -316,6 +316,19 @@ Test(tools, diff_counts_no_more_differing_records_of_a_type_than_there_are, .tim
   expect_counts_within_each_type("racy.btr", "racy-seq.btr");
 }
 
+/* The event-conservation tolerance is never reached in this run, so the
+ * streams are the same although a logical setting differs. */
+Test(tools, diff_says_the_streams_are_identical_when_only_the_settings_differ, .timeout = 60)
+{
+  expect_ok(run("braid-record", "-x", "50", "-d", "8", "-q", "-o", "a.btr", NULL));
+  expect_ok(run("braid-record", "-x", "50", "-d", "8", "-q", "--set", "tolerance_events=2000000", "-o", "b.btr", NULL));
+  result r = run("braid-diff", "a.btr", "b.btr", NULL);
+  cr_assert_eq(r.status, 1, SHOW(r));
+  cr_assert(strstr(r.out, "settings differ: tolerance_events 1000000 vs 2000000 ("), SHOW(r));
+  cr_assert(strstr(r.out, ", 0 differ\nthe 50 exchanges both traces have are identical\n"), SHOW(r));
+  drop(&r);
+}
+
 /* Throughput in M events/s from braid-dump's text: the events the
  * projections count after the first exchange of the trace, over the wall
  * time from the end of that exchange's epochs to the end of the last. */

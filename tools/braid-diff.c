@@ -138,7 +138,7 @@ int main(int argc, char **argv)
     printf("  throughput (M events/s)   %14.2f %14.2f\n", r.events_per_s[0] / 1e6, r.events_per_s[1] / 1e6);
   }
   if (!r.differ) printf("equal: the logical streams are identical\n");
-  else if (extent && r.common_exchanges && !records_differ && !r.config_differs)
+  else if (r.common_exchanges && !records_differ)
     printf("the %llu %s both traces have %s identical\n", (unsigned long long)r.common_exchanges, cli_exchanges(r.common_exchanges),
            r.common_exchanges == 1 ? "is" : "are");
   return r.differ ? EXIT_DIFFERENT : EXIT_SAME;
