@@ -705,7 +705,7 @@ typedef struct matched {
 } matched;
 
 typedef struct aligner {
-  keyed *ka, *kb;
+  keyed *ka, *kb; /* ka owns the block of all five */
   size_t *pa, *pb; /* index of the match in the other trace, or UNMATCHED / MATCH_TAKEN */
   matched *m;
   size_t cap, n;
@@ -737,22 +737,16 @@ static int align(aligner *al, const stream *a, const stream *b)
 {
   size_t need = a->n + b->n;
   if (need > al->cap) {
+    /* One block for the five arrays, all of 8-byte aligned elements. */
     size_t nc = need * 2;
-    keyed *ka = realloc(al->ka, nc * sizeof *ka);
-    if (!ka) return BRAID_ENOMEM;
-    al->ka = ka;
-    keyed *kb = realloc(al->kb, nc * sizeof *kb);
-    if (!kb) return BRAID_ENOMEM;
-    al->kb = kb;
-    size_t *pa = realloc(al->pa, nc * sizeof *pa);
-    if (!pa) return BRAID_ENOMEM;
-    al->pa = pa;
-    size_t *pb = realloc(al->pb, nc * sizeof *pb);
-    if (!pb) return BRAID_ENOMEM;
-    al->pb = pb;
-    matched *m = realloc(al->m, nc * sizeof *m);
-    if (!m) return BRAID_ENOMEM;
-    al->m = m;
+    keyed *k = malloc(nc * (2 * sizeof(keyed) + 2 * sizeof(size_t) + sizeof(matched)));
+    if (!k) return BRAID_ENOMEM;
+    free(al->ka);
+    al->ka = k;
+    al->kb = k + nc;
+    al->pa = (size_t *)(al->kb + nc);
+    al->pb = al->pa + nc;
+    al->m = (matched *)(al->pb + nc);
     al->cap = nc;
   }
   keys_of(a, al->ka);
@@ -883,9 +877,5 @@ int braid_diff(const char *pa, const char *pb, braid_diff_result *res, char *err
   free(a.v);
   free(b.v);
   free(al.ka);
-  free(al.kb);
-  free(al.pa);
-  free(al.pb);
-  free(al.m);
   return rc;
 }

@@ -196,6 +196,22 @@ Test(tools, diff_catches_the_racy_model, .timeout = 60)
   drop(&r);
 }
 
+/* a.btr, and b.btr: the same run with one event injected into torus B at
+ * exchange 10, which adds an injection record to torus B's part of it. */
+static void record_with_and_without_an_injection(void)
+{
+  expect_ok(run("braid-record", "-x", "300", "-d", "8", "-q", "-o", "a.btr", NULL));
+  expect_ok(run("braid-record", "-x", "300", "-d", "8", "-q", "--inject", "B@10:5=1000", "-o", "b.btr", NULL));
+}
+
+/* ck.btr with checkpoints after exchanges 49, 99, ..., and r.btr, the trace
+ * of its replay from the one after 99: exchanges 100..299. */
+static void record_and_replay_from_a_checkpoint(void)
+{
+  record("ck.btr", "--checkpoint-every=50");
+  expect_ok(run("braid-replay", "--from", "120", "-o", "r.btr", "ck.btr", NULL));
+}
+
 /* The replay's trace says exchanges=N (as many as were recorded) and
  * duration_ms=0: run length is not a setting braid-diff compares. */
 Test(tools, diff_of_a_duration_recording_and_its_replay_is_equal, .timeout = 60)
@@ -241,8 +257,7 @@ Test(tools, diff_partial_says_where_a_truncated_copy_ends, .timeout = 60)
 
 Test(tools, diff_says_plainly_that_a_trace_from_a_checkpoint_starts_later, .timeout = 60)
 {
-  record("ck.btr", "--checkpoint-every=50");
-  expect_ok(run("braid-replay", "--from", "120", "-o", "r.btr", "ck.btr", NULL));
+  record_and_replay_from_a_checkpoint();
   result r = run("braid-diff", "ck.btr", "r.btr", NULL);
   cr_assert_eq(r.status, 1, SHOW(r));
   const char *want = "B starts at exchange 100, A at exchange 0: exchanges 0..99 are only in A\n";
@@ -252,12 +267,9 @@ Test(tools, diff_says_plainly_that_a_trace_from_a_checkpoint_starts_later, .time
   drop(&r);
 }
 
-/* One record added: braid-record --inject puts an injection record into
- * torus B's part of exchange 10. */
 Test(tools, diff_names_an_extra_record_as_the_first_difference, .timeout = 60)
 {
-  expect_ok(run("braid-record", "-x", "300", "-d", "8", "-q", "-o", "a.btr", NULL));
-  expect_ok(run("braid-record", "-x", "300", "-d", "8", "-q", "--inject", "B@10:5=1000", "-o", "b.btr", NULL));
+  record_with_and_without_an_injection();
   result r = run("braid-diff", "a.btr", "b.btr", NULL);
   cr_assert_eq(r.status, 1, SHOW(r));
   const char *want = "first difference at exchange 10, torus B (1): injection only in B\n";
@@ -308,8 +320,7 @@ static void expect_counts_within_each_type(const char *a, const char *b)
 
 Test(tools, diff_counts_no_more_differing_records_of_a_type_than_there_are, .timeout = 60)
 {
-  expect_ok(run("braid-record", "-x", "300", "-d", "8", "-q", "-o", "a.btr", NULL));
-  expect_ok(run("braid-record", "-x", "300", "-d", "8", "-q", "--inject", "B@10:5=1000", "-o", "b.btr", NULL));
+  record_with_and_without_an_injection();
   expect_counts_within_each_type("a.btr", "b.btr");
   expect_ok(run("braid-record", RACY, "-o", "racy.btr", NULL));
   expect_ok(run("braid-record", RACY, "--sequential", "-o", "racy-seq.btr", NULL));
@@ -359,13 +370,12 @@ static double throughput_from_dump(const char *trace)
   return (double)(evn - ev0) / ((double)(end - end0) / 1e9) / 1e6;
 }
 
-/* A replay from a checkpoint writes a trace that starts at exchange 100,
- * whose projections count the events from exchange 0. */
+/* r.btr's projections count the events from exchange 0. */
 Test(tools, diff_timing_measures_a_trace_from_a_checkpoint_over_its_own_exchanges, .timeout = 60)
 {
-  record("ck.btr", "--checkpoint-every=50");
-  expect_ok(run("braid-replay", "--from", "120", "-o", "r.btr", "ck.btr", NULL));
+  record_and_replay_from_a_checkpoint();
   result r = run("braid-diff", "--timing", "ck.btr", "r.btr", NULL);
+  cr_assert_eq(r.status, 1, SHOW(r));
   const char *p = strstr(r.out, "throughput (M events/s)");
   double a, b;
   cr_assert(p && sscanf(p, "throughput (M events/s) %lf %lf", &a, &b) == 2, SHOW(r));
@@ -397,8 +407,7 @@ static void expect_digest_as_in_dump(const char *out, const char *trace)
 
 Test(tools, diff_prints_digests_as_braid_dump_does, .timeout = 60)
 {
-  expect_ok(run("braid-record", "-x", "300", "-d", "8", "-q", "-o", "a.btr", NULL));
-  expect_ok(run("braid-record", "-x", "300", "-d", "8", "-q", "--inject", "B@10:5=1000", "-o", "b.btr", NULL));
+  record_with_and_without_an_injection();
   result r = run("braid-diff", "a.btr", "b.btr", NULL);
   cr_assert_eq(r.status, 1, SHOW(r));
   cr_assert(strstr(r.out, "  A projection"), SHOW(r));
