@@ -506,7 +506,9 @@ typedef struct braid_divergence {
   uint64_t exchange;
   int64_t torus;         /* -1 when the record has no torus */
   char record[32];       /* record type name ("projection") */
-  char field[32];        /* field name, or "presence" when a record is missing/extra */
+  char field[32];        /* field name, or "presence" when a record is missing/extra:
+                          * expected and actual are then the record's type on the side
+                          * that has it and 0 on the other */
   int field_signed;
   uint64_t expected;     /* recorded (replay) / first trace (diff) */
   uint64_t actual;       /* replayed (replay) / second trace (diff) */

@@ -808,24 +808,15 @@ static int diff_exchange(braid_diff_result *res, aligner *al, const stream *a, c
       if (same_record(m->a, m->b)) continue;
       res->differing++;
       res->differing_by_type[type]++;
-      if (first) compare_records(m->a, m->b, k, &res->div);
     } else {
       int side = m->b != NULL;
       res->only[side]++;
       res->only_by_type[side][type]++;
-      if (first) {
-        braid_divergence *d = &res->div;
-        memset(d, 0, sizeof *d);
-        d->exchange = k;
-        const char *name = braid_record_type_name(any->type);
-        snprintf(d->record, sizeof d->record, "%s", name ? name : "unknown");
-        snprintf(d->field, sizeof d->field, "presence");
-        d->torus = any->nfields > 0 ? (int64_t)any->field[0] : -1;
-        d->expected = m->a != NULL;
-        d->actual = m->b != NULL;
-      }
     }
-    if (first) diff_context(&res->div, al, i);
+    if (first) {
+      compare_records(m->a, m->b, k, &res->div);
+      diff_context(&res->div, al, i);
+    }
   }
   return 0;
 }

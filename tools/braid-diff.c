@@ -36,7 +36,7 @@ static void say_start(const braid_diff_result *r)
   uint64_t lo = r->first_exchange[early], hi = r->first_exchange[late] - 1;
   if (hi > r->last_exchange[early]) hi = r->last_exchange[early];
   printf("%c starts at exchange %llu, %c at exchange %llu: %s %s %s only in %c\n", 'A' + late, (unsigned long long)r->first_exchange[late],
-         'A' + early, (unsigned long long)lo, lo == hi ? "exchange" : "exchanges", span(lo, hi), lo == hi ? "is" : "are", 'A' + early);
+         'A' + early, (unsigned long long)lo, cli_exchanges(hi - lo + 1), span(lo, hi), lo == hi ? "is" : "are", 'A' + early);
 }
 
 /* Where one trace ends before the other (a truncated copy, a shorter or
