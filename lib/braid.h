@@ -518,11 +518,14 @@ typedef struct braid_divergence {
   uint64_t exchange;
   int64_t torus;         /* -1 when the record has no torus */
   char record[32];       /* record type name ("projection") */
-  char field[32];        /* field name, or "presence" when a record is missing/extra */
+  char field[32];        /* field name, or "presence" when a record is missing/extra:
+                          * expected and actual are then the record's type on the side
+                          * that has it and 0 on the other */
   int field_signed;
   uint64_t expected;     /* recorded (replay) / first trace (diff) */
   uint64_t actual;       /* replayed (replay) / second trace (diff) */
   char context[4096];    /* the records around it, both sides, one per line */
+  int field_hex;         /* a digest or hash: print the values in hex (%016llx), as braid-dump does */
 } braid_divergence;
 
 /* Room for violated cells in braid_violation_info; a trace keeps the first
@@ -604,16 +607,38 @@ BRAID_API int braid_replay(const char *path, const braid_replay_opts *opts, brai
 
 typedef struct braid_diff_result {
   int differ;
-  int config_differs;        /* logical settings differ (first divergence is then expected) */
-  uint64_t records_a, records_b, compared, differing;
+  int config_differs;        /* logical settings differ (see settings; the first divergence is then expected) */
+  uint64_t records_a, records_b, compared, differing; /* compared, differing: matched pairs of records (see only) */
   uint64_t differing_by_type[64];
   braid_divergence div;
   /* Timing statistics (--timing): per trace, from barrier records. */
   double mean_epoch_ns[2], mean_wait_ns[2], mean_exchange_ns[2], events_per_s[2];
+  /* The logical settings that differ, each with both values ("seed 1 vs 2,
+   * tori 3 vs 4"; "(unset)" for a setting a header lacks, "(none)" for an
+   * empty value); "" when none does.  Run length (exchanges, duration_ms)
+   * and settings that cannot change results (threads, ...) are not
+   * compared. */
+  char settings[512];
+  /* Exchanges are compared by number: exchange k of A with exchange k of B.
+   * An exchange only one trace has (one starts later or ends earlier)
+   * makes the traces differ; its records are not compared. */
+  uint64_t exchanges[2];        /* complete exchanges in each trace */
+  uint64_t first_exchange[2];   /* its first and last exchange, when exchanges[i] > 0 */
+  uint64_t last_exchange[2];
+  uint64_t common_exchanges;    /* exchanges both traces have: the ones compared */
+  int truncated[2];             /* the trace ends inside a frame */
+  braid_trace_status status[2]; /* from its footer (UNFINISHED without one) */
+  /* Inside an exchange, records are matched by torus and type (and a
+   * violation by its cell), in stream order: a record without a match in
+   * the other trace is counted here, [0] only in A, [1] only in B, and not in
+   * compared or differing, which count matched pairs. */
+  uint64_t only[2];
+  uint64_t only_by_type[2][64];
 } braid_diff_result;
 
-/* Compares the logical record streams of two traces (their timing records
- * only feed the timing statistics).  Returns 0 when both were read (see
+/* Compares the logical record streams of two traces, exchange k of one with
+ * exchange k of the other (their timing records only feed the timing
+ * statistics).  Returns 0 when both were read (see
  * res->differ: set also when the logical settings differ), or a reader error
  * with a one-line message in errbuf.  res owns nothing.  Thread-safe with
  * respect to other calls that do not share its arguments. */

@@ -212,6 +212,235 @@ Test(tools, diff_catches_the_racy_model, .timeout = 60)
   drop(&r);
 }
 
+/* a.btr, and b.btr: the same run with one event injected into torus B at
+ * exchange 10, which adds an injection record to torus B's part of it. */
+static void record_with_and_without_an_injection(void)
+{
+  expect_ok(run("braid-record", "-x", "300", "-d", "8", "-q", "-o", "a.btr", NULL));
+  expect_ok(run("braid-record", "-x", "300", "-d", "8", "-q", "--inject", "B@10:5=1000", "-o", "b.btr", NULL));
+}
+
+/* ck.btr with checkpoints after exchanges 49, 99, ..., and r.btr, the trace
+ * of its replay from the one after 99: exchanges 100..299. */
+static void record_and_replay_from_a_checkpoint(void)
+{
+  record("ck.btr", "--checkpoint-every=50");
+  expect_ok(run("braid-replay", "--from", "120", "-o", "r.btr", "ck.btr", NULL));
+}
+
+/* The replay's trace says exchanges=N (as many as were recorded) and
+ * duration_ms=0: run length is not a setting braid-diff compares. */
+Test(tools, diff_of_a_duration_recording_and_its_replay_is_equal, .timeout = 60)
+{
+  expect_ok(run("braid-record", "--duration", "0.3", "-d", "8", "-q", "-o", "dur.btr", NULL));
+  expect_ok(run("braid-replay", "-q", "-o", "rep.btr", "dur.btr", NULL));
+  result r = run("braid-diff", "dur.btr", "rep.btr", NULL);
+  cr_assert_eq(r.status, 0, SHOW(r));
+  cr_assert(strstr(r.out, "equal: the logical streams are identical"), SHOW(r));
+  cr_assert_not(strstr(r.out, "settings differ"), SHOW(r));
+  drop(&r);
+}
+
+Test(tools, diff_names_the_settings_that_differ_with_both_values, .timeout = 60)
+{
+  expect_ok(run("braid-record", "-x", "20", "-d", "8", "-q", "-o", "a.btr", NULL));
+  expect_ok(run("braid-record", "-x", "30", "-d", "8", "--seed", "2", "-n", "4", "--sequential", "-q", "-o", "b.btr", NULL));
+  result r = run("braid-diff", "a.btr", "b.btr", NULL);
+  cr_assert_eq(r.status, 1, SHOW(r));
+  const char *want = "settings differ: seed 1 vs 2, tori 3 vs 4 (";
+  cr_assert(!strncmp(r.out, want, strlen(want)), SHOW(r));
+  drop(&r);
+}
+
+Test(tools, diff_partial_says_where_a_truncated_copy_ends, .timeout = 60)
+{
+  record("big.btr", NULL);
+  size_t n;
+  char *bytes = load(tpath("big.btr"), &n);
+  save(tpath("trunc.btr"), bytes, n / 2);
+  free(bytes);
+  result r = run("braid-diff", "--partial", "big.btr", "trunc.btr", NULL);
+  cr_assert_eq(r.status, 1, SHOW(r));
+  const char *p = strstr(r.out, "B ends after exchange ");
+  unsigned long long last, more, lo, hi;
+  cr_assert(p && sscanf(p, "B ends after exchange %llu (truncated): A has %llu more exchanges (%llu..%llu)", &last, &more, &lo, &hi) == 4, SHOW(r));
+  cr_assert(lo == last + 1 && hi == 299 && more == 299 - last, SHOW(r));
+  cr_assert(strstr(r.out, ", 0 differ\n"), SHOW(r));
+  cr_assert_not(strstr(r.out, "presence"), SHOW(r));
+  cr_assert_not(strstr(r.out, "first difference"), SHOW(r));
+  drop(&r);
+}
+
+Test(tools, diff_says_plainly_that_a_trace_from_a_checkpoint_starts_later, .timeout = 60)
+{
+  record_and_replay_from_a_checkpoint();
+  result r = run("braid-diff", "ck.btr", "r.btr", NULL);
+  cr_assert_eq(r.status, 1, SHOW(r));
+  const char *want = "B starts at exchange 100, A at exchange 0: exchanges 0..99 are only in A\n";
+  cr_assert(!strncmp(r.out, want, strlen(want)), SHOW(r));
+  cr_assert(strstr(r.out, "the 200 exchanges both traces have are identical\n"), SHOW(r));
+  cr_assert_not(strstr(r.out, "first difference"), SHOW(r));
+  drop(&r);
+}
+
+Test(tools, diff_names_an_extra_record_as_the_first_difference, .timeout = 60)
+{
+  record_with_and_without_an_injection();
+  result r = run("braid-diff", "a.btr", "b.btr", NULL);
+  cr_assert_eq(r.status, 1, SHOW(r));
+  const char *want = "first difference at exchange 10, torus B (1): injection only in B\n";
+  cr_assert(!strncmp(r.out, want, strlen(want)), SHOW(r));
+  cr_assert(strstr(r.out, "\n>  B injection torus=1 cell=5 payload=1000 seq=0\n"), SHOW(r));
+  cr_assert(strstr(r.out, "\n  injection          1 only in B\n"), SHOW(r));
+  drop(&r);
+}
+
+/* Records of a type in braid-dump's text ("  projection torus=..."). */
+static unsigned long long count_in_dump(const char *dump, const char *type)
+{
+  char needle[64];
+  snprintf(needle, sizeof needle, "\n  %s ", type);
+  unsigned long long n = 0;
+  for (const char *p = strstr(dump, needle); p; p = strstr(p + 1, needle)) n++;
+  return n;
+}
+
+/* Each per-type line of the summary ("  violation  42 differ, 553 only in A,
+ * 599 only in B") counts no more records of that type than each trace has. */
+static void expect_counts_within_each_type(const char *a, const char *b)
+{
+  result r = run("braid-diff", a, b, NULL), da = run("braid-dump", a, NULL), db = run("braid-dump", b, NULL);
+  cr_assert_eq(r.status, 1, SHOW(r));
+  const char *p = strstr(r.out, "\nsummary: ");
+  cr_assert(p, SHOW(r));
+  int lines = 0;
+  for (p = strchr(p + 1, '\n'); p && !strncmp(p, "\n  ", 3); p = strchr(p + 1, '\n')) {
+    char type[32];
+    unsigned long long differ = 0, only_a = 0, only_b = 0, n;
+    cr_assert_eq(sscanf(p, " %31s", type), 1);
+    const char *q = p + 3 + strlen(type), *eol = strchr(p + 1, '\n');
+    for (; q && q < eol; q = strchr(q, ',') ? strchr(q, ',') + 1 : NULL) {
+      char which;
+      if (sscanf(q, " %llu only in %c", &n, &which) == 2) *(which == 'A' ? &only_a : &only_b) = n;
+      else if (sscanf(q, " %llu differ", &n) == 1) differ = n;
+    }
+    cr_assert_leq(differ + only_a, count_in_dump(da.out, type), "more than A's %s records\n%s", type, r.out);
+    cr_assert_leq(differ + only_b, count_in_dump(db.out, type), "more than B's %s records\n%s", type, r.out);
+    lines++;
+  }
+  cr_assert_gt(lines, 0, SHOW(r));
+  drop(&r);
+  drop(&da);
+  drop(&db);
+}
+
+Test(tools, diff_counts_no_more_differing_records_of_a_type_than_there_are, .timeout = 60)
+{
+  record_with_and_without_an_injection();
+  expect_counts_within_each_type("a.btr", "b.btr");
+  expect_ok(run("braid-record", RACY, "-o", "racy.btr", NULL));
+  expect_ok(run("braid-record", RACY, "--sequential", "-o", "racy-seq.btr", NULL));
+  expect_counts_within_each_type("racy.btr", "racy-seq.btr");
+}
+
+/* The event-conservation tolerance is never reached in this run, so the
+ * streams are the same although a logical setting differs. */
+Test(tools, diff_says_the_streams_are_identical_when_only_the_settings_differ, .timeout = 60)
+{
+  expect_ok(run("braid-record", "-x", "50", "-d", "8", "-q", "-o", "a.btr", NULL));
+  expect_ok(run("braid-record", "-x", "50", "-d", "8", "-q", "--set", "tolerance_events=2000000", "-o", "b.btr", NULL));
+  result r = run("braid-diff", "a.btr", "b.btr", NULL);
+  cr_assert_eq(r.status, 1, SHOW(r));
+  cr_assert(strstr(r.out, "settings differ: tolerance_events 1000000 vs 2000000 ("), SHOW(r));
+  cr_assert(strstr(r.out, ", 0 differ\nthe 50 exchanges both traces have are identical\n"), SHOW(r));
+  drop(&r);
+}
+
+/* Throughput in M events/s from braid-dump's text: the events the
+ * projections count after the first exchange of the trace, over the wall
+ * time from the end of that exchange's epochs to the end of the last. */
+static double throughput_from_dump(const char *trace)
+{
+  result d = run("braid-dump", trace, NULL);
+  cr_assert_eq(d.status, 0, SHOW(d));
+  unsigned long long ev[16] = { 0 }, end = 0, ev0 = 0, end0 = 0;
+  int exchanges = 0;
+  for (char *l = d.out; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
+    unsigned t;
+    unsigned long long a, b;
+    if (!strncmp(l, "exchange ", 9) && ++exchanges == 2) {
+      for (int i = 0; i < 16; i++) ev0 += ev[i];
+      end0 = end;
+    } else if (sscanf(l, "  projection torus=%u events=%llu", &t, &a) == 2 && t < 16) {
+      ev[t] = a;
+    } else if (!strncmp(l, "  barrier ", 10)) {
+      const char *s = strstr(l, " epoch_start_ns=");
+      cr_assert(s && sscanf(s, " epoch_start_ns=%llu epoch_ns=%llu", &a, &b) == 2, "%.200s", l);
+      if (a + b > end) end = a + b;
+    }
+  }
+  drop(&d);
+  unsigned long long evn = 0;
+  for (int i = 0; i < 16; i++) evn += ev[i];
+  cr_assert_gt(end, end0, "%s: no time after the first exchange", trace);
+  return (double)(evn - ev0) / ((double)(end - end0) / 1e9) / 1e6;
+}
+
+/* r.btr's projections count the events from exchange 0. */
+Test(tools, diff_timing_measures_a_trace_from_a_checkpoint_over_its_own_exchanges, .timeout = 60)
+{
+  record_and_replay_from_a_checkpoint();
+  result r = run("braid-diff", "--timing", "ck.btr", "r.btr", NULL);
+  cr_assert_eq(r.status, 1, SHOW(r));
+  const char *p = strstr(r.out, "throughput (M events/s)");
+  double a, b;
+  cr_assert(p && sscanf(p, "throughput (M events/s) %lf %lf", &a, &b) == 2, SHOW(r));
+  double want = throughput_from_dump("r.btr");
+  cr_assert(b > want - 0.006 && b < want + 0.006, "B: %.2f M events/s, want %.4f\n%s", b, want, r.out);
+  want = throughput_from_dump("ck.btr");
+  cr_assert(a > want - 0.006 && a < want + 0.006, "A: %.2f M events/s, want %.4f\n%s", a, want, r.out);
+  drop(&r);
+}
+
+/* The first "digest=..." of a tool's output is written as braid-dump writes
+ * it (16 hex digits), so searching the dump of `trace` for it finds it. */
+static void expect_digest_as_in_dump(const char *out, const char *trace)
+{
+  const char *p = strstr(out, " digest=");
+  cr_assert(p, "no digest in\n%s", out);
+  char token[64];
+  size_t n = strcspn(p + 1, " \n");
+  cr_assert_lt(n, sizeof token, "%s", out);
+  memcpy(token, p + 1, n);
+  token[n] = 0;
+  cr_assert_eq(strspn(token + 7, "0123456789abcdef"), 16, "'%s' is not 16 hex digits", token);
+  cr_assert_eq(strlen(token), 7 + 16, "'%s' is not 16 hex digits", token);
+  result d = run("braid-dump", trace, NULL);
+  cr_assert_eq(d.status, 0, SHOW(d));
+  cr_assert(strstr(d.out, token), "'%s' is not in braid-dump %s", token, trace);
+  drop(&d);
+}
+
+Test(tools, diff_prints_digests_as_braid_dump_does, .timeout = 60)
+{
+  record_with_and_without_an_injection();
+  result r = run("braid-diff", "a.btr", "b.btr", NULL);
+  cr_assert_eq(r.status, 1, SHOW(r));
+  cr_assert(strstr(r.out, "  A projection"), SHOW(r));
+  expect_digest_as_in_dump(strstr(r.out, "  A projection"), "a.btr");
+  drop(&r);
+}
+
+Test(tools, replay_context_prints_digests_as_braid_dump_does, .timeout = 60)
+{
+  expect_ok(run("braid-record", RACY, "-o", "racy.btr", NULL));
+  result r = run("braid-replay", "racy.btr", NULL);
+  cr_assert_eq(r.status, 1, SHOW(r));
+  cr_assert(strstr(r.out, "  recorded projection"), SHOW(r));
+  expect_digest_as_in_dump(strstr(r.out, "  recorded projection"), "racy.btr");
+  drop(&r);
+}
+
 Test(tools, replay_stops_at_a_violation_and_shows_its_cells, .timeout = 60)
 {
   record("tol.btr", "--tolerance=0");

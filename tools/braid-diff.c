@@ -18,6 +18,58 @@ static void usage(FILE *f)
           "Exit status: 0 the logical streams are equal, 1 they differ, 2 trouble.\n");
 }
 
+/* "0..99", or "7" for one exchange. */
+static const char *span(uint64_t lo, uint64_t hi)
+{
+  static char buf[64];
+  if (lo == hi) snprintf(buf, sizeof buf, "%llu", (unsigned long long)lo);
+  else snprintf(buf, sizeof buf, "%llu..%llu", (unsigned long long)lo, (unsigned long long)hi);
+  return buf;
+}
+
+/* Where the traces start at different exchanges (a replay's trace from a
+ * checkpoint): said once, rather than as a difference in every record. */
+static void say_start(const braid_diff_result *r)
+{
+  if (!r->exchanges[0] || !r->exchanges[1] || r->first_exchange[0] == r->first_exchange[1]) return;
+  int late = r->first_exchange[1] > r->first_exchange[0], early = !late;
+  uint64_t lo = r->first_exchange[early], hi = r->first_exchange[late] - 1;
+  if (hi > r->last_exchange[early]) hi = r->last_exchange[early];
+  printf("%c starts at exchange %llu, %c at exchange %llu: %s %s %s only in %c\n", 'A' + late, (unsigned long long)r->first_exchange[late],
+         'A' + early, (unsigned long long)lo, cli_exchanges(hi - lo + 1), span(lo, hi), lo == hi ? "is" : "are", 'A' + early);
+}
+
+/* Where one trace ends before the other (a truncated copy, a shorter or
+ * interrupted run), or has no exchange at all. */
+static void say_end(const braid_diff_result *r)
+{
+  for (int side = 0; side < 2; side++)
+    if (!r->exchanges[side] && r->exchanges[!side]) {
+      printf("%c has no complete exchange\n", 'A' + side);
+      return;
+    }
+  if (!r->exchanges[0] || r->last_exchange[0] == r->last_exchange[1]) return;
+  int early = r->last_exchange[1] < r->last_exchange[0], late = !early;
+  uint64_t more = r->last_exchange[late] - r->last_exchange[early];
+  printf("%c ends after exchange %llu", 'A' + early, (unsigned long long)r->last_exchange[early]);
+  if (r->truncated[early]) printf(" (truncated)");
+  else if (r->status[early] != BRAID_TRACE_COMPLETE) printf(" (%s)", cli_status_name(r->status[early]));
+  printf(": %c has %llu more %s (%s)\n", 'A' + late, (unsigned long long)more, cli_exchanges(more),
+         span(r->last_exchange[early] + 1, r->last_exchange[late]));
+}
+
+/* Prints the counts that are not 0 of "N only in A", "N only in B", the
+ * first after sep, and ends the line. */
+static void print_only(const char *sep, const uint64_t only[2])
+{
+  for (int side = 0; side < 2; side++)
+    if (only[side]) {
+      printf("%s%llu only in %c", sep, (unsigned long long)only[side], 'A' + side);
+      sep = ", ";
+    }
+  printf("\n");
+}
+
 int main(int argc, char **argv)
 {
   cli_prog = "braid-diff";
@@ -50,19 +102,34 @@ int main(int argc, char **argv)
   char err[1024];
   if (braid_diff(a, b, &r, err, sizeof err)) cli_die("%s", err);
   if (quiet) return r.differ ? EXIT_DIFFERENT : EXIT_SAME;
-  if (r.config_differs) printf("the logical settings differ (model, seed, tori, ...): differences are expected\n");
-  if (r.differ && r.differing) {
+  if (r.config_differs) printf("settings differ: %s (so the streams are expected to differ)\n", r.settings);
+  say_start(&r);
+  uint64_t records_differ = r.differing + r.only[0] + r.only[1];
+  if (records_differ) {
     const braid_divergence *d = &r.div;
     printf("first difference at exchange %llu", (unsigned long long)d->exchange);
     if (d->torus >= 0) printf(", torus %c (%lld)", 'A' + (int)d->torus, (long long)d->torus);
-    if (d->field_signed) printf(": %s.%s %lld vs %lld\n", d->record, d->field, (long long)d->expected, (long long)d->actual);
+    if (!strcmp(d->field, "presence")) printf(": %s only in %c\n", d->record, d->expected ? 'A' : 'B');
+    else if (d->field_hex) printf(": %s.%s %016llx vs %016llx\n", d->record, d->field, (unsigned long long)d->expected, (unsigned long long)d->actual);
+    else if (d->field_signed) printf(": %s.%s %lld vs %lld\n", d->record, d->field, (long long)d->expected, (long long)d->actual);
     else printf(": %s.%s %llu vs %llu\n", d->record, d->field, (unsigned long long)d->expected, (unsigned long long)d->actual);
     printf("records around it (A: %s, B: %s; > marks the first difference):\n%s", a, b, d->context);
   }
-  printf("summary: %llu records in A, %llu in B, %llu compared, %llu differ\n", (unsigned long long)r.records_a,
-         (unsigned long long)r.records_b, (unsigned long long)r.compared, (unsigned long long)r.differing);
-  for (unsigned t = 1; t < 64; t++)
-    if (r.differing_by_type[t]) printf("  %-18s %llu differ\n", braid_record_type_name(t) ? braid_record_type_name(t) : "?", (unsigned long long)r.differing_by_type[t]);
+  say_end(&r);
+  int extent = r.common_exchanges != r.exchanges[0] || r.common_exchanges != r.exchanges[1];
+  if (extent)
+    printf("exchanges: %llu in A, %llu in B, %llu in both\n", (unsigned long long)r.exchanges[0], (unsigned long long)r.exchanges[1],
+           (unsigned long long)r.common_exchanges);
+  printf("summary: %llu records in A, %llu in B, %llu compared, %llu differ", (unsigned long long)r.records_a, (unsigned long long)r.records_b,
+         (unsigned long long)r.compared, (unsigned long long)r.differing);
+  print_only(", ", r.only);
+  for (unsigned t = 1; t < 64; t++) {
+    uint64_t only[2] = { r.only_by_type[0][t], r.only_by_type[1][t] };
+    if (!r.differing_by_type[t] && !only[0] && !only[1]) continue;
+    printf("  %-18s ", braid_record_type_name(t) ? braid_record_type_name(t) : "?");
+    if (r.differing_by_type[t]) printf("%llu differ", (unsigned long long)r.differing_by_type[t]);
+    print_only(r.differing_by_type[t] ? ", " : "", only);
+  }
   if (timing) {
     printf("timing                      %14s %14s\n", "A", "B");
     printf("  mean epoch (us)           %14.2f %14.2f\n", r.mean_epoch_ns[0] / 1e3, r.mean_epoch_ns[1] / 1e3);
@@ -71,5 +138,8 @@ int main(int argc, char **argv)
     printf("  throughput (M events/s)   %14.2f %14.2f\n", r.events_per_s[0] / 1e6, r.events_per_s[1] / 1e6);
   }
   if (!r.differ) printf("equal: the logical streams are identical\n");
+  else if (r.common_exchanges && !records_differ)
+    printf("the %llu %s both traces have %s identical\n", (unsigned long long)r.common_exchanges, cli_exchanges(r.common_exchanges),
+           r.common_exchanges == 1 ? "is" : "are");
   return r.differ ? EXIT_DIFFERENT : EXIT_SAME;
 }

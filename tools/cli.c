@@ -98,6 +98,12 @@ void cli_need_whole_trace(const char *path)
   braid_trace_close(t);
 }
 
+const char *cli_status_name(braid_trace_status s)
+{
+  static const char *n[] = { "complete", "interrupted", "failed", "unfinished" };
+  return (unsigned)s < 4 ? n[s] : "unknown";
+}
+
 const char *cli_json(const char *s)
 {
   static char buf[8192];

@@ -31,6 +31,8 @@ void cli_need_file(const char *path);
 void cli_need_whole_trace(const char *path);
 /* "exchange" or "exchanges", to follow the number n. */
 const char *cli_exchanges(uint64_t n);
+/* "complete", "interrupted", "failed", "unfinished" (static storage). */
+const char *cli_status_name(braid_trace_status s);
 /* JSON string escape into a static buffer (for short strings). */
 const char *cli_json(const char *s);
 
