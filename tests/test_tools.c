@@ -134,7 +134,11 @@ static void drop(result *r)
   free(r->err);
 }
 
-#define SHOW(r) "exit %d\n--- stdout:\n%.2000s\n--- stderr:\n%.2000s", (r).status, (r).out, (r).err
+/* A failed check shows the run: SHOW(r) alone, or a format of its own with
+ * its arguments first, then SHOW_FMT and SHOW_ARGS(r). */
+#define SHOW_FMT "exit %d\n--- stdout:\n%.2000s\n--- stderr:\n%.2000s"
+#define SHOW_ARGS(r) (r).status, (r).out, (r).err
+#define SHOW(r) SHOW_FMT, SHOW_ARGS(r)
 
 static void expect_ok(result r)
 {
@@ -487,7 +491,7 @@ Test(tools, replay_says_a_violation_that_is_not_reached, .timeout = 60)
   result r = run("braid-replay", "--violation", "999999", "run.btr", NULL);
   cr_assert_eq(r.status, 0, SHOW(r));
   cr_assert(!strncmp(r.out, "OK: 300 exchanges", 17), SHOW(r));
-  cr_assert(strstr(r.out, want), "want '%s'\n" SHOW(r), want);
+  cr_assert(strstr(r.out, want), "want '%s'\n" SHOW_FMT, want, SHOW_ARGS(r));
   drop(&r);
 }
 
@@ -557,7 +561,7 @@ Test(tools, replay_of_a_cut_replay_trace_says_where_its_exchanges_end, .timeout 
   const char *note = strstr(r.err, "; replaying from the checkpoint up to its last complete exchange, ");
   cr_assert(sscanf(r.out, "OK: %llu", &n) == 1 && n > 0, SHOW(r));
   cr_assert(note && sscanf(strchr(note, ',') + 1, "%llu", &last) == 1, SHOW(r));
-  cr_assert_eq(last, 99 + n, "exchanges 100..%llu are %llu\n" SHOW(r), last, n);
+  cr_assert_eq(last, 99 + n, "exchanges 100..%llu are %llu\n" SHOW_FMT, last, n, SHOW_ARGS(r));
   drop(&r);
 }
 
@@ -610,7 +614,7 @@ static void dump_chrome(const char *trace, const char *json)
 static result jq(const char *json, const char *filter)
 {
   result r = run_in(tpath(json), BRAID_JQ, "-r", filter, NULL);
-  cr_assert_eq(r.status, 0, "jq '%s'\n" SHOW(r), filter);
+  cr_assert_eq(r.status, 0, "jq '%s'\n" SHOW_FMT, filter, SHOW_ARGS(r));
   if (r.outlen && r.out[r.outlen - 1] == '\n') r.out[--r.outlen] = 0;
   return r;
 }
@@ -1074,7 +1078,7 @@ Test(tools, every_trace_the_tools_write_passes_zstd_t, .timeout = 120)
   for (size_t i = 0; i < sizeof variants / sizeof variants[0]; i++) {
     record(variants[i][0], variants[i][1]);
     result r = run("zstd", "-q", "-t", variants[i][0], NULL);
-    cr_assert_eq(r.status, 0, "%s: " SHOW(r), variants[i][0]);
+    cr_assert_eq(r.status, 0, "%s: " SHOW_FMT, variants[i][0], SHOW_ARGS(r));
     drop(&r);
   }
   char tdir[512];
@@ -1088,7 +1092,7 @@ Test(tools, every_trace_the_tools_write_passes_zstd_t, .timeout = 120)
     char path[1024];
     snprintf(path, sizeof path, "%s/%s", tdir, e->d_name);
     result r = run("zstd", "-q", "-t", path, NULL);
-    cr_assert_eq(r.status, 0, "%s: " SHOW(r), path);
+    cr_assert_eq(r.status, 0, "%s: " SHOW_FMT, path, SHOW_ARGS(r));
     drop(&r);
     golden++;
   }
@@ -1474,7 +1478,7 @@ Test(bad_input, replay_reports_the_damage_of_a_trace_from_another_build)
     char p[1024];
     snprintf(p, sizeof p, "%s/%s", d, e->d_name);
     result r = run("braid-replay", p, NULL);
-    cr_assert_not(strstr(r.err, "semantics"), "%s: the damage, not the build, is the problem\n" SHOW(r), e->d_name);
+    cr_assert_not(strstr(r.err, "semantics"), "%s: the damage, not the build, is the problem\n" SHOW_FMT, e->d_name, SHOW_ARGS(r));
     expect_trouble(r, e->d_name, "offset");
     count++;
   }

@@ -174,7 +174,9 @@ int main(int argc, char **argv)
     const braid_divergence *d = &res.div;
     printf("DIVERGED at exchange %llu", (unsigned long long)d->exchange);
     if (d->torus >= 0) printf(", torus %c (%lld)", 'A' + (int)d->torus, (long long)d->torus);
-    if (d->field_signed)
+    if (d->field_hex) /* digests and hashes as braid-dump prints them */
+      printf(": %s.%s recorded %016llx, replayed %016llx\n", d->record, d->field, (unsigned long long)d->expected, (unsigned long long)d->actual);
+    else if (d->field_signed)
       printf(": %s.%s recorded %lld, replayed %lld\n", d->record, d->field, (long long)d->expected, (long long)d->actual);
     else
       printf(": %s.%s recorded %llu, replayed %llu\n", d->record, d->field, (unsigned long long)d->expected, (unsigned long long)d->actual);
