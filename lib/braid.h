@@ -398,9 +398,10 @@ typedef struct braid_report {
   uint64_t boundary_violations;
   double violation_rate;      /* boundary violations / checked cells */
   /* A boundary check is one torus's x=D-1 face against its predecessor's
-   * projection at one exchange.  The first exchange from which on no check
-   * had >= 1% of its cells violated: 0 when none ever had, -1 when the last
-   * exchange still had one. */
+   * projection at one exchange.  A torus is off at exchange k when its last
+   * 10 checks up to k (fewer at the start) had >= 1% of the cells they
+   * compared violated.  The first exchange from which on no torus was off: 0
+   * when none ever was, -1 when one still was at the last exchange. */
   int64_t convergence_exchange;
   uint32_t interval_min_seen, interval_max_seen; /* over the run, every torus, the starting interval included */
   uint64_t interval_changes;

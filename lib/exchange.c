@@ -98,7 +98,12 @@ static int boundary(braid_runtime *rt, braid__tctx *c, uint32_t from, const brai
     }
   }
   c->rep.boundary_violations += viol;
-  if (viol * 100 >= pred->facelen) c->last_bad_exchange = k + 1;
+  /* The window of the last checks: one noisy check does not undo convergence. */
+  c->win_sum += viol - c->win_viol[c->win_at];
+  c->win_viol[c->win_at] = viol;
+  c->win_at = (c->win_at + 1) % BRAID_CONVERGENCE_WINDOW;
+  if (c->win_n < BRAID_CONVERGENCE_WINDOW) c->win_n++;
+  if (c->win_sum * 100 >= (uint64_t)c->win_n * pred->facelen) c->last_bad_exchange = k + 1;
   if (rt->recording) {
     uint64_t f[6] = { t->id, from, pred->facelen, viol, maxdev, (uint64_t)sum };
     braid__rec_put(blk, BRAID_REC_BOUNDARY, 6, f);

@@ -62,6 +62,9 @@ typedef struct braid__injection {
 
 typedef struct braid__decisions braid__decisions; /* replay.c */
 
+/* Boundary checks a torus's convergence is judged over (see braid_report). */
+#define BRAID_CONVERGENCE_WINDOW 10
+
 typedef struct braid__tctx {
   braid_torus t;
   /* Owned by whoever runs the torus's current step. */
@@ -70,7 +73,12 @@ typedef struct braid__tctx {
   uint32_t interval_lo, interval_hi; /* over the run, for the report */
   braid__projection own;       /* last projection this torus published successfully */
   uint64_t last_overflows, last_horizon;
-  uint64_t last_bad_exchange;  /* k+1 of the last boundary check with >= 1% of its cells violated; 0: none */
+  /* Convergence, for the report: the violated cells of the torus's last
+   * BRAID_CONVERGENCE_WINDOW boundary checks, and k+1 of the last exchange
+   * where they came to >= 1% of the cells those checks compared (0: none). */
+  uint64_t win_viol[BRAID_CONVERGENCE_WINDOW], win_sum;
+  unsigned win_n, win_at;
+  uint64_t last_bad_exchange;
   uint64_t seen_overflow;
   braid_torus_report rep;
   braid__hist event_lat;

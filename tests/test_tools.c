@@ -897,10 +897,43 @@ Test(tools, record_json_report_is_consistent, .timeout = 60)
   report_says(".interval.min <= .interval.final_min and .interval.final_max <= .interval.max", "true");
   report_says(".cpu_user_seconds + .cpu_sys_seconds - .cpu_seconds | fabs < 0.000002", "true");
   report_says("[.thread_cpu_user_seconds, .thread_cpu_sys_seconds, .thread_cpu_seconds] | map(length) | unique | length", "1");
-  report_says(".convergence.rule", "no boundary check has >= 1% of its cells violated");
+  report_says(".convergence.rule", "every torus's last 10 boundary checks have < 1% of their cells violated");
   report_says("if .convergence.from_exchange == null then .convergence.last_exchange_at_or_above_1pct == .exchanges - 1"
               " else .convergence.from_exchange == (.convergence.last_exchange_at_or_above_1pct // -1) + 1 end",
               "true");
+}
+
+/* Convergence is judged over a torus's last 10 boundary checks, so the
+ * checks that stray above 1% in a steady run do not hide it: a default run
+ * at D=32 has converged from the start, and a face perturbed at exchange 100
+ * converges again some exchanges after it (the figures are deterministic:
+ * they come from the logical stream). */
+Test(tools, record_report_convergence_of_a_steady_and_a_perturbed_run, .timeout = 60)
+{
+  need_jq();
+  result r = run("braid-record", "-x", "400", "-q", "--json", NULL);
+  cr_assert_eq(r.status, 0, SHOW(r));
+  save(tpath("report.json"), r.out, r.outlen);
+  drop(&r);
+  report_says(".convergence.from_exchange", "0");
+  char inj[64][32];
+  char *argv[2 * 64 + 8];
+  int n = 0;
+  argv[n++] = "braid-record";
+  for (int i = 0; i < 64; i++) {
+    snprintf(inj[i], sizeof inj[i], "--inject=B@100:%d=1000", 32 * 32 * 31 + i);
+    argv[n++] = inj[i];
+  }
+  argv[n++] = "-x";
+  argv[n++] = "400";
+  argv[n++] = "-q";
+  argv[n++] = "--json";
+  argv[n] = NULL;
+  r = finish(start(NULL, "run", argv), "run");
+  cr_assert_eq(r.status, 0, SHOW(r));
+  save(tpath("report.json"), r.out, r.outlen);
+  drop(&r);
+  report_says(".convergence.from_exchange > 100 and .convergence.from_exchange < 400", "true");
 }
 
 /* The text report names what its figures are. */
@@ -912,7 +945,7 @@ Test(tools, record_text_report_labels_its_figures, .timeout = 60)
   const char *w = strstr(r.out, "\n  barrier wait ");
   cr_assert(w && strstr(w, " p95 ") && strstr(w, " p95 ") < strchr(w + 1, '\n'), SHOW(r));
   cr_assert(!strstr(r.out, "(sampled 0)"), SHOW(r));
-  cr_assert(strstr(r.out, ">= 1% of its cells violated"), SHOW(r));
+  cr_assert(strstr(r.out, "\n  convergence        not reached: at the last exchange (299) a torus's last 10 boundary checks had >= 1% of their cells violated\n"), SHOW(r));
   cr_assert(strstr(r.out, " over the run") && strstr(r.out, " user, ") && strstr(r.out, " system"), SHOW(r));
   drop(&r);
 }
