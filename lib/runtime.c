@@ -139,7 +139,7 @@ void braid_runtime_destroy(braid_runtime *rt)
       braid__projection_free(&c->own);
       for (int s = 0; s < BRAID_PROJ_SLOTS; s++) braid__projection_free(&c->slot[s]);
       for (int b = 0; b < BRAID_REC_SLOTS; b++) braid__buf_free(&c->block[b]);
-      braid__buf_free(&c->ckpt);
+      for (int b = 0; b < 2; b++) braid__buf_free(&c->ckpt[b]);
     }
   free(rt->tc);
   free(rt->inj);
@@ -318,8 +318,8 @@ int braid__run_step(braid_runtime *rt, uint32_t r, uint64_t k, int thread)
     c->rep.busy_seconds += (double)(t2 - t1) / 1e9;
     rc = braid__publish(rt, r, k, blk);
     if (!rc && checkpoint_due(rt, k)) {
-      rc = braid__checkpoint_save(c, k, &c->ckpt);
-      atomic_store_explicit(&c->ckpt_taken, k + 1, memory_order_release);
+      rc = braid__checkpoint_save(c, k, &c->ckpt[k & 1]);
+      atomic_store_explicit(&c->ckpt_taken[k & 1], k + 1, memory_order_release);
     }
     uint64_t t3 = braid__now_ns();
     exch += t3 - t2;
@@ -357,7 +357,7 @@ int braid__assemble(braid_runtime *rt, uint64_t k)
     uint8_t v[10];
     braid__buf_put(a, v, braid__varint_put(v, rt->ntori));
     for (uint32_t r = 0; r < rt->ntori; r++) {
-      braid__buf *cb = &rt->tc[r].ckpt;
+      braid__buf *cb = &rt->tc[r].ckpt[k & 1];
       braid__buf_put(a, v, braid__varint_put(v, cb->len));
       braid__buf_put(a, cb->p, cb->len);
     }
@@ -459,8 +459,11 @@ static uint64_t ready_step(braid_runtime *rt, uint32_t r)
     /* Slot k % P last held P(k-P); the successor reads it in its step k-P+1. */
     if (k + 1 >= BRAID_PROJ_SLOTS && atomic_load_explicit(&rt->tc[s].steps_done, memory_order_acquire) < k - BRAID_PROJ_SLOTS + 2) return UINT64_MAX;
     if (rt->recording && k >= BRAID_REC_SLOTS && atomic_load_explicit(&rt->written, memory_order_acquire) <= k - BRAID_REC_SLOTS) return UINT64_MAX;
-    /* The checkpoint buffer is reused: the last one must be written first. */
-    if (checkpoint_due(rt, k) && atomic_load_explicit(&rt->written, memory_order_acquire) < atomic_load_explicit(&c->ckpt_taken, memory_order_acquire))
+    /* A checkpoint buffer is reused: the checkpoint it last held must be
+     * written first (with one buffer and a checkpoint at every exchange,
+     * step k waited for exchange k-1, which closes only in step k). */
+    if (checkpoint_due(rt, k) &&
+        atomic_load_explicit(&rt->written, memory_order_acquire) < atomic_load_explicit(&c->ckpt_taken[k & 1], memory_order_acquire))
       return UINT64_MAX;
   }
   return k;

@@ -86,9 +86,14 @@ typedef struct braid__tctx {
   braid__hist exch_lat;
   braid__hist wait_lat;
   uint64_t wait_start;
-  braid__buf ckpt; /* serialised state for a checkpoint at the current exchange */
+  /* Serialised state for checkpoints, two buffers by the parity of the
+   * exchange: exchange k is assembled only after step k+1 (its block closes
+   * in that step's exchange-in), so a checkpoint at k+1 must not overwrite
+   * the one at k.  ckpt_taken[b]: k+1 of the last checkpoint saved into
+   * ckpt[b]; 0: none. */
+  braid__buf ckpt[2];
   uint64_t ckpt_exchange;
-  _Atomic uint64_t ckpt_taken; /* k+1 of the last checkpoint saved into ckpt; 0: none */
+  _Atomic uint64_t ckpt_taken[2];
   /* Shared with other threads. */
   braid__projection slot[BRAID_PROJ_SLOTS];
   _Atomic uint64_t tag[BRAID_PROJ_SLOTS] BRAID_ALIGNED; /* (exchange << 2) | SLOT_* */
