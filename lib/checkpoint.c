@@ -151,6 +151,9 @@ static void get_proj(reader *r, braid__projection *p, uint32_t ncells)
   p->hash = get(r);
 }
 
+/* |v| < 2^61: what a loaded cell value may be. */
+static int value_ok(int64_t v) { return v > -((int64_t)1 << 61) && v < ((int64_t)1 << 61); }
+
 static int load_torus(braid_runtime *rt, reader *r, uint64_t *kout)
 {
   uint64_t magic = get(r), k = get(r), id = get_max(r, rt->ntori - 1), ncells = get(r);
@@ -183,6 +186,11 @@ static int load_torus(braid_runtime *rt, reader *r, uint64_t *kout)
     get_raw(r, t->edge_delay, (size_t)t->ncells * t->degree);
   }
   BRAID_RETURN_IF(r->err, r->err);
+  /* A run's cell values are sums of 32-bit payloads and stay far below this;
+   * a blob's must too, so that the exchange's arithmetic cannot overflow. */
+  for (uint32_t i = 0; i < t->ncells; i++) BRAID_RETURN_IF(!value_ok(t->state[i]), BRAID_ECORRUPT);
+  for (uint32_t i = 0; i < t->dim * t->dim; i++) BRAID_RETURN_IF(!value_ok(t->corr[i]), BRAID_ECORRUPT);
+  for (uint32_t i = 0; i < c->own.facelen; i++) BRAID_RETURN_IF(!value_ok(c->own.face[i]), BRAID_ECORRUPT);
   braid__queue_clear(&t->q, now);
   for (uint64_t i = 0; i < size; i++) {
     uint64_t dt = get_max(r, t->q.mask), dst = get_max(r, t->ncells - 1), src = get_max(r, UINT32_MAX);
@@ -192,8 +200,10 @@ static int load_torus(braid_runtime *rt, reader *r, uint64_t *kout)
   }
   t->q.overflows = overflows;
   t->q.horizon_errors = horizon;
-  for (uint32_t i = 0; i < t->ncells; i++)
-    if (t->edge_target && t->degree && t->edge_target[i * t->degree] >= t->ncells) return BRAID_ECORRUPT;
+  /* Every edge must lead into the lattice with a delay the queue holds: the
+   * models follow them without looking. */
+  for (size_t i = 0; t->edge_target && i < (size_t)t->ncells * t->degree; i++)
+    BRAID_RETURN_IF(t->edge_target[i] >= t->ncells || t->edge_delay[i] < 1 || t->edge_delay[i] > t->max_delay, BRAID_ECORRUPT);
   /* The projection the successor reads at exchange-in(k). */
   unsigned s = (unsigned)(k % BRAID_PROJ_SLOTS);
   braid__projection_copy(&c->slot[s], &c->own);

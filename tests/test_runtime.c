@@ -1,5 +1,6 @@
 /* test_runtime.c - the braided runtime: threaded == sequential, failures,
  * injections, the racy model, convergence, heartbeats, stops. */
+#include <dirent.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <unistd.h>
@@ -432,4 +433,77 @@ Test(runtime, rate_adaptation_is_recorded_and_replayed, .timeout = 120)
   cr_assert_eq(res.exchanges_checked, 300);
   mem_free(&m);
   unlink(path);
+}
+
+/* ------------------------------------------------------ hostile checkpoints */
+
+#ifndef BRAID_SRCDIR
+#define BRAID_SRCDIR "."
+#endif
+/* The configuration tests/fuzz_checkpoint.c loads its blobs into. */
+#define FUZZ_CONFIG "model=skewed tori=2 dim=8 exchanges=8 sequential=1 seed=1"
+
+typedef struct blobs {
+  braid__buf b[8];
+} blobs;
+
+static int ignore_exchange(void *ud, uint64_t k, const uint8_t *recs, size_t len) { return 0; }
+
+static int keep_blob(void *ud, uint64_t k, const uint8_t *blob, size_t len)
+{
+  blobs *x = ud;
+  if (k < 8) braid__buf_put(&x->b[k], blob, len);
+  return 0;
+}
+
+/* A checkpoint at every exchange, in both executors: the threaded run ends
+ * (with one state buffer per torus it waited for itself), every blob holds
+ * the state of the exchange it is written for (sequentially the next step
+ * overwrote it), and the run goes on from it.  Then every blob the
+ * checkpoint fuzzer found harmful (tests/checkpoint-fixtures) is refused as
+ * corrupt before its state is used. */
+Test(runtime, checkpoint_loader_takes_real_blobs_and_refuses_hostile_ones, .timeout = 60)
+{
+  static const char *how[] = { " sequential=1", " sequential=0 threads=2" };
+  uint64_t k;
+  braid_runtime *rt;
+  for (int h = 0; h < 2; h++) {
+    blobs x = { 0 };
+    char kv[256];
+    snprintf(kv, sizeof kv, "%s checkpoint_every=1%s", FUZZ_CONFIG, how[h]);
+    rt = make_runtime(kv, NULL);
+    braid__sink s = { ignore_exchange, keep_blob, &x };
+    cr_assert_eq(braid__add_sink(rt, &s), 0);
+    cr_assert_eq(braid_runtime_run(rt), 0, "%s", braid_runtime_error(rt));
+    braid_runtime_destroy(rt);
+    for (uint64_t i = 0; i < 8; i++) {
+      cr_assert_gt(x.b[i].len, 0, "%s: checkpoint %llu", how[h], (unsigned long long)i);
+      rt = make_runtime(FUZZ_CONFIG, NULL);
+      cr_assert_eq(braid__checkpoint_load(rt, x.b[i].p, x.b[i].len, &k), 0);
+      cr_assert_eq(k, i, "%s: the checkpoint for exchange %llu holds exchange %llu", how[h], (unsigned long long)i, (unsigned long long)k);
+      if (i < 6) cr_assert_eq(braid_runtime_run(rt), 0, "%s", braid_runtime_error(rt));
+      braid_runtime_destroy(rt);
+      braid__buf_free(&x.b[i]);
+    }
+  }
+
+  DIR *d = opendir(BRAID_SRCDIR "/tests/checkpoint-fixtures");
+  cr_assert(d);
+  int seen = 0;
+  for (struct dirent *e; (e = readdir(d));) {
+    if (e->d_name[0] == '.') continue;
+    char path[1024];
+    snprintf(path, sizeof path, "%s/tests/checkpoint-fixtures/%s", BRAID_SRCDIR, e->d_name);
+    FILE *f = fopen(path, "rb");
+    cr_assert(f, "%s", path);
+    static uint8_t buf[1 << 20];
+    size_t n = fread(buf, 1, sizeof buf, f);
+    fclose(f);
+    rt = make_runtime(FUZZ_CONFIG, NULL);
+    cr_assert_eq(braid__checkpoint_load(rt, buf, n, &k), BRAID_ECORRUPT, "%s", e->d_name);
+    braid_runtime_destroy(rt);
+    seen++;
+  }
+  closedir(d);
+  cr_assert_geq(seen, 1);
 }
