@@ -121,7 +121,7 @@ __attribute__((format(printf, 1, 2), unused)) static void shim_skip(const char *
 
 #define Test(suite, name, ...)                                                          \
   static void suite##_##name(void);                                                    \
-  static struct shim_test shim_t_##suite##_##name = { #suite, #name, suite##_##name, { __VA_ARGS__ }, NULL }; \
+  static struct shim_test shim_t_##suite##_##name = { #suite, #name, suite##_##name, { __VA_ARGS__ }, NULL, NULL, NULL }; \
   __attribute__((constructor)) static void shim_reg_##suite##_##name(void) { shim_register(&shim_t_##suite##_##name); } \
   static void suite##_##name(void)
 
