@@ -870,7 +870,7 @@ static void json_report(void)
 static void report_says(const char *filter, const char *want)
 {
   result r = jq("report.json", filter);
-  cr_assert_str_eq(r.out, want, "jq '%s' over\n%s", filter, load(tpath("report.json"), NULL));
+  cr_assert_str_eq(r.out, want, "jq '%s' over\n%s", filter, (char *)load(tpath("report.json"), NULL));
   drop(&r);
 }
 

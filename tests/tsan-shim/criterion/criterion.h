@@ -62,7 +62,7 @@ static void shim_register(struct shim_test *t)
   shim_tail = &t->next;
 }
 
-__attribute__((format(printf, 4, 5), unused)) static void shim_fail(const char *file, int line, const char *what, const char *fmt, ...)
+__attribute__((format(printf, 4, 5), noreturn, unused)) static void shim_fail(const char *file, int line, const char *what, const char *fmt, ...)
 {
   va_list ap;
   va_start(ap, fmt);
@@ -78,7 +78,7 @@ __attribute__((format(printf, 4, 5), unused)) static void shim_fail(const char *
   longjmp(shim_jump, 1);
 }
 
-__attribute__((format(printf, 1, 2), unused)) static void shim_skip(const char *fmt, ...)
+__attribute__((format(printf, 1, 2), noreturn, unused)) static void shim_skip(const char *fmt, ...)
 {
   va_list ap;
   va_start(ap, fmt);
