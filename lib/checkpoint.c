@@ -89,7 +89,6 @@ int braid__checkpoint_save(braid__tctx *c, uint64_t k, braid__buf *b)
   }
   ckpt_ctx cc = { b, t->q.now };
   braid__queue_visit(&t->q, put_event, &cc);
-  c->ckpt_exchange = k;
   return b->err;
 }
 

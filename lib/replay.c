@@ -662,18 +662,8 @@ out:
  * are compared. */
 static int setting_is_compared(const char *key, size_t len)
 {
-  static const struct {
-    const char *name;
-    int logical;
-  } keys[] = {
-#define XX(name, lo, hi, def, logical, help) { #name, logical },
-    BRAID_CONFIG_KEYS(XX)
-#undef XX
-  };
   if (len == 9 && !memcmp(key, "exchanges", 9)) return 0;
-  for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
-    if (strlen(keys[i].name) == len && !memcmp(keys[i].name, key, len)) return keys[i].logical;
-  return 1;
+  return braid__setting_is_logical(key, len) != 0;
 }
 
 /* The value of `key` in canonical settings text, or NULL. */

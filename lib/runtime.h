@@ -92,7 +92,6 @@ typedef struct braid__tctx {
    * the one at k.  ckpt_taken[b]: k+1 of the last checkpoint saved into
    * ckpt[b]; 0: none. */
   braid__buf ckpt[2];
-  uint64_t ckpt_exchange;
   _Atomic uint64_t ckpt_taken[2];
   /* Shared with other threads. */
   braid__projection slot[BRAID_PROJ_SLOTS];

@@ -326,6 +326,13 @@ uint64_t braid__config_logical_hash(braid_config *cfg)
 
 uint64_t braid_config_hash(braid_config *cfg) { return cfg ? braid__config_logical_hash(cfg) : 0; }
 
+int braid__setting_is_logical(const char *key, size_t len)
+{
+  for (int i = 0; i < BRAID_K__COUNT; i++)
+    if (strlen(keys[i].name) == len && !memcmp(keys[i].name, key, len)) return keys[i].logical;
+  return -1;
+}
+
 const char *braid_config_get(braid_config *cfg, const char *key)
 {
   if (!cfg || !key) return NULL;

@@ -69,5 +69,8 @@ void braid__config_clear(braid_config *cfg);
 /* Parses canonical text (as stored in a trace header). */
 int braid__config_parse_text(braid_config *cfg, const char *text, size_t len);
 uint64_t braid__config_logical_hash(braid_config *cfg);
+/* Whether the setting named by key[0..len) can change results (1) or not
+ * (0); -1 for a name this build does not know. */
+int braid__setting_is_logical(const char *key, size_t len);
 
 #endif

@@ -26,12 +26,6 @@ static void usage(FILE *f)
           "unless --partial is given.\n");
 }
 
-static const char *status_name(braid_trace_status s)
-{
-  static const char *n[] = { "complete", "interrupted", "failed", "unfinished" };
-  return (unsigned)s < 4 ? n[s] : "unknown";
-}
-
 static void print_fields(const braid_record *r, int json)
 {
   for (unsigned i = 0; i < r->nfields; i++) {
@@ -67,7 +61,7 @@ static int finish(braid_trace *t, int rc)
 
 static int dump_text(braid_trace *t, const braid_trace_info *in)
 {
-  printf("# braid trace, format %u, %s\n# build: %s\n# host: %s\n", in->format_version, status_name(in->status), in->build_id, in->host);
+  printf("# braid trace, format %u, %s\n# build: %s\n# host: %s\n", in->format_version, cli_status_name(in->status), in->build_id, in->host);
   if (in->plugin && in->plugin[0]) printf("# plugin: %s\n", in->plugin);
   printf("# settings (hash %016llx):\n", (unsigned long long)in->config_hash);
   for (const char *p = in->config_text; p && *p;) {
@@ -97,7 +91,7 @@ static int dump_text(braid_trace *t, const braid_trace_info *in)
 
 static int dump_json(braid_trace *t, const braid_trace_info *in)
 {
-  printf("{\"type\":\"header\",\"format\":%u,\"status\":\"%s\",\"build\":%s", in->format_version, status_name(in->status), cli_json(in->build_id));
+  printf("{\"type\":\"header\",\"format\":%u,\"status\":\"%s\",\"build\":%s", in->format_version, cli_status_name(in->status), cli_json(in->build_id));
   printf(",\"host\":%s", cli_json(in->host));
   printf(",\"plugin\":%s", cli_json(in->plugin ? in->plugin : ""));
   printf(",\"start_unix_ns\":%llu,\"config_hash\":\"%016llx\",\"config\":%s}\n", (unsigned long long)in->start_unix_ns,
@@ -113,7 +107,7 @@ static int dump_json(braid_trace *t, const braid_trace_info *in)
     printf("}\n");
   }
   if (rc == BRAID_EEOF) {
-    printf("{\"type\":\"footer\",\"status\":\"%s\",\"exchanges\":%llu,\"events\":%llu,\"state_hashes\":[", status_name(in->status),
+    printf("{\"type\":\"footer\",\"status\":\"%s\",\"exchanges\":%llu,\"events\":%llu,\"state_hashes\":[", cli_status_name(in->status),
            (unsigned long long)in->exchanges, (unsigned long long)in->total_events);
     for (uint32_t i = 0; i < in->tori && i < 16; i++) printf("%s\"%016llx\"", i ? "," : "", (unsigned long long)in->final_state_hash[i]);
     printf("]}\n");
@@ -375,7 +369,7 @@ static int dump_stats(braid_trace *t, const braid_trace_info *in, const char *pa
   if (ckpt_bytes > size) ckpt_bytes = size;
   const char *tp = strstr(in->config_text, "tori=");
   unsigned tori = tp ? (unsigned)atoi(tp + 5) : 0;
-  printf("trace          %s\nstatus         %s%s\nformat         %u\nbuild          %s\n", path, status_name(in->status), in->truncated ? " (truncated)" : "",
+  printf("trace          %s\nstatus         %s%s\nformat         %u\nbuild          %s\n", path, cli_status_name(in->status), in->truncated ? " (truncated)" : "",
          in->format_version, in->build_id);
   printf("exchanges      %llu\n", (unsigned long long)exchanges);
   /* The total is the footer's.  Without one, it is what the tori had

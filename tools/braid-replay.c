@@ -38,17 +38,6 @@ static void usage(FILE *f)
           "Exit status: 0 the replay matches the recording, 1 it diverged, 2 trouble.\n");
 }
 
-static const char *status_name(braid_trace_status s)
-{
-  switch (s) {
-  case BRAID_TRACE_COMPLETE: return "complete";
-  case BRAID_TRACE_INTERRUPTED: return "interrupted";
-  case BRAID_TRACE_FAILED: return "failed";
-  default: return "unfinished";
-  }
-}
-
-
 /* The exchanges the replay compared, "exchange A" or "exchanges A..B";
  * n > 0. */
 static void print_range(uint64_t first, uint64_t n)
@@ -166,9 +155,9 @@ int main(int argc, char **argv)
    * even start there). */
   if ((res.truncated || res.status != BRAID_TRACE_COMPLETE) && res.first_exchange)
     fprintf(stderr, "%s: note: the trace is %s%s; replaying from the checkpoint up to its last complete exchange, %llu\n", cli_prog,
-            status_name(res.status), res.truncated ? " and truncated" : "", (unsigned long long)(res.trace_exchanges - 1));
+            cli_status_name(res.status), res.truncated ? " and truncated" : "", (unsigned long long)(res.trace_exchanges - 1));
   else if (res.truncated || res.status != BRAID_TRACE_COMPLETE)
-    fprintf(stderr, "%s: note: the trace is %s%s; replaying its %llu complete %s\n", cli_prog, status_name(res.status),
+    fprintf(stderr, "%s: note: the trace is %s%s; replaying its %llu complete %s\n", cli_prog, cli_status_name(res.status),
             res.truncated ? " and truncated" : "", (unsigned long long)res.trace_exchanges, cli_exchanges(res.trace_exchanges));
   if (res.diverged) {
     const braid_divergence *d = &res.div;
