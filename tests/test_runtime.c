@@ -1,10 +1,10 @@
 /* test_runtime.c - the braided runtime: threaded == sequential, failures,
  * injections, the racy model, convergence, heartbeats, stops. */
-#include <dirent.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <unistd.h>
 #include "helpers.h"
+#include "walk.h"
 #include <criterion/parameterized.h>
 
 typedef struct matrix_case {
@@ -437,9 +437,6 @@ Test(runtime, rate_adaptation_is_recorded_and_replayed, .timeout = 120)
 
 /* ------------------------------------------------------ hostile checkpoints */
 
-#ifndef BRAID_SRCDIR
-#define BRAID_SRCDIR "."
-#endif
 /* The configuration tests/fuzz_checkpoint.c loads its blobs into. */
 #define FUZZ_CONFIG "model=skewed tori=2 dim=8 exchanges=8 sequential=1 seed=1"
 
@@ -487,23 +484,19 @@ Test(runtime, checkpoint_loader_takes_real_blobs_and_refuses_hostile_ones, .time
     }
   }
 
-  DIR *d = opendir(BRAID_SRCDIR "/tests/checkpoint-fixtures");
-  cr_assert(d);
+  walk w;
+  walk_open(&w, "tests/checkpoint-fixtures");
   int seen = 0;
-  for (struct dirent *e; (e = readdir(d));) {
-    if (e->d_name[0] == '.') continue;
-    char path[1024];
-    snprintf(path, sizeof path, "%s/tests/checkpoint-fixtures/%s", BRAID_SRCDIR, e->d_name);
-    FILE *f = fopen(path, "rb");
-    cr_assert(f, "%s", path);
+  while (walk_next(&w)) {
+    FILE *f = fopen(w.path, "rb");
+    cr_assert(f, "%s", w.path);
     static uint8_t buf[1 << 20];
     size_t n = fread(buf, 1, sizeof buf, f);
     fclose(f);
     rt = make_runtime(FUZZ_CONFIG, NULL);
-    cr_assert_eq(braid__checkpoint_load(rt, buf, n, &k), BRAID_ECORRUPT, "%s", e->d_name);
+    cr_assert_eq(braid__checkpoint_load(rt, buf, n, &k), BRAID_ECORRUPT, "%s", w.name);
     braid_runtime_destroy(rt);
     seen++;
   }
-  closedir(d);
   cr_assert_geq(seen, 1);
 }

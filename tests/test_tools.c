@@ -4,7 +4,6 @@
 #include <criterion/criterion.h>
 #include <criterion/parameterized.h>
 #include <ctype.h>
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -19,6 +18,7 @@
 #include <unistd.h>
 #define SCRATCH_PREFIX "/tmp/braid-tools-"
 #include "scratch.h"
+#include "walk.h"
 
 #ifndef BRAID_BUILDDIR
 #define BRAID_BUILDDIR "."
@@ -1114,22 +1114,17 @@ Test(tools, every_trace_the_tools_write_passes_zstd_t, .timeout = 120)
     cr_assert_eq(r.status, 0, "%s: " SHOW_FMT, variants[i][0], SHOW_ARGS(r));
     drop(&r);
   }
-  char tdir[512];
-  snprintf(tdir, sizeof tdir, "%s/traces", BRAID_SRCDIR);
-  DIR *d = opendir(tdir);
-  cr_assert(d, "%s: %s", tdir, strerror(errno));
+  walk w;
+  walk_open(&w, "traces");
   int golden = 0;
-  for (struct dirent *e; (e = readdir(d));) {
-    size_t len = strlen(e->d_name);
-    if (len < 5 || strcmp(e->d_name + len - 4, ".btr") || !strncmp(e->d_name, "broken-", 7)) continue;
-    char path[1024];
-    snprintf(path, sizeof path, "%s/%s", tdir, e->d_name);
-    result r = run("zstd", "-q", "-t", path, NULL);
-    cr_assert_eq(r.status, 0, "%s: " SHOW_FMT, path, SHOW_ARGS(r));
+  while (walk_next(&w)) {
+    size_t len = strlen(w.name);
+    if (len < 5 || strcmp(w.name + len - 4, ".btr") || !strncmp(w.name, "broken-", 7)) continue;
+    result r = run("zstd", "-q", "-t", w.path, NULL);
+    cr_assert_eq(r.status, 0, "%s: " SHOW_FMT, w.path, SHOW_ARGS(r));
     drop(&r);
     golden++;
   }
-  closedir(d);
   cr_assert_geq(golden, 8, "the golden traces are there");
 }
 
@@ -1500,22 +1495,15 @@ Test(bad_input, replay_reports_the_damage_of_a_trace_from_another_build)
 {
   expect_trouble(run("braid-replay", BRAID_SRCDIR "/traces/broken-huge-window.btr", NULL), "broken-huge-window.btr",
                  "needs a 2147483648-byte window");
-  char d[512];
-  snprintf(d, sizeof d, "%s/tests/trace-fixtures", BRAID_SRCDIR);
-  DIR *dp = opendir(d);
-  cr_assert(dp, "%s", d);
-  struct dirent *e;
+  walk w;
+  walk_open(&w, "tests/trace-fixtures");
   int count = 0;
-  while ((e = readdir(dp))) {
-    if (e->d_name[0] == '.') continue;
-    char p[1024];
-    snprintf(p, sizeof p, "%s/%s", d, e->d_name);
-    result r = run("braid-replay", p, NULL);
-    cr_assert_not(strstr(r.err, "semantics"), "%s: the damage, not the build, is the problem\n" SHOW_FMT, e->d_name, SHOW_ARGS(r));
-    expect_trouble(r, e->d_name, "offset");
+  while (walk_next(&w)) {
+    result r = run("braid-replay", w.path, NULL);
+    cr_assert_not(strstr(r.err, "semantics"), "%s: the damage, not the build, is the problem\n" SHOW_FMT, w.name, SHOW_ARGS(r));
+    expect_trouble(r, w.name, "offset");
     count++;
   }
-  closedir(dp);
   cr_assert_geq(count, 4);
 }
 Test(bad_input, replay_refuses_an_intact_trace_from_another_semantics_version)

@@ -3,7 +3,6 @@
 #define _GNU_SOURCE /* memmem */
 #endif
 #include <criterion/criterion.h>
-#include <dirent.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
@@ -20,6 +19,7 @@
 #include "trace_gen.h"
 #define SCRATCH_PREFIX "/tmp/braid-trace-"
 #include "scratch.h"
+#include "walk.h"
 
 #ifndef BRAID_BUILDDIR
 #define BRAID_BUILDDIR "."
@@ -735,36 +735,30 @@ static int fixture_call(const char *name, braid_trace *t, int rc)
  * makes must end cleanly, and at least one must report the damage. */
 Test(trace, regression_fixtures_fail_cleanly, .timeout = 60)
 {
-  char d[512];
-  snprintf(d, sizeof d, "%s/tests/trace-fixtures", BRAID_SRCDIR);
-  DIR *dp = opendir(d);
-  cr_assert(dp, "%s", d);
-  struct dirent *e;
+  walk w;
+  walk_open(&w, "tests/trace-fixtures");
   int count = 0;
-  while ((e = readdir(dp))) {
-    if (e->d_name[0] == '.') continue;
-    char p[1024], err[512];
-    snprintf(p, sizeof p, "%s/%s", d, e->d_name);
+  while (walk_next(&w)) {
+    char err[512];
     braid_trace *t;
-    int rc = braid_trace_open(&t, p, err, sizeof err), errors = rc != 0;
-    if (rc) cr_assert(strstr(err, "offset"), "%s: %s", e->d_name, err);
+    int rc = braid_trace_open(&t, w.path, err, sizeof err), errors = rc != 0;
+    if (rc) cr_assert(strstr(err, "offset"), "%s: %s", w.name, err);
     if (rc == 0) {
       braid_record r;
       while ((rc = braid_trace_next(t, &r)) == 0) {}
-      errors += fixture_call(e->d_name, t, rc);
+      errors += fixture_call(w.name, t, rc);
       uint64_t at;
       const uint8_t *blob;
       size_t len;
-      errors += fixture_call(e->d_name, t, braid_trace_checkpoint(t, UINT64_MAX, &at, &blob, &len));
-      errors += fixture_call(e->d_name, t, braid_trace_seek(t, 3));
-      errors += fixture_call(e->d_name, t, braid_trace_checkpoint(t, 4, &at, &blob, &len));
-      errors += fixture_call(e->d_name, t, braid_trace_seek(t, 1));
+      errors += fixture_call(w.name, t, braid_trace_checkpoint(t, UINT64_MAX, &at, &blob, &len));
+      errors += fixture_call(w.name, t, braid_trace_seek(t, 3));
+      errors += fixture_call(w.name, t, braid_trace_checkpoint(t, 4, &at, &blob, &len));
+      errors += fixture_call(w.name, t, braid_trace_seek(t, 1));
       braid_trace_close(t);
     }
-    cr_assert_gt(errors, 0, "%s: no call reported an error", e->d_name);
+    cr_assert_gt(errors, 0, "%s: no call reported an error", w.name);
     count++;
   }
-  closedir(dp);
   cr_assert_geq(count, 4);
 }
 
