@@ -65,6 +65,18 @@ Test(golden, replay_counts_the_boundary_checks_with_violations, .timeout = 60)
   cr_assert_eq(res.violations, recorded);
 }
 
+/* Replays the golden chaos-checkpoints trace (80 exchanges, checkpoints
+ * after exchanges 39 and 79) --from `from` --until `until` (UINT64_MAX:
+ * none). */
+static int replay_checkpoints(uint64_t from, uint64_t until, braid_replay_result *res, char *err, size_t errlen)
+{
+  braid_replay_opts o;
+  braid_replay_opts_init(&o);
+  o.from = from;
+  o.until = until;
+  return braid_replay(TRACES "chaos-checkpoints.btr", &o, res, err, errlen);
+}
+
 /* braid-dump --stats run inside traces/ must print NAME.stats exactly. */
 ParameterizedTestParameters(golden, stats_match_expected_output)
 {
@@ -91,12 +103,9 @@ Test(golden, text_dump_matches_expected_output, .timeout = 60) { same_output(BRA
 
 Test(golden, replay_from_checkpoint_checks_the_rest, .timeout = 60)
 {
-  braid_replay_opts o;
-  braid_replay_opts_init(&o);
-  o.from = 50;
   braid_replay_result res;
   char err[1024];
-  cr_assert_eq(braid_replay(TRACES "chaos-checkpoints.btr", &o, &res, err, sizeof err), 0, "%s", err);
+  cr_assert_eq(replay_checkpoints(50, UINT64_MAX, &res, err, sizeof err), 0, "%s", err);
   cr_assert_not(res.diverged);
   cr_assert_eq(res.first_exchange, 40, "the checkpoint after exchange 39 is the last one at or before 50");
   cr_assert_eq(res.exchanges_checked, 40);
@@ -106,12 +115,9 @@ Test(golden, replay_from_checkpoint_checks_the_rest, .timeout = 60)
  * nothing after it is left to compare. */
 Test(golden, replay_from_the_last_checkpoint_checks_nothing_after_it, .timeout = 60)
 {
-  braid_replay_opts o;
-  braid_replay_opts_init(&o);
-  o.from = 79;
   braid_replay_result res;
   char err[1024] = "";
-  cr_assert_eq(braid_replay(TRACES "chaos-checkpoints.btr", &o, &res, err, sizeof err), 0, "%s", err);
+  cr_assert_eq(replay_checkpoints(79, UINT64_MAX, &res, err, sizeof err), 0, "%s", err);
   cr_assert_not(res.diverged);
   cr_assert_eq(res.trace_exchanges, 80);
   cr_assert_eq(res.first_exchange, 80, "the checkpoint after exchange 79 is used");
@@ -124,13 +130,9 @@ Test(golden, replay_refuses_until_at_or_before_the_checkpoint, .timeout = 60)
 {
   static const uint64_t until[] = { 30, 39 };
   for (size_t i = 0; i < sizeof until / sizeof until[0]; i++) {
-    braid_replay_opts o;
-    braid_replay_opts_init(&o);
-    o.from = 50;
-    o.until = until[i];
     braid_replay_result res;
     char err[1024] = "", want[32];
-    cr_assert_eq(braid_replay(TRACES "chaos-checkpoints.btr", &o, &res, err, sizeof err), BRAID_EINVAL, "until %llu: %s",
+    cr_assert_eq(replay_checkpoints(50, until[i], &res, err, sizeof err), BRAID_EINVAL, "until %llu: %s",
                  (unsigned long long)until[i], err);
     cr_assert_not(res.diverged);
     snprintf(want, sizeof want, "--until %llu", (unsigned long long)until[i]);
@@ -140,13 +142,9 @@ Test(golden, replay_refuses_until_at_or_before_the_checkpoint, .timeout = 60)
 
 Test(golden, replay_from_a_checkpoint_until_the_next_exchange_checks_one, .timeout = 60)
 {
-  braid_replay_opts o;
-  braid_replay_opts_init(&o);
-  o.from = 50;
-  o.until = 40;
   braid_replay_result res;
   char err[1024] = "";
-  cr_assert_eq(braid_replay(TRACES "chaos-checkpoints.btr", &o, &res, err, sizeof err), 0, "%s", err);
+  cr_assert_eq(replay_checkpoints(50, 40, &res, err, sizeof err), 0, "%s", err);
   cr_assert_not(res.diverged);
   cr_assert_eq(res.first_exchange, 40);
   cr_assert_eq(res.exchanges_checked, 1);
@@ -154,12 +152,9 @@ Test(golden, replay_from_a_checkpoint_until_the_next_exchange_checks_one, .timeo
 
 Test(golden, replay_from_beyond_the_trace_is_out_of_range, .timeout = 60)
 {
-  braid_replay_opts o;
-  braid_replay_opts_init(&o);
-  o.from = 80;
   braid_replay_result res;
   char err[1024] = "";
-  cr_assert_eq(braid_replay(TRACES "chaos-checkpoints.btr", &o, &res, err, sizeof err), BRAID_ERANGE, "%s", err);
+  cr_assert_eq(replay_checkpoints(80, UINT64_MAX, &res, err, sizeof err), BRAID_ERANGE, "%s", err);
   cr_assert(strstr(err, "--from 80") && strstr(err, "ends at exchange 79"), "%s", err);
 }
 
