@@ -9,9 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include "runtime.h"
-#include "settings.h"
-#include "torus.h"
+#include "runtime/runtime.h"
+#include "runtime/settings.h"
+#include "kernel/torus.h"
 
 #define REPS 5
 

@@ -6,7 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "runtime.h"
+#include "runtime/runtime.h"
 
 /* Collects the logical records of every exchange (timing records dropped). */
 typedef struct mem_sink {

@@ -2,7 +2,7 @@
 #include <criterion/criterion.h>
 #include <criterion/parameterized.h>
 #include <string.h>
-#include "settings.h"
+#include "runtime/settings.h"
 
 /* Criterion re-executes each test: parameters hold text, not pointers. */
 typedef struct bad_setting {

@@ -4,8 +4,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "trace.h"
-#include "record.h"
+#include "trace/writer.h"
+#include "format/record.h"
 #define SCRATCH_PREFIX "/tmp/braid-diff-"
 #include "scratch.h"
 

@@ -1,7 +1,7 @@
 /* test_queue.c - the bucket queue against a naive sorted-array reference. */
 #include <criterion/criterion.h>
 #include <stdlib.h>
-#include "queue.h"
+#include "kernel/queue.h"
 
 typedef struct ref_ev {
   uint64_t time, seq;

@@ -2,8 +2,8 @@
 #include <criterion/criterion.h>
 #include <criterion/parameterized.h>
 #include <string.h>
-#include "settings.h"
-#include "torus.h"
+#include "runtime/settings.h"
+#include "kernel/torus.h"
 
 static int64_t params[BRAID_MAX_PARAMS];
 

@@ -14,8 +14,8 @@
 #include <unistd.h>
 #define ZSTD_STATIC_LINKING_ONLY /* ZSTD_getFrameHeader */
 #include <zstd.h>
-#include "trace.h"
-#include "trace_format.h"
+#include "trace/writer.h"
+#include "format/layout.h"
 #include "trace_gen.h"
 #define SCRATCH_PREFIX "/tmp/braid-trace-"
 #include "scratch.h"

@@ -16,7 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include "trace.h"
+#include "trace/writer.h"
 #include "trace_gen.h"
 
 static int child_open(braid__trace_writer **w, const char *path)

@@ -2,7 +2,7 @@
 #ifndef BRAID_TRACE_GEN_H
 #define BRAID_TRACE_GEN_H
 
-#include "record.h"
+#include "format/record.h"
 
 /* Records of exchange k for `tori` tori: what the runtime emits per exchange,
  * with values that vary enough to exercise every varint width and sign. */

@@ -12,8 +12,8 @@
 #define ZSTD_STATIC_LINKING_ONLY /* ZSTD_getFrameHeader: window size before decoding */
 #include <zstd.h>
 #include <zstd_errors.h>
-#include "record.h"
-#include "trace_format.h"
+#include "format/record.h"
+#include "format/layout.h"
 
 #define TR_CHUNK (128u * 1024)
 

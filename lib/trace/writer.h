@@ -10,7 +10,7 @@
 #ifndef BRAID_TRACE_H
 #define BRAID_TRACE_H
 
-#include "common.h"
+#include "common/common.h"
 
 typedef struct braid__trace_header {
   const char *config_text;

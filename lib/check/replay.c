@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include "runtime.h"
+#include "runtime/runtime.h"
 
 /* ------------------------------------------------------------- decisions */
 

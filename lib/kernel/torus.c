@@ -2,7 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <xxhash.h>
-#include "torus.h"
+#include "kernel/torus.h"
 
 static uint64_t generic_loop(braid_torus *t, uint64_t n);
 

@@ -7,7 +7,7 @@
 #ifndef BRAID_TORUS_H
 #define BRAID_TORUS_H
 
-#include "queue.h"
+#include "kernel/queue.h"
 
 #define BRAID_MAX_DEGREE 4
 #define BRAID_MAX_PROCS_PER_CELL 8

@@ -16,7 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include "runtime.h"
+#include "runtime/runtime.h"
 
 #define INF_EPOCH UINT64_MAX
 

@@ -3,7 +3,7 @@
 #ifndef BRAID_METRICS_H
 #define BRAID_METRICS_H
 
-#include "common.h"
+#include "common/common.h"
 
 typedef struct braid__hist {
   uint64_t n, max;

@@ -9,7 +9,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
-#include "runtime.h"
+#include "runtime/runtime.h"
 
 #define CKPT_MAGIC 0x43504b42u /* "BKPC" */
 

@@ -12,7 +12,7 @@
 #ifndef BRAID_RECORD_H
 #define BRAID_RECORD_H
 
-#include "common.h"
+#include "common/common.h"
 
 #define BRAID_REC_MAX_FIELDS 12
 

@@ -12,7 +12,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <xxhash.h>
-#include "runtime.h"
+#include "runtime/runtime.h"
 
 typedef struct loaded {
   const braid_model *model;

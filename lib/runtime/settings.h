@@ -2,7 +2,7 @@
 #ifndef BRAID_SETTINGS_H
 #define BRAID_SETTINGS_H
 
-#include "common.h"
+#include "common/common.h"
 
 /* name, min, max, default, logical (1: changes results), help */
 #define BRAID_CONFIG_KEYS(XX)                                                                 \

@@ -17,10 +17,10 @@
 
 #include <pthread.h>
 #include <stdatomic.h>
-#include "metrics.h"
-#include "record.h"
-#include "settings.h"
-#include "torus.h"
+#include "common/metrics.h"
+#include "format/record.h"
+#include "runtime/settings.h"
+#include "kernel/torus.h"
 
 #define BRAID_PROJ_SLOTS 4   /* how far a torus may run ahead of its successor */
 #define BRAID_REC_SLOTS 256 /* how far a torus may run ahead of the trace writer */

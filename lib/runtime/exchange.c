@@ -4,7 +4,7 @@
 #include <string.h>
 #define XXH_STATIC_LINKING_ONLY /* XXH3_state_t on the stack: no allocation per exchange */
 #include <xxhash.h>
-#include "runtime.h"
+#include "runtime/runtime.h"
 
 int braid__projection_alloc(braid__projection *p, uint32_t facelen)
 {

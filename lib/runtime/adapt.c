@@ -1,7 +1,7 @@
 /* adapt.c - the adaptive interval, decided per torus from its own inputs so
  * that it is a pure function of logical data (the threaded executor never
  * waits for every torus before choosing an interval). */
-#include "runtime.h"
+#include "runtime/runtime.h"
 
 void braid__adapt_init(braid__adapt *a, const braid_config *cfg)
 {

@@ -6,9 +6,9 @@
 #include <unistd.h>
 #include <xxhash.h>
 #include <zstd.h>
-#include "record.h"
-#include "trace.h"
-#include "trace_format.h"
+#include "format/record.h"
+#include "trace/writer.h"
+#include "format/layout.h"
 
 typedef struct tw_entry {
   uint64_t k, off;

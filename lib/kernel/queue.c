@@ -1,6 +1,6 @@
 /* queue.c - bucket queue slow paths: growth, advancing, iteration. */
 #include <stdlib.h>
-#include "queue.h"
+#include "kernel/queue.h"
 
 int braid__queue_init(braid__queue *q, uint32_t horizon, uint64_t cap)
 {

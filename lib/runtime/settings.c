@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <xxhash.h>
-#include "settings.h"
+#include "runtime/settings.h"
 
 typedef struct key_spec {
   const char *name;

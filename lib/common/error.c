@@ -1,7 +1,7 @@
 /* error.c - error codes to text, generated from BRAID_ERRNO_MAP. */
 #include <stdarg.h>
 #include <stdio.h>
-#include "common.h"
+#include "common/common.h"
 
 const char *braid_strerror(int err)
 {

@@ -1,7 +1,7 @@
 /* record.c - record encoding and the table of record types. */
 #include <stdlib.h>
 #include <string.h>
-#include "record.h"
+#include "format/record.h"
 
 static const braid__rec_info logical[] = {
   [BRAID_REC_EXCHANGE] = { "exchange", 1, { "k" }, 0 },

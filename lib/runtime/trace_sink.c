@@ -4,8 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include "runtime.h"
-#include "trace.h"
+#include "runtime/runtime.h"
+#include "trace/writer.h"
 
 #ifndef BRAID_CFLAGS
 #define BRAID_CFLAGS "unknown"

@@ -11,7 +11,7 @@
 #define BRAID_QUEUE_H
 
 #include <string.h>
-#include "common.h"
+#include "common/common.h"
 
 typedef struct braid__qev {
   uint32_t dst;

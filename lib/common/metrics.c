@@ -2,7 +2,7 @@
 #include <stdio.h>
 #include <sys/resource.h>
 #include <unistd.h>
-#include "metrics.h"
+#include "common/metrics.h"
 
 void braid__hist_merge(braid__hist *dst, const braid__hist *src)
 {
