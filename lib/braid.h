@@ -444,6 +444,103 @@ typedef struct braid_record {
   size_t bloblen;
 } braid_record;
 
+/* The record table: every record type of the stream with its number, name
+ * and fields (FIELD, name, 1 if signed).  Numbers and field positions are
+ * part of the format: never renumber, only append.  Types 1..63 are
+ * logical (they define the run; braid-diff compares them), 64..127 timing
+ * (never compared), 128.. blobs.  The table generates BRAID_REC_<TYPE> and
+ * BRAID_F_<TYPE>_<FIELD> (the index into braid_record.field) below, and the
+ * library's encoder and decoder; braid-trace(5) documents each record. */
+#define BRAID_RECORD_TABLE(T, F) \
+  T(EXCHANGE, 1, "exchange", 1) /* opens exchange k: every record up to the next EXCHANGE belongs to it */ \
+    F(EXCHANGE, K, "k", 0) \
+  T(PROJECTION, 2, "projection", 7) /* what a torus published at the end of its epoch (hash: the low 32 bits of its XXH3) */ \
+    F(PROJECTION, TORUS, "torus", 0) \
+    F(PROJECTION, EVENTS, "events", 0) \
+    F(PROJECTION, VTIME, "vtime", 0) \
+    F(PROJECTION, PENDING, "pending", 0) \
+    F(PROJECTION, DIGEST, "digest", 0) \
+    F(PROJECTION, HASH, "hash", 0) \
+    F(PROJECTION, INTERVAL, "interval", 0) \
+  T(BOUNDARY, 3, "boundary", 6) /* the boundary check of a torus against its predecessor's x=0 face */ \
+    F(BOUNDARY, TORUS, "torus", 0) \
+    F(BOUNDARY, FROM, "from", 0) \
+    F(BOUNDARY, CHECKED, "checked", 0) \
+    F(BOUNDARY, VIOLATIONS, "violations", 0) \
+    F(BOUNDARY, MAX_DEV, "max_dev", 0) \
+    F(BOUNDARY, CORRECTIVE_SUM, "corrective_sum", 1) \
+  T(VCELL, 4, "violation", 5) /* one violated cell (the first BRAID_VCELLS of a torus in an exchange) */ \
+    F(VCELL, TORUS, "torus", 0) \
+    F(VCELL, CELL, "cell", 0) \
+    F(VCELL, EXPECTED, "expected", 1) \
+    F(VCELL, ACTUAL, "actual", 1) \
+    F(VCELL, PAYLOAD, "payload", 1) \
+  T(GLOBAL, 5, "global", 5) /* a global constraint violated (kind 0: pending events, 1: virtual time) */ \
+    F(GLOBAL, TORUS, "torus", 0) \
+    F(GLOBAL, FROM, "from", 0) \
+    F(GLOBAL, KIND, "kind", 0) \
+    F(GLOBAL, A, "a", 0) \
+    F(GLOBAL, B, "b", 0) \
+  T(INTERVAL, 6, "interval", 5) /* an interval change and its reason (BRAID_INTERVAL_*) */ \
+    F(INTERVAL, TORUS, "torus", 0) \
+    F(INTERVAL, OLD, "old", 0) \
+    F(INTERVAL, NEW, "new", 0) \
+    F(INTERVAL, REASON, "reason", 0) \
+    F(INTERVAL, RATE_PPM, "rate_ppm", 0) \
+  T(INJECTION, 7, "injection", 4) /* an external event applied at this exchange */ \
+    F(INJECTION, TORUS, "torus", 0) \
+    F(INJECTION, CELL, "cell", 0) \
+    F(INJECTION, PAYLOAD, "payload", 1) \
+    F(INJECTION, SEQ, "seq", 0) \
+  T(FAILURE, 8, "failure", 3) /* a torus failed (reason BRAID_FAIL_*) and lost its pending events */ \
+    F(FAILURE, TORUS, "torus", 0) \
+    F(FAILURE, REASON, "reason", 0) \
+    F(FAILURE, LOST_EVENTS, "lost_events", 0) \
+  T(REBUILD, 9, "rebuild", 4) /* a failed torus rebuilt from its last projection */ \
+    F(REBUILD, TORUS, "torus", 0) \
+    F(REBUILD, EVENTS, "events", 0) \
+    F(REBUILD, VTIME, "vtime", 0) \
+    F(REBUILD, PROCS, "procs", 0) \
+  T(PROJ_ERROR, 10, "projection_error", 3) /* a projection failed its integrity check (reason 1: hash, 2: exchange) */ \
+    F(PROJ_ERROR, TORUS, "torus", 0) \
+    F(PROJ_ERROR, FROM, "from", 0) \
+    F(PROJ_ERROR, REASON, "reason", 0) \
+  T(OVERFLOW, 11, "overflow", 3) /* cumulative refused pushes of a torus's queue, when they change */ \
+    F(OVERFLOW, TORUS, "torus", 0) \
+    F(OVERFLOW, OVERFLOWS, "overflows", 0) \
+    F(OVERFLOW, HORIZON_ERRORS, "horizon_errors", 0) \
+  T(EVENT, 12, "event", 5) /* one processed event (only with trace_events=1) */ \
+    F(EVENT, TORUS, "torus", 0) \
+    F(EVENT, TIME, "time", 0) \
+    F(EVENT, DST, "dst", 0) \
+    F(EVENT, SRC, "src", 0) \
+    F(EVENT, PAYLOAD, "payload", 1) \
+  T(BARRIER, 64, "barrier", 6) /* timing of one step: ns since the run's start, the epoch, the wait for the predecessor, the exchange */ \
+    F(BARRIER, TORUS, "torus", 0) \
+    F(BARRIER, THREAD, "thread", 0) \
+    F(BARRIER, EPOCH_START_NS, "epoch_start_ns", 0) \
+    F(BARRIER, EPOCH_NS, "epoch_ns", 0) \
+    F(BARRIER, WAIT_NS, "wait_ns", 0) \
+    F(BARRIER, EXCHANGE_NS, "exchange_ns", 0) \
+  T(CHECKPOINT, 128, "checkpoint", 0) /* blob: varint exchange, then the state of every torus after it */
+
+#define BRAID__RT(N, num, name, n) BRAID_REC_##N = num,
+#define BRAID__RF(N, FIELD, name, sg)
+enum braid_record_type { BRAID_RECORD_TABLE(BRAID__RT, BRAID__RF) };
+#undef BRAID__RT
+#undef BRAID__RF
+/* One enum per type: each opened by the type, closed by the next. */
+#define BRAID__RT(N, num, name, n) }; enum braid_fields_##N {
+#define BRAID__RF(N, FIELD, name, sg) BRAID_F_##N##_##FIELD,
+enum { BRAID__FIELDS_FIRST = 0, BRAID_RECORD_TABLE(BRAID__RT, BRAID__RF) BRAID__FIELDS_LAST };
+#undef BRAID__RT
+#undef BRAID__RF
+
+/* Failure reasons (FAILURE.reason) and interval change reasons
+ * (INTERVAL.reason). */
+enum { BRAID_FAIL_INJECTED = 1, BRAID_FAIL_HEARTBEAT = 2 };
+enum { BRAID_INTERVAL_SHRINK = 1, BRAID_INTERVAL_GROW = 2, BRAID_INTERVAL_RATE = 3 };
+
 /* Record types 1..63 are logical, 64..127 timing, 128.. blobs. */
 #define BRAID_RECORD_IS_LOGICAL(type) ((type) >= 1 && (type) <= 63)
 /* Name of a record type ("projection"), or NULL if unknown.  Static

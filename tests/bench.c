@@ -11,7 +11,7 @@
 #include <unistd.h>
 #include "runtime/runtime.h"
 #include "runtime/settings.h"
-#include "kernel/torus.h"
+#include "kernel/models.h"
 
 #define REPS 5
 
@@ -21,7 +21,7 @@ static int make(braid_torus *t, const char *model, uint32_t dim)
 {
   braid_config *cfg;
   if (braid_config_create(&cfg) || braid_config_set(cfg, "model", model) || braid__config_params(cfg, params)) return -1;
-  braid__torus_opts o = { .id = 0, .dim = dim, .seed = 1, .queue_cap = 1u << 24, .procs = 0, .model = cfg->model, .params = params };
+  braid__torus_opts o = { .id = 0, .dim = dim, .seed = 1, .queue_cap = 1u << 24, .procs = 0, .model = cfg->model, .params = params, .loop = braid__builtin_loop(cfg->model) };
   int rc = braid__torus_init(t, &o);
   braid_config_destroy(cfg);
   return rc;

@@ -23,7 +23,7 @@ static int mem_exchange(void *ud, uint64_t k, const uint8_t *recs, size_t len)
   while (p < end) {
     const uint8_t *start = p;
     braid_record r;
-    int rc = braid__rec_decode(&p, end, &r);
+    int rc = braid__rec_decode(&p, end, &r, NULL);
     if (rc) return rc;
     if (BRAID_RECORD_IS_LOGICAL(r.type)) {
       braid__buf_put(&m->logical, start, (size_t)(p - start));

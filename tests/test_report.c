@@ -78,7 +78,7 @@ Test(report, interval_range_covers_the_whole_run)
   const uint8_t *p = m.logical.p, *end = p + m.logical.len;
   while (p < end) {
     braid_record r;
-    cr_assert_eq(braid__rec_decode(&p, end, &r), 0);
+    cr_assert_eq(braid__rec_decode(&p, end, &r, NULL), 0);
     if (r.type != BRAID_REC_INTERVAL) continue;
     changes++;
     if (r.field[2] < lo) lo = r.field[2];

@@ -125,7 +125,7 @@ static int landing_exchange(void *ud, uint64_t k, const uint8_t *recs, size_t le
   landing_sink *l = ud;
   const uint8_t *p = recs, *end = recs + len;
   braid_record r;
-  while (p < end && braid__rec_decode(&p, end, &r) == 0)
+  while (p < end && braid__rec_decode(&p, end, &r, NULL) == 0)
     if (r.type == BRAID_REC_INJECTION && l->n < 256)
       l->at[l->n++] = (struct landing){ k, r.field[0], r.field[1], r.field[3], (int64_t)r.field[2] };
   return mem_exchange(&l->m, k, recs, len);
@@ -239,7 +239,7 @@ static void rates(const mem_sink *m, uint64_t *rate, uint64_t n)
   uint64_t k = 0;
   while (p < end) {
     braid_record r;
-    cr_assert_eq(braid__rec_decode(&p, end, &r), 0);
+    cr_assert_eq(braid__rec_decode(&p, end, &r, NULL), 0);
     if (r.type == BRAID_REC_EXCHANGE) k = r.field[0];
     if (r.type == BRAID_REC_BOUNDARY && r.field[0] == 1 && k < n) rate[k] = r.field[3] * 1000000 / r.field[2];
   }

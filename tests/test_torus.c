@@ -3,7 +3,7 @@
 #include <criterion/parameterized.h>
 #include <string.h>
 #include "runtime/settings.h"
-#include "kernel/torus.h"
+#include "kernel/models.h"
 
 static int64_t params[BRAID_MAX_PARAMS];
 
@@ -18,7 +18,7 @@ static void make(braid_torus *t, const char *model, uint32_t dim, uint64_t seed,
   cr_assert_eq(braid_config_create(&cfg), 0);
   cr_assert_eq(braid_config_set(cfg, "model", model), 0);
   cr_assert_eq(braid__config_params(cfg, params), 0);
-  braid__torus_opts o = { .id = id, .dim = dim, .seed = seed, .queue_cap = 1u << 22, .procs = 4, .model = cfg->model, .params = params };
+  braid__torus_opts o = { .id = id, .dim = dim, .seed = seed, .queue_cap = 1u << 22, .procs = 4, .model = cfg->model, .params = params, .loop = braid__builtin_loop(cfg->model) };
   cr_assert_eq(braid__torus_init(t, &o), 0);
   braid_config_destroy(cfg);
 }
@@ -173,7 +173,7 @@ Test(torus, queue_overflow_is_counted_not_dropped)
   braid_torus t;
   cr_assert_eq(braid_config_create(&cfg), 0);
   cr_assert_eq(braid__config_params(cfg, params), 0);
-  braid__torus_opts o = { .id = 0, .dim = 8, .seed = 1, .queue_cap = 100, .procs = 0, .model = cfg->model, .params = params };
+  braid__torus_opts o = { .id = 0, .dim = 8, .seed = 1, .queue_cap = 100, .procs = 0, .model = cfg->model, .params = params, .loop = braid__builtin_loop(cfg->model) };
   cr_assert_eq(braid__torus_init(&t, &o), BRAID_EQUEUE, "512 initial events cannot fit in 100");
   braid_config_destroy(cfg);
 }

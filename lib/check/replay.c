@@ -4,7 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include "kernel/plugin.h"
 #include "runtime/runtime.h"
+#include "runtime/trace_sink.h"
 
 /* ------------------------------------------------------------- decisions */
 
@@ -235,7 +237,7 @@ static int decode_block(replay_ctx *x, const uint8_t *p, size_t len)
   x->nmine = 0;
   while (p < end) {
     braid_record r;
-    BRAID_FORWARD(braid__rec_decode(&p, end, &r));
+    BRAID_FORWARD(braid__rec_decode(&p, end, &r, NULL));
     if (!BRAID_RECORD_IS_LOGICAL(r.type)) continue;
     if (x->nmine == x->capmine) {
       size_t nc = x->capmine ? x->capmine * 2 : 256;
@@ -332,11 +334,6 @@ void braid_replay_opts_init(braid_replay_opts *o)
   o->until = UINT64_MAX;
   o->from = UINT64_MAX;
 }
-
-int braid__semantics_of(const char *build_id);
-int braid__semantics_version(void);
-const char *braid__build_id(void);
-int braid__trace_checkpoint(braid_runtime *rt, uint64_t k, const uint8_t *blob, size_t len); /* record_file.c */
 
 /* Reads up to the first EXCHANGE record: its k in *k and 1, or 0 when the
  * stream ends or fails first (the scan that follows meets the same end). */

@@ -11,7 +11,6 @@
 #define BRAID_ALIGNED __attribute__((aligned(BRAID_CACHELINE)))
 #define BRAID_LIKELY(x) __builtin_expect(!!(x), 1)
 #define BRAID_UNLIKELY(x) __builtin_expect(!!(x), 0)
-#define BRAID_UNUSED __attribute__((unused))
 
 /* Early-return helpers: keep error paths one line each. */
 #define BRAID_RETURN_IF(cond, err) do { if (BRAID_UNLIKELY(cond)) return (err); } while (0)

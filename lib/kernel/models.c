@@ -7,7 +7,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include "kernel/torus.h"
+#include "kernel/models.h"
 
 enum { S_EDGE_DIR = 1, S_EDGE_DELAY, S_INIT_DELAY, S_INIT_PAYLOAD, S_PAYLOAD, S_HOT, S_PICK, S_BURST, S_PHOLD };
 

@@ -12,7 +12,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <xxhash.h>
-#include "runtime/runtime.h"
+#include "kernel/plugin.h"
 
 typedef struct loaded {
   const braid_model *model;
@@ -114,10 +114,6 @@ int braid_model_load(const char *spec, const braid_model **out, char *err, size_
   return 0;
 }
 
-/* Writes the identity of `m` into buf: "" for a built-in model, "name
- * version xxh3-of-file" for a model loaded by braid_model_load(), and "name
- * version -" for a model compiled into the program (it has no file to hash,
- * so only its name and version can be checked). */
 void braid__model_id(const braid_model *m, char *buf, size_t len)
 {
   if (len) buf[0] = 0;
@@ -129,10 +125,4 @@ void braid__model_id(const braid_model *m, char *buf, size_t len)
   if (id) snprintf(buf, len, "%s", id);
   pthread_mutex_unlock(&lock);
   if (!id) snprintf(buf, len, "%s %u -", m->name, m->version);
-}
-
-const char *braid__plugin_id(braid_runtime *rt)
-{
-  braid__model_id(rt->model, rt->plugin_id, sizeof rt->plugin_id);
-  return rt->plugin_id;
 }

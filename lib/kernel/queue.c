@@ -96,15 +96,6 @@ void braid__queue_advance(braid__queue *q)
   q->now += ((nxt - cur) & q->mask) ? ((nxt - cur) & q->mask) : q->mask + 1;
 }
 
-uint64_t braid__queue_next_time(const braid__queue *q)
-{
-  if (!q->size) return q->now;
-  uint32_t cur = (uint32_t)q->now & q->mask;
-  if (q->b[cur].head < q->b[cur].count) return q->now;
-  uint32_t nxt = next_nonempty(q, (cur + 1) & q->mask);
-  return q->now + (((nxt - cur) & q->mask) ? ((nxt - cur) & q->mask) : q->mask + 1);
-}
-
 void braid__queue_visit(const braid__queue *q, braid__queue_visit_fn fn, void *ud)
 {
   for (uint32_t d = 0; d <= q->mask; d++) {

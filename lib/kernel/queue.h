@@ -44,7 +44,6 @@ int braid__queue_grow(braid__bucket *b);
  * not grow one by one during a run (each growth leaves the old array in the
  * heap and RSS creeps up).  Reserved memory is not touched until used. */
 int braid__queue_presize(braid__queue *q);
-uint64_t braid__queue_next_time(const braid__queue *q);
 
 /* Pushes an event at `time` (now <= time < now + W). */
 static inline int braid__queue_push(braid__queue *q, uint64_t time, uint32_t dst, uint32_t src, int32_t payload)

@@ -25,8 +25,6 @@ static int64_t param_or(const braid_torus *t, const char *name, int64_t def)
   return def;
 }
 
-braid__loop_fn braid__builtin_loop(const braid_model *m);
-
 static int model_init(braid_torus *t)
 {
   uint64_t cap = t->model->max_delay ? t->model->max_delay : 255;
@@ -63,8 +61,7 @@ int braid__torus_init(braid_torus *t, const braid__torus_opts *o)
   t->rng_key = braid__mix64(o->seed ^ braid__mix64(0xb4a1dull + o->id));
   t->model = o->model;
   t->params = o->params;
-  t->loop = braid__builtin_loop(o->model);
-  if (!t->loop) t->loop = generic_loop;
+  t->loop = o->loop ? o->loop : generic_loop;
   /* The ring only needs to cover the delays the model can emit: a wider one
    * lets every bucket grow to the peak population of one time step as
    * virtual time sweeps around it (RSS crept up for the whole run). */
@@ -128,14 +125,6 @@ int braid__torus_push_correction(braid_torus *t, uint32_t j, int32_t payload)
 void braid__torus_sample_procs(braid_torus *t)
 {
   for (uint32_t i = 0; i < t->nprocs; i++) t->procs[i].state = t->state[t->procs[i].cell];
-}
-
-uint64_t braid__torus_memory(const braid_torus *t)
-{
-  uint64_t m = (uint64_t)t->ncells * (sizeof *t->state + sizeof *t->activity);
-  m += (uint64_t)t->ncells * t->degree * (sizeof *t->edge_target + sizeof *t->edge_delay);
-  for (uint32_t i = 0; i <= t->q.mask; i++) m += (uint64_t)t->q.b[i].cap * sizeof(braid__qev);
-  return m;
 }
 
 static void hash_event(void *ud, uint64_t time, const braid__qev *ev)

@@ -56,6 +56,7 @@ typedef struct braid__torus_opts {
   uint32_t procs; /* processes spawned by the kernel at init */
   const braid_model *model;
   const int64_t *params;
+  braid__loop_fn loop; /* the model's specialised epoch loop (models.h), or NULL: the generic one */
 } braid__torus_opts;
 
 int braid__torus_init(braid_torus *t, const braid__torus_opts *o);
@@ -74,7 +75,6 @@ int braid__torus_push_external(braid_torus *t, uint32_t cell, int32_t payload);
 int braid__torus_push_correction(braid_torus *t, uint32_t j, int32_t payload);
 /* Samples process state from their cells (called at each exchange). */
 void braid__torus_sample_procs(braid_torus *t);
-uint64_t braid__torus_memory(const braid_torus *t);
 
 /* Applying one event: shared by every loop. */
 static inline uint64_t braid__digest_step(uint64_t d, uint64_t time, uint32_t dst, uint32_t src, int32_t payload)

@@ -16,9 +16,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "kernel/models.h"
 #include "runtime/runtime.h"
-
-#define INF_EPOCH UINT64_MAX
+#include "runtime/trace_sink.h"
 
 static uint64_t chaos_rand(const braid_runtime *rt, uint64_t a, uint64_t b)
 {
@@ -101,7 +101,7 @@ int braid_runtime_create(braid_runtime **out, braid_config *cfg, char *errbuf, s
   }
   for (uint32_t r = 0; r < rt->ntori; r++) {
     braid__tctx *c = &rt->tc[r];
-    braid__torus_opts o = { r, rt->dim, (uint64_t)v[BRAID_K_seed], cap, (uint32_t)v[BRAID_K_procs], rt->model, rt->params };
+    braid__torus_opts o = { r, rt->dim, (uint64_t)v[BRAID_K_seed], cap, (uint32_t)v[BRAID_K_procs], rt->model, rt->params, braid__builtin_loop(rt->model) };
     if ((rc = braid__torus_init(&c->t, &o))) {
       braid__fmt(errbuf, errlen, "model %s: torus %u failed to initialise: %s", rt->model->name, r, braid_strerror(rc));
       goto fail;
@@ -125,8 +125,6 @@ fail:
   braid_runtime_destroy(rt);
   return rc;
 }
-
-void braid__trace_detach(braid_runtime *rt); /* record_file.c */
 
 void braid_runtime_destroy(braid_runtime *rt)
 {
@@ -696,9 +694,6 @@ static void build_report(braid_runtime *rt)
   if (rep->rss_peak_kib < rep->rss_start_kib) rep->rss_peak_kib = rep->rss_start_kib;
   rep->torus = rt->torus_reports;
 }
-
-uint64_t braid__trace_bytes(const braid_runtime *rt); /* record_file.c */
-int braid__trace_finish(braid_runtime *rt, int rc);  /* record_file.c */
 
 int braid_runtime_run(braid_runtime *rt)
 {

@@ -213,9 +213,4 @@ int braid__decisions_injections(braid__decisions *d, uint32_t r, uint64_t k, bra
 int braid__decisions_failure(braid__decisions *d, uint32_t r, uint64_t k);
 int braid__decisions_interval(braid__decisions *d, uint32_t r, uint64_t k, uint32_t *interval);
 
-/* plugin.c: the identity of a model as a trace header names it ("" for a
- * built-in model); braid__plugin_id() stores the runtime's in rt->plugin_id. */
-void braid__model_id(const braid_model *m, char *buf, size_t len);
-const char *braid__plugin_id(braid_runtime *rt);
-
 #endif

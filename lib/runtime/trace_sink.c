@@ -4,7 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "kernel/plugin.h"
 #include "runtime/runtime.h"
+#include "runtime/trace_sink.h"
 #include "trace/writer.h"
 
 #ifndef BRAID_CFLAGS
@@ -17,10 +19,12 @@
  * about (the logical path is integer arithmetic; skewed and phold use libm's
  * pow/log once at set-up). */
 #define BRAID_SEMANTICS_VERSION 1
+#define BRAID__STR2(x) #x
+#define BRAID__STR(x) BRAID__STR2(x)
 
 const char *braid__build_id(void)
 {
-  static const char id[] = "braid " BRAID_VERSION_STRING " semantics " "1" " cc " __VERSION__ " flags " BRAID_CFLAGS;
+  static const char id[] = "braid " BRAID_VERSION_STRING " semantics " BRAID__STR(BRAID_SEMANTICS_VERSION) " cc " __VERSION__ " flags " BRAID_CFLAGS;
   return id;
 }
 
@@ -59,10 +63,11 @@ int braid_runtime_record(braid_runtime *rt, const char *path)
   BRAID_RETURN_IF(!rt || !path, BRAID_EINVAL);
   BRAID_RETURN_IF(rt->ran || rt->tw, BRAID_ESTATE);
   char host[256] = "";
+  braid__model_id(rt->model, rt->plugin_id, sizeof rt->plugin_id);
   gethostname(host, sizeof host - 1);
   braid__trace_header h = {
     braid_config_text(&rt->cfg), braid__config_logical_hash(&rt->cfg), BRAID_VERSION_STRING, braid__build_id(), host, braid__wall_ns(),
-    braid__plugin_id(rt),
+    rt->plugin_id,
   };
   if (!h.config_text) return BRAID_ENOMEM;
   int rc = braid__tw_open(&rt->tw, path, &h, rt->errmsg, sizeof rt->errmsg);

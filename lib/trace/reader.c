@@ -385,49 +385,23 @@ static void tr_scan_all(braid_trace *t)
 static int tr_record(braid_trace *t, braid_record *rec)
 {
   const uint8_t *p = t->out.p + t->pos, *e = t->out.p + t->out.len;
-  uint64_t type, len;
-  size_t a = braid__varint_get(p, e, &type), b = a ? braid__varint_get(p + a, e, &len) : 0;
-  if (!a || !b || type > UINT32_MAX)
-    return tr_fail(t, BRAID_ECORRUPT, "malformed record header at byte %zu of the frame at offset %" PRIu64, t->pos, t->frame_off);
-  if (len > (uint64_t)(e - p - a - b))
+  braid__rec_error why;
+  if (braid__rec_decode(&p, e, rec, &why) && why.claimed > why.left)
     return tr_fail(t, BRAID_ECORRUPT, "record at byte %zu of the frame at offset %" PRIu64 " claims %" PRIu64 " bytes; the frame has %zu left",
-                   t->pos, t->frame_off, len, (size_t)(e - p - a - b));
-  const uint8_t *v = p + a + b, *ve = v + len;
-  memset(rec, 0, sizeof *rec);
-  rec->type = (uint32_t)type;
+                   t->pos, t->frame_off, why.claimed, why.left);
+  if (why.what)
+    return tr_fail(t, BRAID_ECORRUPT, "%s at byte %zu of the frame at offset %" PRIu64, why.what, t->pos, t->frame_off);
   rec->offset = t->frame_off;
-  if (type >= 128) {
-    rec->blob = v;
-    rec->bloblen = (size_t)len;
-    rec->exchange = t->exchange;
-    if (type == BRAID_REC_CHECKPOINT && !braid__varint_get(v, ve, &rec->exchange))
-      return tr_fail(t, BRAID_ECORRUPT, "checkpoint without an exchange at byte %zu of the frame at offset %" PRIu64, t->pos, t->frame_off);
-  } else {
-    const braid__rec_info *info = braid__rec_info_of((unsigned)type);
-    unsigned max = info ? info->nfields : BRAID_RECORD_MAX_FIELDS;
-    uint32_t smask = info ? info->signed_mask : 0;
-    const uint8_t *q = v;
-    /* Fields beyond the table come from newer writers: ignored. */
-    while (q < ve && rec->nfields < max) {
-      uint64_t f;
-      size_t c = braid__varint_get(q, ve, &f);
-      if (!c && info)
-        return tr_fail(t, BRAID_ECORRUPT, "malformed field in the %s record at byte %zu of the frame at offset %" PRIu64, info->name, t->pos, t->frame_off);
-      if (!c) break;
-      q += c;
-      if ((smask >> rec->nfields) & 1) rec->sfield[rec->nfields] = braid__unzigzag(f);
-      else rec->field[rec->nfields] = f;
-      rec->nfields++;
-    }
-    if (type == BRAID_REC_EXCHANGE) {
-      if (rec->nfields < 1)
-        return tr_fail(t, BRAID_ECORRUPT, "exchange record without k at byte %zu of the frame at offset %" PRIu64, t->pos, t->frame_off);
-      t->exchange = rec->field[0];
-    }
-    rec->exchange = t->exchange;
+  if (rec->type == BRAID_REC_CHECKPOINT && !braid__varint_get(rec->blob, rec->blob + rec->bloblen, &rec->exchange))
+    return tr_fail(t, BRAID_ECORRUPT, "checkpoint without an exchange at byte %zu of the frame at offset %" PRIu64, t->pos, t->frame_off);
+  if (rec->type == BRAID_REC_EXCHANGE) {
+    if (rec->nfields < 1)
+      return tr_fail(t, BRAID_ECORRUPT, "exchange record without k at byte %zu of the frame at offset %" PRIu64, t->pos, t->frame_off);
+    t->exchange = rec->field[BRAID_F_EXCHANGE_K];
   }
+  if (rec->type != BRAID_REC_CHECKPOINT) rec->exchange = t->exchange;
   t->rec_pos = t->pos;
-  t->pos = (size_t)(ve - t->out.p);
+  t->pos = (size_t)(p - t->out.p);
   return 0;
 }
 

@@ -1,0 +1,13 @@
+/* plugin.h - event models loaded from shared objects (braid_model_load in
+ * braid.h) and the identity a trace header gives a model. */
+#ifndef BRAID_PLUGIN_H
+#define BRAID_PLUGIN_H
+
+#include "common/common.h"
+
+/* Writes the identity of `m` as a trace header names it into buf: "" for a
+ * built-in model, "name version xxh3-of-file" for a model loaded by
+ * braid_model_load(), "name version -" for one compiled into the program. */
+void braid__model_id(const braid_model *m, char *buf, size_t len);
+
+#endif
