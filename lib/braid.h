@@ -567,6 +567,13 @@ typedef struct braid_trace_info {
   const char *host;
   uint64_t start_unix_ns;
   const char *plugin;       /* "name version xxh3-of-file" or "" */
+  /* From the header's settings, so that tools need not parse config_text:
+   * the model's name (a plugin's as it named itself), the number of tori
+   * (0 when the header names none in 2..16) and whether the sequential
+   * executor ran.  Untrusted like everything in the file. */
+  const char *model;
+  uint32_t config_tori;
+  int sequential;
   /* From the footer (zero / UNFINISHED when there is none). */
   braid_trace_status status;
   uint64_t exchanges;       /* complete exchanges in the trace */

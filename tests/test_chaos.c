@@ -61,7 +61,7 @@ ParameterizedTest(unsigned *seed, chaos, racy_is_caught_under_every_seed, .timeo
   run_into(kv, &seq);
   snprintf(kv, sizeof kv, "model=racy tori=2 dim=8 exchanges=30 interval=2000 interval_min=2000 seed=%u threads=2 heartbeat_ms=0 chaos=%u", *seed, *seed);
   braid_runtime *rt = make_runtime(kv, &thr);
-  rt->stall = (braid__stall){ 0, 10, 200 };
+  rt->hooks.stall = (braid__stall){ 0, 10, 200 };
   cr_assert_eq(braid_runtime_run(rt), 0, "%s", braid_runtime_error(rt));
   braid_runtime_destroy(rt);
   cr_assert_not(same_stream(&seq, &thr), "chaos seed %u: the race went unnoticed", *seed);
@@ -75,7 +75,7 @@ Test(chaos, forced_interleaving_leaves_uniform_alone, .timeout = 60)
   mem_sink seq, thr;
   run_into("model=uniform tori=2 dim=8 exchanges=30 interval=2000 interval_min=2000 seed=5 sequential=1", &seq);
   braid_runtime *rt = make_runtime("model=uniform tori=2 dim=8 exchanges=30 interval=2000 interval_min=2000 seed=5 threads=2 heartbeat_ms=0", &thr);
-  rt->stall = (braid__stall){ 0, 10, 200 };
+  rt->hooks.stall = (braid__stall){ 0, 10, 200 };
   cr_assert_eq(braid_runtime_run(rt), 0);
   braid_runtime_destroy(rt);
   cr_assert(same_stream(&seq, &thr));

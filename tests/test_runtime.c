@@ -223,7 +223,7 @@ Test(runtime, racy_threaded_differs_from_sequential, .timeout = 120)
   cr_assert(same_stream(&a, &b), "sequential racy must be deterministic");
   snprintf(kv, sizeof kv, "%s threads=2 heartbeat_ms=0", base);
   braid_runtime *rt = make_runtime(kv, &t);
-  rt->stall = (braid__stall){ 0, 10, 200 };
+  rt->hooks.stall = (braid__stall){ 0, 10, 200 };
   cr_assert_eq(braid_runtime_run(rt), 0);
   braid_runtime_destroy(rt);
   cr_assert_not(same_stream(&a, &t), "the race must show in a threaded run");
@@ -304,7 +304,7 @@ Test(runtime, stalled_worker_is_declared_failed_by_heartbeat, .timeout = 60)
 {
   mem_sink m;
   braid_runtime *rt = make_runtime("model=uniform tori=3 dim=8 exchanges=200 threads=3 heartbeat_ms=50 seed=4", &m);
-  rt->stall = (braid__stall){ 1, 100, 300 };
+  rt->hooks.stall = (braid__stall){ 1, 100, 300 };
   cr_assert_eq(braid_runtime_run(rt), 0, "%s", braid_runtime_error(rt));
   braid_report rep;
   cr_assert_eq(braid_runtime_report(rt, &rep), 0);
@@ -319,9 +319,9 @@ Test(runtime, corrupted_projection_is_a_recorded_error, .timeout = 30)
 {
   mem_sink m;
   braid_runtime *rt = make_runtime("model=uniform tori=3 dim=8 exchanges=50 sequential=1", &m);
-  rt->projection_fault = 1;
-  rt->fault_torus = 0;
-  rt->fault_exchange = 20;
+  rt->hooks.projection_fault = 1;
+  rt->hooks.fault_torus = 0;
+  rt->hooks.fault_exchange = 20;
   cr_assert_eq(braid_runtime_run(rt), 0);
   braid_report rep;
   braid_runtime_report(rt, &rep);

@@ -21,7 +21,7 @@ static int run(const char *kv, mem_sink *m, const braid__stall *stall, char *err
 {
   braid_runtime *rt = runtime_or_null(kv, m, err, errlen);
   if (!rt) return -1;
-  if (stall) rt->stall = *stall;
+  if (stall) rt->hooks.stall = *stall;
   int rc = braid_runtime_run(rt);
   if (rc) snprintf(err, errlen, "%s", braid_runtime_error(rt));
   braid_runtime_destroy(rt);

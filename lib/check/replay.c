@@ -5,62 +5,9 @@
 #include <string.h>
 #include <sys/stat.h>
 #include "kernel/plugin.h"
+#include "runtime/checkpoint.h"
 #include "runtime/runtime.h"
 #include "runtime/trace_sink.h"
-
-/* ------------------------------------------------------------- decisions */
-
-typedef struct decision {
-  uint32_t kind; /* 1 injection, 2 heartbeat failure, 3 rate interval */
-  uint32_t torus;
-  uint64_t exchange;
-  uint64_t a, b, c; /* injection: cell payload seq; interval: new */
-} decision;
-
-struct braid__decisions {
-  decision *v;
-  size_t n, cap;
-  braid__injection scratch[256];
-};
-
-static int add_decision(braid__decisions *d, decision x)
-{
-  if (d->n == d->cap) {
-    size_t nc = d->cap ? d->cap * 2 : 64;
-    if (nc > (size_t)1 << 26) return BRAID_ELIMIT;
-    decision *n = realloc(d->v, nc * sizeof *n);
-    if (!n) return BRAID_ENOMEM;
-    d->v = n;
-    d->cap = nc;
-  }
-  d->v[d->n++] = x;
-  return 0;
-}
-
-int braid__decisions_injections(braid__decisions *d, uint32_t r, uint64_t k, braid__injection **out, size_t *n)
-{
-  size_t m = 0;
-  for (size_t i = 0; i < d->n && m < 256; i++)
-    if (d->v[i].kind == 1 && d->v[i].torus == r && d->v[i].exchange == k)
-      d->scratch[m++] = (braid__injection){ r, (uint32_t)d->v[i].a, (int32_t)(int64_t)d->v[i].b, d->v[i].c, k };
-  *out = d->scratch;
-  *n = m;
-  return 0;
-}
-
-int braid__decisions_failure(braid__decisions *d, uint32_t r, uint64_t k)
-{
-  for (size_t i = 0; i < d->n; i++)
-    if (d->v[i].kind == 2 && d->v[i].torus == r && d->v[i].exchange == k) return BRAID_FAIL_HEARTBEAT;
-  return 0;
-}
-
-int braid__decisions_interval(braid__decisions *d, uint32_t r, uint64_t k, uint32_t *interval)
-{
-  for (size_t i = 0; i < d->n; i++)
-    if (d->v[i].kind == 3 && d->v[i].torus == r && d->v[i].exchange == k) *interval = (uint32_t)d->v[i].a;
-  return 0;
-}
 
 /* ---------------------------------------------------------- comparison */
 
@@ -359,31 +306,36 @@ static int scan_decisions(braid_trace *t, uint64_t k, braid__decisions *d, uint6
   uint64_t seen = k == UINT64_MAX ? 0 : k + 1;
   if (k == UINT64_MAX) k = 0;
   while ((rc = braid_trace_next(t, &r)) == 0) {
-    decision x = { 0 };
+    uint32_t torus = r.nfields && r.field[0] <= UINT32_MAX ? (uint32_t)r.field[0] : UINT32_MAX;
     switch (r.type) {
     case BRAID_REC_EXCHANGE:
-      k = r.field[0];
+      k = r.field[BRAID_F_EXCHANGE_K];
       seen = k + 1;
       continue;
     case BRAID_REC_INJECTION:
-      x = (decision){ 1, (uint32_t)r.field[0], k, r.field[1], r.field[2], r.field[3] };
+      rc = braid__decisions_add_injection(d, torus, k, (uint32_t)r.field[BRAID_F_INJECTION_CELL], (int32_t)r.sfield[BRAID_F_INJECTION_PAYLOAD],
+                                          r.field[BRAID_F_INJECTION_SEQ]);
       break;
     case BRAID_REC_FAILURE:
-      if (r.field[1] != BRAID_FAIL_HEARTBEAT) continue;
-      x = (decision){ 2, (uint32_t)r.field[0], k, 0, 0, 0 };
+      if (r.field[BRAID_F_FAILURE_REASON] != BRAID_FAIL_HEARTBEAT) continue;
+      rc = braid__decisions_add_failure(d, torus, k);
       break;
     case BRAID_REC_INTERVAL:
-      if (r.field[3] != BRAID_INTERVAL_RATE) continue;
-      x = (decision){ 3, (uint32_t)r.field[0], k, r.field[2], 0, 0 };
+      if (r.field[BRAID_F_INTERVAL_REASON] != BRAID_INTERVAL_RATE) continue;
+      rc = braid__decisions_add_interval(d, torus, k, (uint32_t)r.field[BRAID_F_INTERVAL_NEW]);
       break;
     default:
       continue;
     }
-    if ((rc = add_decision(d, x))) break;
+    /* A decision for a torus the run does not have cannot come from it. */
+    if (rc == BRAID_ERANGE) rc = BRAID_ECORRUPT;
+    if (rc) break;
   }
   *exchanges = seen;
-  if (rc == BRAID_EEOF || rc == BRAID_ETRUNCATED) return 0;
-  braid__fmt(err, errlen, "%s", braid_trace_error(t));
+  if (rc == BRAID_EEOF || rc == BRAID_ETRUNCATED) return braid__decisions_seal(d);
+  if (rc == BRAID_ECORRUPT && braid_trace_error(t)[0] == 0)
+    braid__fmt(err, errlen, "a decision record names torus %llu, which the run does not have", (unsigned long long)r.field[0]);
+  else braid__fmt(err, errlen, "%s", braid_trace_error(t));
   return rc;
 }
 
@@ -452,7 +404,7 @@ int braid_replay(const char *path, const braid_replay_opts *opts, braid_replay_r
   braid_replay_opts defaults;
   braid_trace *scan = NULL;
   braid_config *cfg = NULL;
-  braid__decisions dec = { 0 };
+  braid__decisions *dec = NULL;
   replay_ctx x = { 0 };
   char *text = NULL;
   int rc;
@@ -520,7 +472,8 @@ int braid_replay(const char *path, const braid_replay_opts *opts, braid_replay_r
       goto out;
     }
   }
-  if ((rc = scan_decisions(scan, scanned, &dec, &nexch, err, errlen))) goto out;
+  if ((rc = braid__decisions_create(&dec, 1, info->config_tori))) goto out;
+  if ((rc = scan_decisions(scan, scanned, dec, &nexch, err, errlen))) goto out;
   res->trace_exchanges = nexch;
   res->truncated = info->truncated;
   res->status = info->status;
@@ -565,8 +518,7 @@ int braid_replay(const char *path, const braid_replay_opts *opts, braid_replay_r
     braid__fmt(err, errlen, "%s: bad settings in the header: %s", path, braid_config_error(cfg));
     goto out;
   }
-  const char *seq = strstr(info->config_text, "\nsequential=");
-  res->recorded_threaded = !(seq && seq[12] == '1');
+  res->recorded_threaded = !info->sequential;
   if (opts->from != UINT64_MAX && opts->from >= nexch) {
     braid__fmt(err, errlen, "%s: --from %llu: the trace ends at exchange %llu", path, (unsigned long long)opts->from, (unsigned long long)(nexch - 1));
     rc = BRAID_ERANGE;
@@ -595,8 +547,9 @@ int braid_replay(const char *path, const braid_replay_opts *opts, braid_replay_r
    * exchanges that were recorded, however long that takes. */
   braid_config_set(cfg, "duration_ms", "0");
   braid_config_set(cfg, "checkpoint_every", "0");
+  braid_config_set(cfg, "heartbeat_ms", "0"); /* failures come from the record */
   if ((rc = braid_runtime_create(&x.rt, cfg, err, errlen))) goto out;
-  x.rt->replay = &dec;
+  braid__runtime_follow(x.rt, dec);
   x.o = opts;
   x.res = res;
   if ((rc = braid_trace_open(&x.rec.t, path, err, errlen))) goto out;
@@ -644,7 +597,7 @@ out:
   free(x.mine);
   braid_trace_close(scan);
   braid_config_destroy(cfg);
-  free(dec.v);
+  braid__decisions_destroy(dec);
   free(text);
   return rc;
 }

@@ -1,6 +1,7 @@
 /* adapt.c - the adaptive interval, decided per torus from its own inputs so
  * that it is a pure function of logical data (the threaded executor never
  * waits for every torus before choosing an interval). */
+#include "runtime/adapt.h"
 #include "runtime/runtime.h"
 
 void braid__adapt_init(braid__adapt *a, const braid_config *cfg)
@@ -60,14 +61,12 @@ void braid__adapt_decide(braid_runtime *rt, braid__tctx *c, uint64_t k, uint64_t
     /* Non-deterministic: sized so an epoch lasts about 200 us of wall time
      * to amortise the exchange.  Recorded; replay follows the record. */
     uint32_t nv = a->interval;
-    if (rt->replay) {
-      braid__decisions_interval(rt->replay, c->t.id, k, &nv);
-    } else if (a->epoch_ns > 0 && a->epoch_events > 0) {
+    if (a->epoch_ns > 0 && a->epoch_events > 0) {
       double per_ns = (double)a->epoch_events / (double)a->epoch_ns;
       uint32_t want = clampu((uint64_t)(per_ns * 200000.0), lo, hi);
       if (want > a->interval * 6 / 5 || want < a->interval * 4 / 5) nv = want;
     }
-    change(rt, c, nv, BRAID_INTERVAL_RATE, ppm, blk);
+    change(rt, c, braid__decisions_rate_interval(rt->decisions, c->t.id, k, a->interval, nv), BRAID_INTERVAL_RATE, ppm, blk);
     break;
   }
   default:

@@ -9,7 +9,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
-#include "runtime/runtime.h"
+#include "runtime/checkpoint.h"
 
 #define CKPT_MAGIC 0x43504b42u /* "BKPC" */
 
@@ -204,11 +204,8 @@ static int load_torus(braid_runtime *rt, reader *r, uint64_t *kout)
   for (size_t i = 0; t->edge_target && i < (size_t)t->ncells * t->degree; i++)
     BRAID_RETURN_IF(t->edge_target[i] >= t->ncells || t->edge_delay[i] < 1 || t->edge_delay[i] > t->max_delay, BRAID_ECORRUPT);
   /* The projection the successor reads at exchange-in(k). */
-  unsigned s = (unsigned)(k % BRAID_PROJ_SLOTS);
-  braid__projection_copy(&c->slot[s], &c->own);
-  atomic_store(&c->tag[s], k << 2 | (c->own.exchange == k ? SLOT_PUBLISHED : SLOT_FAILED));
+  rt->transport->resume(rt, (uint32_t)id, k, &c->own);
   atomic_store(&c->steps_done, k + 1);
-  atomic_store(&c->blocks_done, k + 1);
   *kout = k;
   return 0;
 }
@@ -229,8 +226,6 @@ int braid__checkpoint_load(braid_runtime *rt, const uint8_t *blob, size_t len, u
     BRAID_RETURN_IF(kk != first, BRAID_ECORRUPT);
     r.p += sz;
   }
-  rt->assembled = first + 1;
-  atomic_store(&rt->written, first + 1);
   *k = first;
   return 0;
 }

@@ -1,63 +1,12 @@
-/* exchange.c - projections and the braid exchange: boundary and global
- * constraints, corrective events, injections, failures and rebuilds. */
+/* exchange.c - the braid exchange: the exchange-in (boundary and global
+ * constraints, corrective events, injections) and the publication of a
+ * torus's projection. */
 #include <stdlib.h>
 #include <string.h>
-#define XXH_STATIC_LINKING_ONLY /* XXH3_state_t on the stack: no allocation per exchange */
-#include <xxhash.h>
+#include "runtime/adapt.h"
+#include "runtime/exchange.h"
+#include "runtime/failure.h"
 #include "runtime/runtime.h"
-
-int braid__projection_alloc(braid__projection *p, uint32_t facelen)
-{
-  memset(p, 0, sizeof *p);
-  p->exchange = UINT64_MAX;
-  p->facelen = facelen;
-  p->face = calloc(facelen, sizeof *p->face);
-  return p->face ? 0 : BRAID_ENOMEM;
-}
-
-void braid__projection_free(braid__projection *p)
-{
-  free(p->face);
-  p->face = NULL;
-}
-
-void braid__projection_copy(braid__projection *dst, const braid__projection *src)
-{
-  int64_t *face = dst->face;
-  memcpy(dst, src, sizeof *dst);
-  dst->face = face;
-  memcpy(face, src->face, src->facelen * sizeof *face);
-}
-
-uint64_t braid__projection_hash(const braid__projection *p)
-{
-  uint64_t head[8] = { p->torus, p->alive, p->exchange, p->events, p->vtime, p->pending, p->digest, p->interval };
-  XXH3_state_t st;
-  XXH3_64bits_reset(&st);
-  XXH3_64bits_update(&st, head, sizeof head);
-  XXH3_64bits_update(&st, &p->nprocs, sizeof p->nprocs);
-  XXH3_64bits_update(&st, p->procs, p->nprocs * sizeof *p->procs);
-  XXH3_64bits_update(&st, p->face, p->facelen * sizeof *p->face);
-  return XXH3_64bits_digest(&st);
-}
-
-void braid__projection_extract(braid__projection *p, braid__tctx *c, uint64_t k)
-{
-  braid_torus *t = &c->t;
-  braid__torus_sample_procs(t);
-  p->torus = t->id;
-  p->alive = 1;
-  p->exchange = k;
-  p->events = t->events;
-  p->vtime = t->q.now;
-  p->pending = t->q.size;
-  p->digest = t->digest;
-  p->interval = c->adapt.interval;
-  p->nprocs = t->nprocs;
-  memcpy(p->procs, t->procs, t->nprocs * sizeof *t->procs);
-  memcpy(p->face, t->state, p->facelen * sizeof *p->face); /* x=0 face: the first D*D cells */
-  p->hash = braid__projection_hash(p);
-}
 
 static int32_t clamp32(int64_t v) { return v > INT32_MAX ? INT32_MAX : v < INT32_MIN ? INT32_MIN : (int32_t)v; }
 
@@ -129,41 +78,11 @@ static void global_checks(braid_runtime *rt, braid__tctx *c, uint32_t from, cons
   }
 }
 
-static int take_live_injections(braid_runtime *rt, uint32_t r, uint64_t k, braid__injection **out, size_t *n)
-{
-  *out = NULL;
-  *n = 0;
-  if (!atomic_load_explicit(&rt->inj_pending, memory_order_acquire)) return 0;
-  pthread_mutex_lock(&rt->inj_lock);
-  size_t m = 0;
-  for (size_t i = 0; i < rt->ninj; i++)
-    if (rt->inj[i].torus == r && rt->inj[i].not_before <= k) m++;
-  if (m) {
-    braid__injection *v = malloc(m * sizeof *v);
-    if (!v) {
-      pthread_mutex_unlock(&rt->inj_lock);
-      return BRAID_ENOMEM;
-    }
-    size_t w = 0, j = 0;
-    for (size_t i = 0; i < rt->ninj; i++) {
-      if (rt->inj[i].torus == r && rt->inj[i].not_before <= k) v[j++] = rt->inj[i];
-      else rt->inj[w++] = rt->inj[i];
-    }
-    rt->ninj = w;
-    atomic_fetch_sub(&rt->inj_pending, m);
-    *out = v;
-    *n = m;
-  }
-  pthread_mutex_unlock(&rt->inj_lock);
-  return 0;
-}
-
 static int injections(braid_runtime *rt, braid__tctx *c, uint64_t k, braid__buf *blk)
 {
-  braid__injection *v;
+  const braid__injection *v;
   size_t n;
-  int rc = rt->replay ? braid__decisions_injections(rt->replay, c->t.id, k, &v, &n) : take_live_injections(rt, c->t.id, k, &v, &n);
-  if (rc) return rc;
+  BRAID_FORWARD(braid__decisions_injections(rt->decisions, c->t.id, k, &v, &n));
   for (size_t i = 0; i < n; i++) {
     /* Cells out of range were refused by braid_inject(); a trace may still carry one. */
     if (braid__torus_push_external(&c->t, v[i].cell, v[i].payload) == 0) c->rep.injections++;
@@ -172,16 +91,15 @@ static int injections(braid_runtime *rt, braid__tctx *c, uint64_t k, braid__buf 
       braid__rec_put(blk, BRAID_REC_INJECTION, 4, f);
     }
   }
-  if (!rt->replay) free(v);
   return 0;
 }
 
-int braid__exchange_in(braid_runtime *rt, uint32_t r, uint64_t k, const braid__projection *pred, int pred_failed)
+int braid__exchange_in(braid_runtime *rt, uint32_t r, uint64_t k, const braid__projection *pred)
 {
   braid__tctx *c = &rt->tc[r];
   braid__buf *blk = &c->block[k % BRAID_REC_SLOTS];
   uint32_t from = (r + rt->ntori - 1) % rt->ntori;
-  if (pred_failed) {
+  if (!pred) {
     if (rt->recording) {
       uint64_t f[6] = { r, from, 0, 0, 0, 0 };
       braid__rec_put(blk, BRAID_REC_BOUNDARY, 6, f);
@@ -200,68 +118,19 @@ int braid__exchange_in(braid_runtime *rt, uint32_t r, uint64_t k, const braid__p
   return blk->err;
 }
 
-static int fail_planned(const braid_runtime *rt, uint32_t r, uint64_t k)
-{
-  for (unsigned i = 0; i < rt->cfg.nfail; i++)
-    if (rt->cfg.fail[i].torus == r && rt->cfg.fail[i].exchange == k) return 1;
-  return 0;
-}
-
-/* Best-effort reconstruction of a failed torus from its last projection:
- * a fresh lattice and population from the model, the x=0 face, counters,
- * virtual time and processes restored; pending events are lost (counted). */
-int braid__rebuild(braid_runtime *rt, braid__tctx *c, uint64_t k, uint32_t reason, braid__buf *blk)
-{
-  braid_torus *t = &c->t;
-  const braid__projection *p = &c->own;
-  uint64_t lost = t->q.size;
-  uint64_t vtime = p->exchange == UINT64_MAX ? 0 : p->vtime;
-  int rc = braid__torus_reset(t, vtime);
-  if (p->exchange != UINT64_MAX) {
-    memcpy(t->state, p->face, p->facelen * sizeof *p->face);
-    t->events = p->events;
-    t->digest = p->digest;
-    t->nprocs = p->nprocs;
-    memcpy(t->procs, p->procs, p->nprocs * sizeof *p->procs);
-  } else {
-    t->events = 0;
-    t->digest = 0;
-  }
-  c->rep.failures++;
-  c->rep.lost_events += lost;
-  if (rt->recording) {
-    uint64_t f[3] = { t->id, reason, lost };
-    braid__rec_put(blk, BRAID_REC_FAILURE, 3, f);
-    uint64_t g[4] = { t->id, t->events, t->q.now, t->nprocs };
-    braid__rec_put(blk, BRAID_REC_REBUILD, 4, g);
-  }
-  (void)k;
-  return rc;
-}
-
 int braid__publish(braid_runtime *rt, uint32_t r, uint64_t k, braid__buf *blk)
 {
   braid__tctx *c = &rt->tc[r];
-  unsigned s = (unsigned)(k % BRAID_PROJ_SLOTS);
-  uint32_t reason = fail_planned(rt, r, k) ? BRAID_FAIL_INJECTED : 0;
-  if (!reason && rt->replay) reason = (uint32_t)braid__decisions_failure(rt->replay, r, k);
-  if (!reason) {
-    /* Claim the slot, unless a heartbeat declared this torus failed at k. */
-    uint64_t old = atomic_load_explicit(&c->tag[s], memory_order_acquire);
-    for (;;) {
-      if ((old >> 2) == k && (old & 3) == SLOT_FAILED) {
-        reason = BRAID_FAIL_HEARTBEAT;
-        break;
-      }
-      if (atomic_compare_exchange_weak(&c->tag[s], &old, k << 2 | SLOT_CLAIMED)) break;
-    }
-  }
+  const braid__transport *tr = rt->transport;
+  uint32_t reason = braid__failure_planned(rt, r, k) ? BRAID_FAIL_INJECTED : 0;
+  braid__projection *p = reason ? NULL : tr->claim(rt, r, k);
+  /* Claimed unless the heartbeat declared this torus failed at k first. */
+  if (!reason && braid__decisions_heartbeat(rt->decisions, r, k, p == NULL)) reason = BRAID_FAIL_HEARTBEAT;
   if (reason) {
-    atomic_store_explicit(&c->tag[s], k << 2 | SLOT_FAILED, memory_order_release);
-    return braid__rebuild(rt, c, k, reason, blk);
+    tr->publish(rt, r, k, 1);
+    return braid__rebuild(rt, c, reason, blk);
   }
-  braid__projection *p = &c->slot[s];
-  braid__projection_extract(p, c, k);
+  braid__projection_extract(p, &c->t, c->adapt.interval, k);
   if (rt->recording) {
     /* The low 32 bits of the hash: the digest already pins the history;
      * the hash is kept as a cheap integrity cross-check. */
@@ -275,7 +144,8 @@ int braid__publish(braid_runtime *rt, uint32_t r, uint64_t k, braid__buf *blk)
   c->last_overflows = c->t.q.overflows;
   c->last_horizon = c->t.q.horizon_errors;
   braid__projection_copy(&c->own, p);
-  if (rt->projection_fault && rt->fault_torus == r && rt->fault_exchange == k) p->face[0] ^= 1; /* test hook: bit rot */
-  atomic_store_explicit(&c->tag[s], k << 2 | SLOT_PUBLISHED, memory_order_release);
+  const braid__test_hooks *h = &rt->hooks;
+  if (h->projection_fault && h->fault_torus == r && h->fault_exchange == k) p->face[0] ^= 1; /* bit rot after the hash */
+  tr->publish(rt, r, k, 0);
   return blk->err;
 }

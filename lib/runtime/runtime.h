@@ -19,8 +19,12 @@
 #include <stdatomic.h>
 #include "common/metrics.h"
 #include "format/record.h"
-#include "runtime/settings.h"
 #include "kernel/torus.h"
+#include "runtime/adapt.h"
+#include "runtime/decisions.h"
+#include "runtime/projection.h"
+#include "runtime/settings.h"
+#include "runtime/transport.h"
 
 #define BRAID_PROJ_SLOTS 4   /* how far a torus may run ahead of its successor */
 #define BRAID_REC_SLOTS 256 /* how far a torus may run ahead of the trace writer */
@@ -29,46 +33,12 @@
 #define BRAID_MAX_THREADS 64
 #define BRAID_VCELLS_PER_EXCHANGE 4 /* per torus: enough to show where; counts are always recorded */
 
-typedef struct braid__projection {
-  uint32_t torus;
-  uint32_t alive;
-  uint64_t exchange;
-  uint64_t events, vtime, pending;
-  uint64_t digest;
-  uint32_t interval;
-  uint32_t nprocs;
-  braid__proc procs[BRAID_MAX_PROCS];
-  uint32_t facelen;
-  int64_t *face; /* x=0 face, facelen = D*D values */
-  uint64_t hash; /* XXH3 of everything above */
-} braid__projection;
-
-enum { SLOT_EMPTY = 0, SLOT_CLAIMED = 1, SLOT_PUBLISHED = 2, SLOT_FAILED = 3 };
-
-typedef struct braid__adapt {
-  uint32_t interval;
-  uint32_t up, down; /* consecutive exchanges above / below the band */
-  uint64_t epoch_ns; /* last epoch's wall time (rate mode) */
-  uint64_t epoch_events;
-} braid__adapt;
-
-/* A decision source: live (recording) or a trace (replay). */
-typedef struct braid__injection {
-  uint32_t torus, cell;
-  int32_t payload;
-  uint64_t seq;
-  uint64_t not_before; /* live: earliest exchange; replay: the exchange it landed on */
-} braid__injection;
-
-typedef struct braid__decisions braid__decisions; /* replay.c */
-
 /* Boundary checks a torus's convergence is judged over (see braid_report). */
 #define BRAID_CONVERGENCE_WINDOW 10
 
 typedef struct braid__tctx {
   braid_torus t;
   /* Owned by whoever runs the torus's current step. */
-  uint64_t next_step;
   braid__adapt adapt;
   uint32_t interval_lo, interval_hi; /* over the run, for the report */
   braid__projection own;       /* last projection this torus published successfully */
@@ -93,7 +63,8 @@ typedef struct braid__tctx {
    * ckpt[b]; 0: none. */
   braid__buf ckpt[2];
   _Atomic uint64_t ckpt_taken[2];
-  /* Shared with other threads. */
+  /* Shared with other threads.  The slots belong to the in-process
+   * transport (transport_local.c); nothing else touches them. */
   braid__projection slot[BRAID_PROJ_SLOTS];
   _Atomic uint64_t tag[BRAID_PROJ_SLOTS] BRAID_ALIGNED; /* (exchange << 2) | SLOT_* */
   _Atomic uint64_t steps_done BRAID_ALIGNED; /* steps completed */
@@ -111,11 +82,20 @@ typedef struct braid__sink {
   void *ud;
 } braid__sink;
 
+/* Test hooks: a worker that stalls (to trip the heartbeat) and a projection
+ * that rots after it was hashed.  Zero in every real run. */
 typedef struct braid__stall {
   uint32_t torus;
   uint64_t exchange;
   uint64_t ms;
 } braid__stall;
+
+typedef struct braid__test_hooks {
+  braid__stall stall;
+  int projection_fault; /* corrupt P[fault_torus](fault_exchange) once */
+  uint32_t fault_torus;
+  uint64_t fault_exchange;
+} braid__test_hooks;
 
 struct braid_runtime {
   braid_config cfg;
@@ -138,13 +118,10 @@ struct braid_runtime {
   uint64_t last_flush;
   _Atomic uint64_t written; /* same, published for the tori */
 
-  /* Decisions. */
-  braid__decisions *replay; /* non-NULL: follow a trace */
-  pthread_mutex_t inj_lock;
-  braid__injection *inj;
-  size_t ninj, capinj;
-  _Atomic uint64_t inj_pending;
-  _Atomic uint64_t inj_seq;
+  /* Decisions: live, or recorded when a replay handed its own in. */
+  braid__decisions *decisions;
+  int own_decisions;
+  const braid__transport *transport;
 
   /* Stop protocol. */
   _Atomic uint64_t last_epoch;   /* run epochs 0..last_epoch */
@@ -164,11 +141,7 @@ struct braid_runtime {
   _Atomic uint64_t gen;
   _Atomic int sleepers;
   int spin; /* 0 when threads outnumber usable CPUs */
-  _Atomic int done_tori;
-  braid__stall stall; /* test hook */
-  int projection_fault; /* test hook: corrupt P[torus](exchange) once */
-  uint32_t fault_torus;
-  uint64_t fault_exchange;
+  braid__test_hooks hooks;
 
   /* Report. */
   uint64_t start_ns, end_ns, start_unix_ns;
@@ -183,34 +156,13 @@ struct braid_runtime {
   int ran;
 };
 
-/* exchange.c */
-int braid__projection_alloc(braid__projection *p, uint32_t facelen);
-void braid__projection_free(braid__projection *p);
-void braid__projection_copy(braid__projection *dst, const braid__projection *src);
-void braid__projection_extract(braid__projection *p, braid__tctx *c, uint64_t k);
-uint64_t braid__projection_hash(const braid__projection *p);
-int braid__exchange_in(braid_runtime *rt, uint32_t r, uint64_t k, const braid__projection *pred, int pred_failed);
-int braid__publish(braid_runtime *rt, uint32_t r, uint64_t k, braid__buf *blk);
-int braid__rebuild(braid_runtime *rt, braid__tctx *c, uint64_t k, uint32_t reason, braid__buf *blk);
-
-/* adapt.c */
-void braid__adapt_init(braid__adapt *a, const braid_config *cfg);
-/* Chooses the interval of the next epoch after exchange k; records a change. */
-void braid__adapt_decide(braid_runtime *rt, braid__tctx *c, uint64_t k, uint64_t checked, uint64_t violations, braid__buf *blk);
-
 /* runtime.c */
 void braid__set_error(braid_runtime *rt, int rc, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 int braid__add_sink(braid_runtime *rt, const braid__sink *s);
-int braid__run_step(braid_runtime *rt, uint32_t r, uint64_t k, int thread);
-int braid__assemble(braid_runtime *rt, uint64_t k);
-
-/* checkpoint.c */
-int braid__checkpoint_save(braid__tctx *c, uint64_t k, braid__buf *out);
-int braid__checkpoint_load(braid_runtime *rt, const uint8_t *blob, size_t len, uint64_t *k);
-
-/* replay.c: decisions recorded in a trace */
-int braid__decisions_injections(braid__decisions *d, uint32_t r, uint64_t k, braid__injection **out, size_t *n);
-int braid__decisions_failure(braid__decisions *d, uint32_t r, uint64_t k);
-int braid__decisions_interval(braid__decisions *d, uint32_t r, uint64_t k, uint32_t *interval);
+/* Makes the runtime follow `d` (a recorded source that a replay filled)
+ * instead of its live one; before braid_runtime_run(), which takes it over. */
+int braid__runtime_follow(braid_runtime *rt, braid__decisions *d);
+/* Whether exchange k writes a checkpoint. */
+int braid__checkpoint_due(const braid_runtime *rt, uint64_t k);
 
 #endif

@@ -29,6 +29,7 @@ typedef struct tr_list {
 struct braid_trace {
   int fd;
   char *path;
+  char model[64]; /* info.model */
   uint64_t size;
   uint64_t data_start; /* first byte after the header frame */
   uint64_t data_end;   /* the index with a footer, else the end of the file */
@@ -405,6 +406,32 @@ static int tr_record(braid_trace *t, braid_record *rec)
   return 0;
 }
 
+/* The settings tools need, read once from the canonical "key=value\n"
+ * text (a hostile header may repeat a key: the first one counts, as it
+ * would in braid_config's parse of the same text). */
+static void tr_settings(braid_trace *t)
+{
+  int have_model = 0, have_tori = 0, have_seq = 0;
+  t->info.model = "";
+  for (const char *p = t->info.config_text; *p;) {
+    size_t n = strcspn(p, "\n");
+    if (!have_model && n > 6 && !strncmp(p, "model=", 6)) {
+      have_model = 1;
+      snprintf(t->model, sizeof t->model, "%.*s", (int)(n - 6), p + 6);
+      t->info.model = t->model;
+    } else if (!have_tori && n > 5 && !strncmp(p, "tori=", 5)) {
+      have_tori = 1;
+      char *end;
+      unsigned long v = strtoul(p + 5, &end, 10);
+      if (end == p + n && v >= 2 && v <= BRAID_TF_MAX_TORI) t->info.config_tori = (uint32_t)v;
+    } else if (!have_seq && n == 12 && !strncmp(p, "sequential=", 11)) {
+      have_seq = 1;
+      t->info.sequential = p[11] == '1';
+    }
+    p += n + (p[n] == '\n');
+  }
+}
+
 int braid_trace_open(braid_trace **out, const char *path, char *errbuf, size_t errlen)
 {
   BRAID_RETURN_IF(!out, BRAID_EINVAL);
@@ -449,6 +476,7 @@ int braid_trace_open(braid_trace **out, const char *path, char *errbuf, size_t e
   static const char empty[] = "";
   const char **s[5] = { &t->info.config_text, &t->info.lib_version, &t->info.build_id, &t->info.host, &t->info.plugin };
   for (int i = 0; i < 5; i++) *s[i] = t->str[i] ? t->str[i] : empty;
+  tr_settings(t);
   t->next_off = t->scan_off = t->data_start;
   *out = t;
   return 0;

@@ -1,0 +1,58 @@
+/* projection.c - building, copying and hashing projections. */
+#include <stdlib.h>
+#include <string.h>
+#define XXH_STATIC_LINKING_ONLY /* XXH3_state_t on the stack: no allocation per exchange */
+#include <xxhash.h>
+#include "runtime/projection.h"
+
+int braid__projection_alloc(braid__projection *p, uint32_t facelen)
+{
+  memset(p, 0, sizeof *p);
+  p->exchange = UINT64_MAX;
+  p->facelen = facelen;
+  p->face = calloc(facelen, sizeof *p->face);
+  return p->face ? 0 : BRAID_ENOMEM;
+}
+
+void braid__projection_free(braid__projection *p)
+{
+  free(p->face);
+  p->face = NULL;
+}
+
+void braid__projection_copy(braid__projection *dst, const braid__projection *src)
+{
+  int64_t *face = dst->face;
+  memcpy(dst, src, sizeof *dst);
+  dst->face = face;
+  memcpy(face, src->face, src->facelen * sizeof *face);
+}
+
+uint64_t braid__projection_hash(const braid__projection *p)
+{
+  uint64_t head[8] = { p->torus, p->alive, p->exchange, p->events, p->vtime, p->pending, p->digest, p->interval };
+  XXH3_state_t st;
+  XXH3_64bits_reset(&st);
+  XXH3_64bits_update(&st, head, sizeof head);
+  XXH3_64bits_update(&st, &p->nprocs, sizeof p->nprocs);
+  XXH3_64bits_update(&st, p->procs, p->nprocs * sizeof *p->procs);
+  XXH3_64bits_update(&st, p->face, p->facelen * sizeof *p->face);
+  return XXH3_64bits_digest(&st);
+}
+
+void braid__projection_extract(braid__projection *p, braid_torus *t, uint32_t interval, uint64_t k)
+{
+  braid__torus_sample_procs(t);
+  p->torus = t->id;
+  p->alive = 1;
+  p->exchange = k;
+  p->events = t->events;
+  p->vtime = t->q.now;
+  p->pending = t->q.size;
+  p->digest = t->digest;
+  p->interval = interval;
+  p->nprocs = t->nprocs;
+  memcpy(p->procs, t->procs, t->nprocs * sizeof *t->procs);
+  memcpy(p->face, t->state, p->facelen * sizeof *p->face); /* x=0 face: the first D*D cells */
+  p->hash = braid__projection_hash(p);
+}

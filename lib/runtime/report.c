@@ -1,0 +1,75 @@
+/* report.c - the run's report (braid_report in braid.h): throughput,
+ * latencies, violations and convergence, intervals, CPU and memory. */
+#include <stdlib.h>
+#include <string.h>
+#include "runtime/report.h"
+
+void braid__report_build(braid_runtime *rt)
+{
+  braid_report *rep = &rt->report;
+  braid__hist ev = { 0 }, ex = { 0 }, wt = { 0 };
+  memset(rep, 0, sizeof *rep);
+  free(rt->torus_reports);
+  rt->torus_reports = calloc(rt->ntori, sizeof *rt->torus_reports);
+  rep->tori = rt->ntori;
+  rep->threads = rt->nthreads;
+  rep->wall_seconds = (double)(rt->end_ns - rt->start_ns) / 1e9;
+  rep->interval_min_seen = UINT32_MAX;
+  rep->interval_max_seen = 0;
+  int64_t conv = 0;
+  uint64_t steps = UINT64_MAX;
+  for (uint32_t r = 0; r < rt->ntori; r++) {
+    braid__tctx *c = &rt->tc[r];
+    braid_torus_report *tr = &c->rep;
+    tr->events = c->t.events;
+    tr->virtual_time = c->t.q.now;
+    tr->pending = c->t.q.size;
+    tr->queue_overflows = c->t.q.overflows + c->t.q.horizon_errors;
+    tr->interval = c->adapt.interval;
+    tr->digest = c->t.digest;
+    tr->state_hash = braid__torus_state_hash(&c->t);
+    if (rt->torus_reports) rt->torus_reports[r] = *tr;
+    rep->events += tr->events;
+    rep->boundary_violations += tr->boundary_violations;
+    rep->interval_changes += tr->interval_changes;
+    if (c->interval_lo < rep->interval_min_seen) rep->interval_min_seen = c->interval_lo;
+    if (c->interval_hi > rep->interval_max_seen) rep->interval_max_seen = c->interval_hi;
+    if ((int64_t)c->last_bad_exchange > conv) conv = (int64_t)c->last_bad_exchange;
+    braid__hist_merge(&ev, &c->event_lat);
+    braid__hist_merge(&ex, &c->exch_lat);
+    braid__hist_merge(&wt, &c->wait_lat);
+    uint64_t s = atomic_load(&c->steps_done);
+    if (s < steps) steps = s;
+  }
+  rep->exchanges = steps ? steps - 1 : 0;
+  rep->checked_cells = rep->exchanges * rt->ntori * rt->facelen;
+  rep->violation_rate = rep->checked_cells ? (double)rep->boundary_violations / (double)rep->checked_cells : 0;
+  rep->convergence_exchange = conv >= (int64_t)rep->exchanges ? -1 : conv;
+  rep->events_per_second = rep->wall_seconds > 0 ? (double)rep->events / rep->wall_seconds : 0;
+  rep->event_latency = braid__hist_quantiles(&ev);
+  rep->exchange_latency = braid__hist_quantiles(&ex);
+  rep->barrier_wait = braid__hist_quantiles(&wt);
+  /* CPU time of the run: the process's since the start of the run, the
+   * workers' whole lives, or the calling thread's since the start. */
+  braid__cpu now;
+  braid__process_cpu(&now);
+  rep->cpu_user_seconds = now.user - rt->cpu_start.user;
+  rep->cpu_sys_seconds = now.sys - rt->cpu_start.sys;
+  memcpy(rep->thread_cpu_seconds, rt->thread_cpu, sizeof rep->thread_cpu_seconds);
+  for (uint32_t i = 0; i < rt->nthreads && i < BRAID_MAX_THREADS; i++) {
+    rep->thread_cpu_user_seconds[i] = rt->thread_split[i].user;
+    rep->thread_cpu_sys_seconds[i] = rt->thread_split[i].sys;
+  }
+  if (!rt->nthreads) {
+    braid__thread_cpu(&now);
+    rep->thread_cpu_seconds[0] = braid__thread_cpu_seconds() - rt->caller_cpu_seconds_start;
+    rep->thread_cpu_user_seconds[0] = now.user - rt->caller_cpu_start.user;
+    rep->thread_cpu_sys_seconds[0] = now.sys - rt->caller_cpu_start.sys;
+  }
+  /* The high-water mark covers the start as well; the max only guards
+   * against the kernel's page counts drifting between two reads. */
+  braid__rss_read(&rep->rss_end_kib, &rep->rss_peak_kib);
+  rep->rss_start_kib = rt->rss_start;
+  if (rep->rss_peak_kib < rep->rss_start_kib) rep->rss_peak_kib = rep->rss_start_kib;
+  rep->torus = rt->torus_reports;
+}

@@ -1,0 +1,23 @@
+/* sequential.c - the reference executor: one thread runs the steps in the
+ * order (k, r), so every torus sees its predecessor's projection of the
+ * previous exchange before its own epoch. */
+#include "runtime/executor.h"
+#include "runtime/step.h"
+
+int braid__run_sequential(braid_runtime *rt)
+{
+  /* After a checkpoint was loaded every torus starts at the step after it. */
+  for (uint64_t k = atomic_load(&rt->tc[0].steps_done);; k++) {
+    uint64_t last = atomic_load(&rt->last_epoch);
+    for (uint32_t r = 0; r < rt->ntori; r++)
+      if (braid__run_step(rt, r, k, 0)) return atomic_load(&rt->error);
+    if (k > 0) rt->transport->drain(rt, 1);
+    if (atomic_load(&rt->error)) return atomic_load(&rt->error);
+    if (k == last + 1) break;
+    if (atomic_load(&rt->stop_requested) && k < last) atomic_store(&rt->last_epoch, k);
+    if (rt->cfg.v[BRAID_K_duration_ms] && braid__now_ns() - rt->start_ns >= (uint64_t)rt->cfg.v[BRAID_K_duration_ms] * 1000000ull &&
+        k < last)
+      atomic_store(&rt->last_epoch, k);
+  }
+  return 0;
+}

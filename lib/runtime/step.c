@@ -1,0 +1,134 @@
+/* step.c - one step of one torus: the exchange-in of the previous
+ * exchange, an epoch of events, the publication of its projection (see
+ * runtime.h for the cut), and the scheduling perturbations of --chaos. */
+#include <sched.h>
+#include <time.h>
+#include "runtime/checkpoint.h"
+#include "runtime/exchange.h"
+#include "runtime/runtime.h"
+#include "runtime/step.h"
+
+uint64_t braid__chaos_rand(const braid_runtime *rt, uint64_t a, uint64_t b)
+{
+  return braid__mix64((uint64_t)rt->cfg.v[BRAID_K_chaos] ^ braid__mix64(a * 0x9e3779b97f4a7c15ull + b));
+}
+
+/* An epoch with per-event recording (trace_events=1): one event at a time
+ * through the model's handle(), logging each event first. */
+static uint64_t run_recording(braid_torus *t, uint64_t n, braid__buf *blk)
+{
+  uint64_t done = 0, time;
+  braid__qev ev;
+  while (done < n && braid__queue_pop(&t->q, &time, &ev)) {
+    uint64_t f[5] = { t->id, time, ev.dst, ev.src, (uint64_t)(int64_t)ev.payload };
+    braid__rec_put(blk, BRAID_REC_EVENT, 5, f);
+    braid__process(t, time, &ev);
+    done++;
+  }
+  return done;
+}
+
+void braid__chaos_pause(braid_runtime *rt, uint32_t r, uint64_t k, uint64_t salt)
+{
+  uint64_t x = braid__chaos_rand(rt, (uint64_t)r << 40 | salt, k);
+  switch (x & 7) {
+  case 0: sched_yield(); break;
+  case 1: {
+    struct timespec ts = { 0, (long)((x >> 8) % 200000) }; /* up to 200 us */
+    nanosleep(&ts, NULL);
+    break;
+  }
+  default: break;
+  }
+}
+
+/* Runs one epoch.  Every sample_every-th event of the torus is run alone
+ * between two clock reads; c->sample_left counts down to it across epochs
+ * (intervals are usually shorter than the sampling period), and the events
+ * between run in chunks, so sampling costs nothing per event. */
+static uint64_t run_epoch(braid_runtime *rt, braid__tctx *c, uint64_t k, braid__buf *blk, uint64_t overhead)
+{
+  braid_torus *t = &c->t;
+  const uint64_t n = c->adapt.interval, every = (uint64_t)rt->cfg.v[BRAID_K_sample_every];
+  const int chaos = rt->cfg.v[BRAID_K_chaos] != 0;
+  uint64_t done = 0;
+  if (rt->cfg.v[BRAID_K_trace_events] && rt->recording) return run_recording(t, n, blk);
+  while (done < n) {
+    uint64_t chunk = c->sample_left < n - done ? c->sample_left : n - done;
+    if (chaos && chunk > 1) {
+      uint64_t half = chunk / 2, got = braid__torus_run(t, half);
+      done += got;
+      c->sample_left -= got;
+      if (got < half) break;
+      braid__chaos_pause(rt, t->id, k, done);
+      chunk -= half;
+    }
+    if (BRAID_UNLIKELY(rt->hooks.stall.ms && rt->hooks.stall.torus == t->id && rt->hooks.stall.exchange == k && done == 0)) {
+      struct timespec ts = { (time_t)(rt->hooks.stall.ms / 1000), (long)(rt->hooks.stall.ms % 1000) * 1000000L };
+      nanosleep(&ts, NULL); /* test hook: a stalled worker */
+    }
+    uint64_t got = braid__torus_run(t, chunk);
+    done += got;
+    c->sample_left -= got;
+    if (got < chunk || done >= n) break;
+    /* sample_left is 0: this is the event to time. */
+    uint64_t a = braid__now_ns();
+    got = braid__torus_run(t, 1);
+    uint64_t b = braid__now_ns();
+    if (!got) break;
+    done++;
+    c->sample_left = every - 1;
+    braid__hist_add(&c->event_lat, b - a > overhead ? b - a - overhead : 0);
+  }
+  return done;
+}
+
+int braid__checkpoint_due(const braid_runtime *rt, uint64_t k)
+{
+  int64_t every = rt->cfg.v[BRAID_K_checkpoint_every];
+  return rt->recording && every > 0 && (k + 1) % (uint64_t)every == 0;
+}
+
+int braid__run_step(braid_runtime *rt, uint32_t r, uint64_t k, int thread)
+{
+  const uint64_t overhead = rt->clock_overhead;
+  braid__tctx *c = &rt->tc[r];
+  uint64_t t0 = braid__now_ns(), exch = 0;
+  uint64_t wait = c->wait_start ? t0 - c->wait_start : 0;
+  int rc = 0;
+  atomic_store_explicit(&c->step_started_ns, t0, memory_order_relaxed);
+  if (k > 0) {
+    rc = braid__exchange_in(rt, r, k - 1, rt->transport->predecessor(rt, r, k - 1));
+    rt->transport->hand_over(rt, r, k - 1);
+  }
+  uint64_t t1 = braid__now_ns();
+  exch += t1 - t0;
+  if (!rc && k <= atomic_load(&rt->last_epoch)) {
+    braid__buf *blk = &c->block[k % BRAID_REC_SLOTS];
+    blk->len = 0;
+    uint64_t n = run_epoch(rt, c, k, blk, overhead);
+    uint64_t t2 = braid__now_ns();
+    c->adapt.epoch_ns = t2 - t1;
+    c->adapt.epoch_events = n;
+    c->rep.busy_seconds += (double)(t2 - t1) / 1e9;
+    rc = braid__publish(rt, r, k, blk);
+    if (!rc && braid__checkpoint_due(rt, k)) {
+      rc = braid__checkpoint_save(c, k, &c->ckpt[k & 1]);
+      atomic_store_explicit(&c->ckpt_taken[k & 1], k + 1, memory_order_release);
+    }
+    uint64_t t3 = braid__now_ns();
+    exch += t3 - t2;
+    if (rt->recording) {
+      uint64_t f[6] = { r, (uint64_t)thread, t1 - rt->start_ns, t2 - t1, wait, exch };
+      braid__rec_put(blk, BRAID_REC_BARRIER, 6, f);
+      if (blk->err) rc = blk->err;
+    }
+    atomic_store_explicit(&c->events_live, c->t.events, memory_order_relaxed);
+    braid__hist_add(&c->exch_lat, exch);
+    if (k > 0) braid__hist_add(&c->wait_lat, wait);
+  }
+  c->wait_start = braid__now_ns();
+  atomic_store_explicit(&c->steps_done, k + 1, memory_order_release);
+  if (rc) braid__set_error(rt, rc, "torus %u, exchange %llu: %s", r, (unsigned long long)k, braid_strerror(rc));
+  return rc;
+}

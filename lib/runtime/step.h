@@ -1,0 +1,20 @@
+/* step.h - one step of one torus, the unit both executors schedule. */
+#ifndef BRAID_STEP_H
+#define BRAID_STEP_H
+
+#include "runtime/runtime.h"
+
+/* Runs step k of torus r on worker `thread` (0 for the sequential
+ * executor): exchange-in(k-1) when k > 0, then, unless k is past the last
+ * epoch, epoch k and the publication of P[r](k).  The caller made sure the
+ * step is ready (transport->ready) and owns the torus.  Errors stop the run
+ * (braid__set_error) and are returned. */
+int braid__run_step(braid_runtime *rt, uint32_t r, uint64_t k, int thread);
+
+/* The --chaos perturbations, drawn from the chaos seed: a pseudo-random
+ * value for (a, b), and a pause (yield, short sleep or nothing) before
+ * torus r's work at exchange k. */
+uint64_t braid__chaos_rand(const braid_runtime *rt, uint64_t a, uint64_t b);
+void braid__chaos_pause(braid_runtime *rt, uint32_t r, uint64_t k, uint64_t salt);
+
+#endif
