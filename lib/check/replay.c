@@ -1,177 +1,21 @@
-/* replay.c - single-threaded replay of a trace and comparison of logical
- * record streams (replay against recording, and trace against trace). */
+/* replay.c - single-threaded replay of a trace: choose where to start,
+ * check the header against this build and the model, configure a
+ * sequential runtime that follows the recorded decisions, run it, and
+ * compare each exchange it produces with the recording. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include "check/compare.h"
+#include "check/stream.h"
 #include "kernel/plugin.h"
 #include "runtime/checkpoint.h"
 #include "runtime/runtime.h"
 #include "runtime/trace_sink.h"
 
-/* ---------------------------------------------------------- comparison */
-
-/* Digests and hashes print in hex, as braid-dump prints them, so that a
- * value seen in one can be searched for in the other. */
-static int field_is_hex(const char *f) { return f && (!strcmp(f, "digest") || !strcmp(f, "hash")); }
-
-static void fmt_record(char *buf, size_t len, const char *side, const braid_record *r)
-{
-  const char *name = braid_record_type_name(r->type);
-  size_t off = (size_t)snprintf(buf, len, "  %s %s", side, name ? name : "type");
-  if (!name && off < len) off += (size_t)snprintf(buf + off, len - off, "%u", r->type);
-  for (unsigned i = 0; i < r->nfields && off < len; i++) {
-    int sg = 0;
-    const char *f = braid_record_field_name(r->type, i, &sg);
-    if (field_is_hex(f)) off += (size_t)snprintf(buf + off, len - off, " %s=%016llx", f, (unsigned long long)r->field[i]);
-    else if (sg) off += (size_t)snprintf(buf + off, len - off, " %s=%lld", f ? f : "?", (long long)r->sfield[i]);
-    else off += (size_t)snprintf(buf + off, len - off, " %s=%llu", f ? f : "?", (unsigned long long)r->field[i]);
-  }
-  if (off < len) snprintf(buf + off, len - off, "\n");
-}
-
-static int same_record(const braid_record *a, const braid_record *b)
-{
-  return a && b && a->type == b->type && a->nfields == b->nfields && !memcmp(a->field, b->field, a->nfields * sizeof a->field[0]);
-}
-
-/* Fills d for the first difference between a and b (same position), or
- * returns 0 if they are equal. */
-static int compare_records(const braid_record *a, const braid_record *b, uint64_t k, braid_divergence *d)
-{
-  memset(d, 0, sizeof *d);
-  d->exchange = k;
-  if (same_record(a, b)) return 0;
-  const braid_record *any = a ? a : b;
-  const char *name = braid_record_type_name(any->type);
-  snprintf(d->record, sizeof d->record, "%s", name ? name : "unknown");
-  d->torus = any->type != BRAID_REC_EXCHANGE && any->nfields > 0 ? (int64_t)any->field[0] : -1;
-  if (!a || !b || a->type != b->type) {
-    snprintf(d->field, sizeof d->field, "%s", !a || !b ? "presence" : "type");
-    d->expected = a ? a->type : 0;
-    d->actual = b ? b->type : 0;
-    return 1;
-  }
-  unsigned n = a->nfields > b->nfields ? a->nfields : b->nfields;
-  for (unsigned i = 0; i < n; i++) {
-    uint64_t x = i < a->nfields ? a->field[i] : 0, y = i < b->nfields ? b->field[i] : 0;
-    if (x == y && i < a->nfields && i < b->nfields) continue;
-    const char *f = braid_record_field_name(a->type, i, &d->field_signed);
-    snprintf(d->field, sizeof d->field, "%s", f ? f : "field");
-    d->field_hex = field_is_hex(f);
-    d->expected = x;
-    d->actual = y;
-    return 1;
-  }
-  return 1;
-}
-
-typedef struct window {
-  braid_record r[64];
-  size_t n;
-} window;
-
-/* Reads the logical records of the next exchange from a trace, given that
- * the EXCHANGE record opening it was already read into *open.  Leaves the
- * next EXCHANGE in *open.  Returns 0, or BRAID_EEOF after the last exchange,
- * or a negative error. */
-typedef struct stream {
-  braid_trace *t;
-  braid_record open;
-  int have_open;
-  int end;      /* 0 running; else the code that ended it (EEOF/ETRUNCATED/...) */
-  braid_record *v;
-  size_t n, cap;
-  /* Timing, from barrier records (braid-diff --timing).  events: the
-   * projections' cumulative counts; events0 and end0_ns as they were after
-   * the first exchange read, which need not be exchange 0. */
-  double epoch_ns, wait_ns, exchange_ns;
-  uint64_t barriers, end_ns, events[16];
-  uint64_t nread, end0_ns, events0[16];
-} stream;
-
-static int stream_next_exchange(stream *s, uint64_t *k)
-{
-  s->n = 0;
-  while (!s->have_open && !s->end) {
-    int rc = braid_trace_next(s->t, &s->open);
-    if (rc) {
-      s->end = rc;
-      break;
-    }
-    if (s->open.type == BRAID_REC_EXCHANGE) s->have_open = 1;
-  }
-  if (!s->have_open) return s->end ? s->end : BRAID_EEOF;
-  *k = s->open.field[0];
-  s->have_open = 0;
-  if (s->cap == 0) {
-    s->cap = 256;
-    s->v = malloc(s->cap * sizeof *s->v);
-    if (!s->v) return BRAID_ENOMEM;
-  }
-  s->v[s->n++] = s->open;
-  for (;;) {
-    braid_record r;
-    int rc = braid_trace_next(s->t, &r);
-    if (rc) {
-      s->end = rc;
-      break;
-    }
-    if (r.type == BRAID_REC_EXCHANGE) {
-      s->open = r;
-      s->have_open = 1;
-      break;
-    }
-    if (r.type == BRAID_REC_BARRIER && r.nfields >= 6) {
-      s->epoch_ns += (double)r.field[3];
-      s->wait_ns += (double)r.field[4];
-      s->exchange_ns += (double)r.field[5];
-      s->barriers++;
-      if (r.field[2] + r.field[3] > s->end_ns) s->end_ns = r.field[2] + r.field[3];
-    }
-    if (r.type == BRAID_REC_PROJECTION && r.field[0] < 16) s->events[r.field[0]] = r.field[1];
-    if (!BRAID_RECORD_IS_LOGICAL(r.type)) continue;
-    if (s->n == s->cap) {
-      if (s->cap >= (1u << 24)) return BRAID_ELIMIT;
-      braid_record *nv = realloc(s->v, s->cap * 2 * sizeof *nv);
-      if (!nv) return BRAID_ENOMEM;
-      s->v = nv;
-      s->cap *= 2;
-    }
-    s->v[s->n++] = r;
-  }
-  if (!s->nread++) {
-    memcpy(s->events0, s->events, sizeof s->events);
-    s->end0_ns = s->end_ns;
-  }
-  return 0;
-}
-
-/* Appends one record to d->context, ">" marking the difference. */
-static void context_line(braid_divergence *d, size_t *off, int mark, const char *side, const braid_record *r)
-{
-  char line[512];
-  if (*off >= sizeof d->context) return;
-  fmt_record(line, sizeof line, side, r);
-  *off += (size_t)snprintf(d->context + *off, sizeof d->context - *off, "%s%s", mark ? ">" : " ", line);
-}
-
-static void add_context(braid_divergence *d, const braid_record *a, size_t na, const braid_record *b, size_t nb, size_t at,
-                        const char *la, const char *lb)
-{
-  size_t off = strlen(d->context);
-  size_t lo = at > 3 ? at - 3 : 0;
-  for (size_t i = lo; i < at + 4; i++) {
-    if (i < na) context_line(d, &off, i == at, la, &a[i]);
-    if (i < nb && (i >= na || !same_record(&a[i], &b[i]))) context_line(d, &off, i == at, lb, &b[i]);
-  }
-}
-
-/* ------------------------------------------------------------------ replay */
-
 typedef struct replay_ctx {
   braid_runtime *rt;
-  stream rec; /* the recording */
+  braid__stream rec; /* the recording */
   const braid_replay_opts *o;
   braid_replay_result *res;
   braid_record *mine;
@@ -234,7 +78,7 @@ static int replay_sink(void *ud, uint64_t k, const uint8_t *recs, size_t len)
   if (rc) return rc;
   /* Skip recorded exchanges before this one (after a checkpoint). */
   do {
-    rc = stream_next_exchange(&x->rec, &rk);
+    rc = braid__stream_next_exchange(&x->rec, &rk);
     if (rc == BRAID_EEOF || rc == BRAID_ETRUNCATED) {
       braid__set_error(x->rt, BRAID_EINTR, "the recording ends before exchange %llu", (unsigned long long)k);
       return BRAID_EINTR;
@@ -248,7 +92,7 @@ static int replay_sink(void *ud, uint64_t k, const uint8_t *recs, size_t len)
   for (size_t i = 0; i < n; i++) {
     braid_divergence *d = &x->res->div;
     const braid_record *a = i < x->rec.n ? &x->rec.v[i] : NULL, *b = i < x->nmine ? &x->mine[i] : NULL;
-    if (rk != k || compare_records(a, b, k, d)) {
+    if (rk != k || braid__compare_records(a, b, k, d)) {
       if (rk != k) {
         memset(d, 0, sizeof *d);
         d->exchange = k;
@@ -258,7 +102,7 @@ static int replay_sink(void *ud, uint64_t k, const uint8_t *recs, size_t len)
         d->expected = rk;
         d->actual = k;
       }
-      add_context(d, x->rec.v, x->rec.n, x->mine, x->nmine, i, "recorded", "replayed");
+      braid__add_context(d, x->rec.v, x->rec.n, x->mine, x->nmine, i, "recorded", "replayed");
       x->res->diverged = 1;
       braid__set_error(x->rt, BRAID_EDIVERGED, "diverged at exchange %llu", (unsigned long long)k);
       return BRAID_EDIVERGED;
@@ -593,7 +437,7 @@ out:
   res->seconds = (double)(braid__now_ns() - t0) / 1e9;
   braid_runtime_destroy(x.rt);
   braid_trace_close(x.rec.t);
-  free(x.rec.v);
+  braid__stream_free(&x.rec);
   free(x.mine);
   braid_trace_close(scan);
   braid_config_destroy(cfg);
@@ -602,277 +446,3 @@ out:
   return rc;
 }
 
-/* -------------------------------------------------------------------- diff */
-
-/* Whether braid-diff compares a setting of the header.  Run length
- * (exchanges, duration_ms) is not compared: runs that differ only in length
- * have the same stream over the exchanges both have, and where one stops
- * earlier is reported by itself.  Neither are settings that cannot change
- * results.  Model, fail, model parameters and keys this build does not know
- * are compared. */
-static int setting_is_compared(const char *key, size_t len)
-{
-  if (len == 9 && !memcmp(key, "exchanges", 9)) return 0;
-  return braid__setting_is_logical(key, len) != 0;
-}
-
-/* The value of `key` in canonical settings text, or NULL. */
-static const char *setting_value(const char *text, const char *key, size_t klen, size_t *vlen)
-{
-  for (const char *p = text; *p;) {
-    size_t n = strcspn(p, "\n");
-    if (n > klen && p[klen] == '=' && !memcmp(p, key, klen)) {
-      *vlen = n - klen - 1;
-      return p + klen + 1;
-    }
-    p += n + (p[n] == '\n');
-  }
-  return NULL;
-}
-
-static void append_value(char *out, size_t len, size_t *off, const char *v, size_t n)
-{
-  if (!v) *off += (size_t)snprintf(out + *off, len - *off, "(unset)");
-  else if (!n) *off += (size_t)snprintf(out + *off, len - *off, "(none)");
-  else *off += (size_t)snprintf(out + *off, len - *off, "%.*s", (int)n, v);
-}
-
-/* Lists the compared settings whose values differ, A's order first, then
- * those only B has: "seed 1 vs 2, tori 3 vs 4"; ", ..." ends a list that
- * does not fit. */
-static void settings_differ(const char *ta, const char *tb, char *out, size_t len)
-{
-  size_t off = 0;
-  out[0] = 0;
-  for (int side = 0; side < 2; side++) {
-    const char *t = side ? tb : ta, *other = side ? ta : tb;
-    for (const char *p = t, *next; *p; p = next) {
-      size_t n = strcspn(p, "\n"), klen = strcspn(p, "=\n"), on = 0;
-      next = p + n + (p[n] == '\n');
-      if (klen == n || !setting_is_compared(p, klen)) continue;
-      const char *v = p + klen + 1, *ov = setting_value(other, p, klen, &on);
-      size_t vn = n - klen - 1;
-      if (side ? ov != NULL : ov && on == vn && !memcmp(v, ov, vn)) continue;
-      if (off + klen + vn + on + 32 >= len) {
-        if (off + 6 < len) snprintf(out + off, len - off, ", ...");
-        return;
-      }
-      off += (size_t)snprintf(out + off, len - off, "%s%.*s ", off ? ", " : "", (int)klen, p);
-      append_value(out, len, &off, side ? ov : v, side ? on : vn);
-      off += (size_t)snprintf(out + off, len - off, " vs ");
-      append_value(out, len, &off, side ? v : ov, side ? vn : on);
-    }
-  }
-}
-
-/* Throughput is measured from the end of the first exchange in the trace to
- * the end of the last: the projections count events from exchange 0, and a
- * trace that starts later (a replay from a checkpoint) holds neither those
- * exchanges nor their time. */
-static void timing_stats(const stream *s, braid_diff_result *res, int side)
-{
-  double n = s->barriers ? (double)s->barriers : 1, ev = 0;
-  for (int i = 0; i < 16; i++) ev += (double)s->events[i] - (double)s->events0[i];
-  res->mean_epoch_ns[side] = s->epoch_ns / n;
-  res->mean_wait_ns[side] = s->wait_ns / n;
-  res->mean_exchange_ns[side] = s->exchange_ns / n;
-  res->events_per_s[side] = s->end_ns > s->end0_ns ? ev / ((double)(s->end_ns - s->end0_ns) / 1e9) : 0;
-}
-
-/* Reads the next exchange of one trace into s: 1, or 0 after its last
- * complete exchange, or an error with its message. */
-static int diff_next(stream *s, const char *path, uint64_t *k, braid_diff_result *res, int side, char *err, size_t errlen)
-{
-  int rc = stream_next_exchange(s, k);
-  if (rc == BRAID_EEOF || rc == BRAID_ETRUNCATED) return 0;
-  if (rc == BRAID_ENOMEM || rc == BRAID_ELIMIT) braid__fmt(err, errlen, "%s: %s", path, braid_strerror(rc));
-  else if (rc) braid__fmt(err, errlen, "%s", braid_trace_error(s->t));
-  if (rc) return rc;
-  if (!res->exchanges[side]++) res->first_exchange[side] = *k;
-  res->last_exchange[side] = *k;
-  *(side ? &res->records_b : &res->records_a) += s->n;
-  return 1;
-}
-
-/* The records of one exchange of both traces, matched.  A record's key is
- * its torus, its type and, for a violation, its cell; the n-th record of a
- * key in A matches the n-th of that key in B.  The runtime writes each
- * torus's records in a fixed order, so one record more or less (an
- * injection, a violated cell) leaves the others matched rather than
- * shifting everything after it. */
-typedef struct keyed {
-  uint64_t torus, sub;
-  uint32_t type;
-  uint32_t idx;
-} keyed;
-
-typedef struct matched {
-  const braid_record *a, *b; /* NULL: only in the other trace */
-} matched;
-
-typedef struct aligner {
-  keyed *ka, *kb; /* ka owns the block of all five */
-  size_t *pa, *pb; /* index of the match in the other trace, or UNMATCHED / MATCH_TAKEN */
-  matched *m;
-  size_t cap, n;
-} aligner;
-
-#define UNMATCHED SIZE_MAX
-#define MATCH_TAKEN (SIZE_MAX - 1)
-
-static int key_cmp(const void *x, const void *y)
-{
-  const keyed *a = x, *b = y;
-  if (a->torus != b->torus) return a->torus < b->torus ? -1 : 1;
-  if (a->type != b->type) return a->type < b->type ? -1 : 1;
-  if (a->sub != b->sub) return a->sub < b->sub ? -1 : 1;
-  return a->idx < b->idx ? -1 : a->idx > b->idx;
-}
-
-static void keys_of(const stream *s, keyed *k)
-{
-  for (size_t i = 0; i < s->n; i++) {
-    const braid_record *r = &s->v[i];
-    int has_torus = r->type != BRAID_REC_EXCHANGE && r->nfields > 0;
-    k[i] = (keyed){ has_torus ? r->field[0] : 0, r->type == BRAID_REC_VCELL && r->nfields > 1 ? r->field[1] : 0, r->type, (uint32_t)i };
-  }
-  qsort(k, s->n, sizeof *k, key_cmp);
-}
-
-static int align(aligner *al, const stream *a, const stream *b)
-{
-  size_t need = a->n + b->n;
-  if (need > al->cap) {
-    /* One block for the five arrays, all of 8-byte aligned elements. */
-    size_t nc = need * 2;
-    keyed *k = malloc(nc * (2 * sizeof(keyed) + 2 * sizeof(size_t) + sizeof(matched)));
-    if (!k) return BRAID_ENOMEM;
-    free(al->ka);
-    al->ka = k;
-    al->kb = k + nc;
-    al->pa = (size_t *)(al->kb + nc);
-    al->pb = al->pa + nc;
-    al->m = (matched *)(al->pb + nc);
-    al->cap = nc;
-  }
-  keys_of(a, al->ka);
-  keys_of(b, al->kb);
-  for (size_t i = 0; i < a->n; i++) al->pa[i] = UNMATCHED;
-  for (size_t j = 0; j < b->n; j++) al->pb[j] = UNMATCHED;
-  /* Walk both sorted key lists: equal keys pair up in stream order. */
-  for (size_t i = 0, j = 0; i < a->n && j < b->n;) {
-    keyed x = al->ka[i], y = al->kb[j];
-    x.idx = y.idx = 0;
-    int c = key_cmp(&x, &y);
-    if (c < 0) i++;
-    else if (c > 0) j++;
-    else {
-      al->pa[al->ka[i].idx] = al->kb[j].idx;
-      al->pb[al->kb[j].idx] = al->ka[i].idx;
-      i++;
-      j++;
-    }
-  }
-  /* Merge into stream order: a record without a match goes before the next
-   * matched pair, A's first. */
-  al->n = 0;
-  for (size_t i = 0, j = 0; i < a->n || j < b->n;) {
-    while (j < b->n && al->pb[j] == MATCH_TAKEN) j++;
-    if (i < a->n && al->pa[i] == UNMATCHED) al->m[al->n++] = (matched){ &a->v[i++], NULL };
-    else if (j < b->n && al->pb[j] == UNMATCHED) al->m[al->n++] = (matched){ NULL, &b->v[j++] };
-    else if (i < a->n) {
-      al->m[al->n++] = (matched){ &a->v[i], &b->v[al->pa[i]] };
-      al->pb[al->pa[i++]] = MATCH_TAKEN;
-    } else {
-      break; /* not reached: every match of B's was taken with A's */
-    }
-  }
-  return 0;
-}
-
-static void diff_context(braid_divergence *d, const aligner *al, size_t at)
-{
-  size_t off = strlen(d->context);
-  for (size_t i = at > 3 ? at - 3 : 0; i < al->n && i < at + 4; i++) {
-    const matched *m = &al->m[i];
-    if (m->a) context_line(d, &off, i == at, "A", m->a);
-    if (m->b && !same_record(m->a, m->b)) context_line(d, &off, i == at, "B", m->b);
-  }
-}
-
-/* Compares exchange k, which both traces have. */
-static int diff_exchange(braid_diff_result *res, aligner *al, const stream *a, const stream *b, uint64_t k)
-{
-  BRAID_FORWARD(align(al, a, b));
-  for (size_t i = 0; i < al->n; i++) {
-    const matched *m = &al->m[i];
-    const braid_record *any = m->a ? m->a : m->b;
-    unsigned type = any->type < 64 ? any->type : 0;
-    int first = !res->differing && !res->only[0] && !res->only[1];
-    if (m->a && m->b) {
-      res->compared++;
-      if (same_record(m->a, m->b)) continue;
-      res->differing++;
-      res->differing_by_type[type]++;
-    } else {
-      int side = m->b != NULL;
-      res->only[side]++;
-      res->only_by_type[side][type]++;
-    }
-    if (first) {
-      compare_records(m->a, m->b, k, &res->div);
-      diff_context(&res->div, al, i);
-    }
-  }
-  return 0;
-}
-
-int braid_diff(const char *pa, const char *pb, braid_diff_result *res, char *err, size_t errlen)
-{
-  stream a = { 0 }, b = { 0 };
-  aligner al = { 0 };
-  int rc;
-  BRAID_RETURN_IF(!pa || !pb || !res, BRAID_EINVAL);
-  memset(res, 0, sizeof *res);
-  if ((rc = braid_trace_open(&a.t, pa, err, errlen))) return rc;
-  if ((rc = braid_trace_open(&b.t, pb, err, errlen))) {
-    braid_trace_close(a.t);
-    return rc;
-  }
-  settings_differ(braid_trace_get_info(a.t)->config_text, braid_trace_get_info(b.t)->config_text, res->settings, sizeof res->settings);
-  res->config_differs = res->settings[0] != 0;
-  uint64_t ka = 0, kb = 0;
-  int ha = diff_next(&a, pa, &ka, res, 0, err, errlen), hb = ha < 0 ? 0 : diff_next(&b, pb, &kb, res, 1, err, errlen);
-  /* Exchanges go forward in a trace: the lower number is the one the other
-   * trace lacks. */
-  while ((ha > 0 || hb > 0) && ha >= 0 && hb >= 0) {
-    if (ha > 0 && (!hb || ka < kb)) {
-      ha = diff_next(&a, pa, &ka, res, 0, err, errlen);
-    } else if (hb > 0 && (!ha || kb < ka)) {
-      hb = diff_next(&b, pb, &kb, res, 1, err, errlen);
-    } else {
-      res->common_exchanges++;
-      if ((rc = diff_exchange(res, &al, &a, &b, ka))) {
-        braid__fmt(err, errlen, "%s", braid_strerror(rc));
-        break;
-      }
-      ha = diff_next(&a, pa, &ka, res, 0, err, errlen);
-      hb = ha < 0 ? 0 : diff_next(&b, pb, &kb, res, 1, err, errlen);
-    }
-  }
-  if (!rc) rc = ha < 0 ? ha : hb < 0 ? hb : 0;
-  timing_stats(&a, res, 0);
-  timing_stats(&b, res, 1);
-  for (int side = 0; side < 2; side++) {
-    const braid_trace_info *info = braid_trace_get_info(side ? b.t : a.t);
-    res->truncated[side] = info->truncated;
-    res->status[side] = info->status;
-  }
-  res->differ = res->differing || res->only[0] || res->only[1] || res->config_differs || res->common_exchanges != res->exchanges[0] || res->common_exchanges != res->exchanges[1];
-  braid_trace_close(a.t);
-  braid_trace_close(b.t);
-  free(a.v);
-  free(b.v);
-  free(al.ka);
-  return rc;
-}
