@@ -243,6 +243,180 @@ static char *model_renamed(const char *text, const char *name)
   return out;
 }
 
+/* Where a replay starts and what the trace holds, found by the first
+ * read through it. */
+typedef struct replay_plan {
+  uint64_t first;   /* the trace's first exchange */
+  uint64_t at;      /* the checkpoint replayed from, or UINT64_MAX */
+  uint64_t scanned; /* the EXCHANGE record just read, or UINT64_MAX */
+  uint64_t nexch;   /* one past the last complete exchange */
+  int late;         /* `at` is the state the trace begins with */
+  int stateless;    /* the trace starts late without that state */
+} replay_plan;
+
+/* Step 1: choose the start.  A trace that starts after exchange 0 (a
+ * replay from a checkpoint writes one) holds the state before its first
+ * exchange as a checkpoint; --from picks the last checkpoint at or before
+ * it.  Leaves `scan` where the decisions to collect begin. */
+static int choose_start(braid_trace *scan, const braid_replay_opts *opts, replay_plan *pl, char *err, size_t errlen)
+{
+  const uint8_t *blob;
+  size_t len;
+  int rc = 0;
+  *pl = (replay_plan){ 0, UINT64_MAX, UINT64_MAX, 0, 0, 0 };
+  if (first_exchange(scan, &pl->first)) pl->scanned = pl->first;
+  if (pl->first > 0) {
+    rc = braid_trace_checkpoint(scan, pl->first - 1, &pl->at, &blob, &len);
+    if (rc == 0 && pl->at == pl->first - 1) {
+      pl->late = 1;
+    } else if (rc == 0 || rc == BRAID_ERANGE) {
+      pl->at = UINT64_MAX;
+      pl->stateless = 1; /* refused once the trace was read through */
+      rc = 0;
+    }
+  }
+  /* Starting from a checkpoint, only the decisions after it matter.  The scan
+   * starts at the checkpoint's own exchange, which is in the trace also when
+   * it is the last one (nothing follows it). */
+  if (!rc && opts->from != UINT64_MAX && opts->from > 0 && opts->from >= pl->first && !pl->stateless) {
+    uint64_t ck;
+    rc = braid_trace_checkpoint(scan, opts->from, &ck, &blob, &len);
+    if (rc == 0 && ck >= pl->first) {
+      pl->at = ck;
+      pl->late = 0;
+      pl->scanned = UINT64_MAX;
+      rc = braid_trace_seek(scan, pl->at);
+    } else if (rc == 0 || rc == BRAID_ERANGE) {
+      rc = 0; /* none in the trace at or before it: from its start */
+    }
+  }
+  if (rc) braid__fmt(err, errlen, "%s", braid_trace_error(scan));
+  return rc;
+}
+
+/* Step 2: check the header against what the file holds, this build and
+ * the model given.  What the file holds is judged first: a damaged trace is
+ * reported as such, also when its header names another build (the broken
+ * fixtures' header is a synthetic one whose build id has no semantics
+ * version). */
+static int check_header(const char *path, const braid_trace_info *info, const braid_replay_opts *opts, const replay_plan *pl,
+                        braid_replay_result *res, char *err, size_t errlen)
+{
+  if (info->truncated && !opts->partial) {
+    braid__fmt(err, errlen, "%s: truncated after exchange %llu (the file ends inside a frame); --partial replays the complete exchanges", path,
+               (unsigned long long)(pl->nexch ? pl->nexch - 1 : 0));
+    return BRAID_ETRUNCATED;
+  }
+  if (!pl->nexch) {
+    braid__fmt(err, errlen, "%s: no complete exchange in the trace", path);
+    return BRAID_ETRUNCATED;
+  }
+  if (braid__semantics_of(info->build_id) != braid__semantics_version() && !opts->force) {
+    braid__fmt(err, errlen, "%s: recorded by a build of another semantics version (%s; this build: %s); use --force to replay anyway", path,
+               info->build_id, braid__build_id());
+    return BRAID_EMISMATCH;
+  }
+  if (pl->stateless) {
+    braid__fmt(err, errlen, "%s: starts at exchange %llu without the state before it (a replay --from's trace); replay the original", path,
+               (unsigned long long)pl->first);
+    return BRAID_EINVAL;
+  }
+  if (strcmp(info->build_id, braid__build_id()))
+    braid__fmt(res->warning, sizeof res->warning, "recorded by '%s', replayed by '%s'", info->build_id, braid__build_id());
+  return check_model(path, info, opts, res, err, errlen);
+}
+
+/* Step 3: the settings of the replay: the header's, with the model given
+ * for a plugin trace, run sequentially over the recorded exchanges (up to
+ * --until) without chaos, clock limits, checkpoints or heartbeats. */
+static int configure(const char *path, const braid_trace_info *info, const braid_replay_opts *opts, const replay_plan *pl, braid_config *cfg,
+                     char *err, size_t errlen)
+{
+  int rc;
+  char *text = NULL;
+  if (info->plugin && info->plugin[0]) {
+    if ((rc = braid_config_set_model(cfg, opts->model))) {
+      braid__fmt(err, errlen, "%s: %s", path, braid_config_error(cfg));
+      return rc;
+    }
+    if (!(text = model_renamed(info->config_text, opts->model->name))) return BRAID_ENOMEM;
+  }
+  const char *t = text ? text : info->config_text;
+  rc = braid__config_parse_text(cfg, t, strlen(t));
+  free(text);
+  if (rc) {
+    braid__fmt(err, errlen, "%s: bad settings in the header: %s", path, braid_config_error(cfg));
+    return rc;
+  }
+  if (opts->from != UINT64_MAX && opts->from >= pl->nexch) {
+    braid__fmt(err, errlen, "%s: --from %llu: the trace ends at exchange %llu", path, (unsigned long long)opts->from,
+               (unsigned long long)(pl->nexch - 1));
+    return BRAID_ERANGE;
+  }
+  /* The replay compares the exchanges after the checkpoint; an earlier stop
+   * would run the loaded state past the configured end. */
+  if (pl->at != UINT64_MAX && opts->until <= pl->at) {
+    if (pl->late)
+      braid__fmt(err, errlen, "%s: --until %llu: the trace starts at exchange %llu (after the checkpoint it begins with), so nothing up to --until is replayed",
+                 path, (unsigned long long)opts->until, (unsigned long long)pl->first);
+    else
+      braid__fmt(err, errlen, "%s: --until %llu: the last checkpoint at or before --from %llu follows exchange %llu, so nothing up to --until is replayed",
+                 path, (unsigned long long)opts->until, (unsigned long long)opts->from, (unsigned long long)pl->at);
+    return BRAID_EINVAL;
+  }
+  uint64_t last = pl->nexch - 1;
+  if (opts->until < last) last = opts->until;
+  char num[32];
+  snprintf(num, sizeof num, "%llu", (unsigned long long)(last + 1));
+  braid_config_set(cfg, "exchanges", num);
+  braid_config_set(cfg, "sequential", "1");
+  braid_config_set(cfg, "chaos", "0");
+  /* A --duration recording ran until the clock said stop; the replay runs the
+   * exchanges that were recorded, however long that takes. */
+  braid_config_set(cfg, "duration_ms", "0");
+  braid_config_set(cfg, "checkpoint_every", "0");
+  braid_config_set(cfg, "heartbeat_ms", "0"); /* failures come from the record */
+  return 0;
+}
+
+/* Step 4: position the recording and the runtime at the start: load the
+ * checkpoint, and begin the replay's own trace (-o) with the state it
+ * starts from, so that it replays on its own. */
+static int start_at(replay_ctx *x, const char *path, const braid_replay_opts *opts, const replay_plan *pl, char *err, size_t errlen)
+{
+  int rc;
+  if ((rc = braid_trace_open(&x->rec.t, path, err, errlen))) return rc;
+  if (pl->at == UINT64_MAX) {
+    if (opts->out && (rc = braid_runtime_record(x->rt, opts->out))) braid__fmt(err, errlen, "%s", braid_runtime_error(x->rt));
+    return rc;
+  }
+  uint64_t loaded;
+  const uint8_t *blob;
+  size_t len;
+  if ((rc = braid_trace_checkpoint(x->rec.t, pl->at, &loaded, &blob, &len))) {
+    braid__fmt(err, errlen, "%s", braid_trace_error(x->rec.t));
+    return rc;
+  }
+  if ((rc = braid__checkpoint_load(x->rt, blob, len, &loaded))) {
+    braid__fmt(err, errlen, "%s: checkpoint at exchange %llu is unusable: %s", path, (unsigned long long)pl->at, braid_strerror(rc));
+    return rc;
+  }
+  /* The blob is valid until the seek. */
+  if (opts->out && ((rc = braid_runtime_record(x->rt, opts->out)) || (rc = braid__trace_checkpoint(x->rt, pl->at, blob, len)))) {
+    braid__fmt(err, errlen, "%s", braid_runtime_error(x->rt));
+    return rc;
+  }
+  /* A checkpoint before the trace's first exchange is followed by it. */
+  if (pl->at >= pl->first && (rc = braid_trace_seek(x->rec.t, pl->at))) {
+    braid__fmt(err, errlen, "%s", braid_trace_error(x->rec.t));
+    return rc;
+  }
+  /* The runtime goes on after the exchange the blob holds; the sink skips
+   * the recording up to it. */
+  x->res->first_exchange = loaded + 1;
+  return 0;
+}
+
 int braid_replay(const char *path, const braid_replay_opts *opts, braid_replay_result *res, char *err, size_t errlen)
 {
   braid_replay_opts defaults;
@@ -250,7 +424,7 @@ int braid_replay(const char *path, const braid_replay_opts *opts, braid_replay_r
   braid_config *cfg = NULL;
   braid__decisions *dec = NULL;
   replay_ctx x = { 0 };
-  char *text = NULL;
+  replay_plan pl;
   int rc;
   BRAID_RETURN_IF(!path || !res, BRAID_EINVAL);
   if (!opts) {
@@ -271,162 +445,22 @@ int braid_replay(const char *path, const braid_replay_opts *opts, braid_replay_r
   const braid_trace_info *info = braid_trace_get_info(scan);
   res->status = info->status;
   res->truncated = info->truncated;
-  /* What the file holds is read first: a damaged trace is reported as such,
-   * also when its header names another build (the broken fixtures' header
-   * is a synthetic one whose build id has no semantics version). */
-  uint64_t nexch = 0, at = UINT64_MAX; /* at: the checkpoint replayed from, if any */
-  /* A trace that starts after exchange 0 (a replay from a checkpoint writes
-   * one) holds the state before its first exchange as a checkpoint. */
-  uint64_t first, scanned = UINT64_MAX; /* scanned: the EXCHANGE just read */
-  int late = 0, stateless = 0;           /* late: `at` comes from the trace's start */
-  if (first_exchange(scan, &first)) scanned = first;
-  if (first > 0) {
-    const uint8_t *blob;
-    size_t len;
-    rc = braid_trace_checkpoint(scan, first - 1, &at, &blob, &len);
-    if (rc == 0 && at == first - 1) {
-      late = 1;
-    } else if (rc == 0 || rc == BRAID_ERANGE) {
-      at = UINT64_MAX;
-      stateless = 1; /* refused once the trace was read through */
-      rc = 0;
-    } else {
-      braid__fmt(err, errlen, "%s", braid_trace_error(scan));
-      goto out;
-    }
-  }
-  /* Starting from a checkpoint, only the decisions after it matter.  The scan
-   * starts at the checkpoint's own exchange, which is in the trace also when
-   * it is the last one (nothing follows it). */
-  if (opts->from != UINT64_MAX && opts->from > 0 && opts->from >= first && !stateless) {
-    uint64_t ck;
-    const uint8_t *blob;
-    size_t len;
-    rc = braid_trace_checkpoint(scan, opts->from, &ck, &blob, &len);
-    if (rc == 0 && ck >= first) {
-      at = ck;
-      late = 0;
-      scanned = UINT64_MAX;
-      rc = braid_trace_seek(scan, at);
-    } else if (rc == 0 || rc == BRAID_ERANGE) {
-      rc = 0; /* none in the trace at or before it: from its start */
-    }
-    if (rc) {
-      braid__fmt(err, errlen, "%s", braid_trace_error(scan));
-      goto out;
-    }
-  }
+  if ((rc = choose_start(scan, opts, &pl, err, errlen))) goto out;
   if ((rc = braid__decisions_create(&dec, 1, info->config_tori))) goto out;
-  if ((rc = scan_decisions(scan, scanned, dec, &nexch, err, errlen))) goto out;
-  res->trace_exchanges = nexch;
+  if ((rc = scan_decisions(scan, pl.scanned, dec, &pl.nexch, err, errlen))) goto out;
+  res->trace_exchanges = pl.nexch;
   res->truncated = info->truncated;
   res->status = info->status;
-  if (info->truncated && !opts->partial) {
-    braid__fmt(err, errlen, "%s: truncated after exchange %llu (the file ends inside a frame); --partial replays the complete exchanges",
-               path, (unsigned long long)(nexch ? nexch - 1 : 0));
-    rc = BRAID_ETRUNCATED;
-    goto out;
-  }
-  if (!nexch) {
-    braid__fmt(err, errlen, "%s: no complete exchange in the trace", path);
-    rc = BRAID_ETRUNCATED;
-    goto out;
-  }
-  if (braid__semantics_of(info->build_id) != braid__semantics_version() && !opts->force) {
-    braid__fmt(err, errlen, "%s: recorded by a build of another semantics version (%s; this build: %s); use --force to replay anyway", path,
-               info->build_id, braid__build_id());
-    rc = BRAID_EMISMATCH;
-    goto out;
-  }
-  if (stateless) {
-    braid__fmt(err, errlen, "%s: starts at exchange %llu without the state before it (a replay --from's trace); replay the original", path,
-               (unsigned long long)first);
-    rc = BRAID_EINVAL;
-    goto out;
-  }
-  if (strcmp(info->build_id, braid__build_id()))
-    braid__fmt(res->warning, sizeof res->warning, "recorded by '%s', replayed by '%s'", info->build_id, braid__build_id());
-  if ((rc = braid_config_create(&cfg))) goto out;
-  if ((rc = check_model(path, info, opts, res, err, errlen))) goto out;
-  if (info->plugin && info->plugin[0]) {
-    if ((rc = braid_config_set_model(cfg, opts->model))) {
-      braid__fmt(err, errlen, "%s: %s", path, braid_config_error(cfg));
-      goto out;
-    }
-    if (!(text = model_renamed(info->config_text, opts->model->name))) {
-      rc = BRAID_ENOMEM;
-      goto out;
-    }
-  }
-  if ((rc = braid__config_parse_text(cfg, text ? text : info->config_text, strlen(text ? text : info->config_text)))) {
-    braid__fmt(err, errlen, "%s: bad settings in the header: %s", path, braid_config_error(cfg));
-    goto out;
-  }
   res->recorded_threaded = !info->sequential;
-  if (opts->from != UINT64_MAX && opts->from >= nexch) {
-    braid__fmt(err, errlen, "%s: --from %llu: the trace ends at exchange %llu", path, (unsigned long long)opts->from, (unsigned long long)(nexch - 1));
-    rc = BRAID_ERANGE;
-    goto out;
-  }
-  /* The replay compares the exchanges after the checkpoint; an earlier stop
-   * would run the loaded state past the configured end. */
-  if (at != UINT64_MAX && opts->until <= at) {
-    if (late)
-      braid__fmt(err, errlen, "%s: --until %llu: the trace starts at exchange %llu (after the checkpoint it begins with), so nothing up to --until is replayed",
-                 path, (unsigned long long)opts->until, (unsigned long long)first);
-    else
-      braid__fmt(err, errlen, "%s: --until %llu: the last checkpoint at or before --from %llu follows exchange %llu, so nothing up to --until is replayed",
-                 path, (unsigned long long)opts->until, (unsigned long long)opts->from, (unsigned long long)at);
-    rc = BRAID_EINVAL;
-    goto out;
-  }
-  uint64_t last = nexch - 1;
-  if (opts->until < last) last = opts->until;
-  char num[32];
-  snprintf(num, sizeof num, "%llu", (unsigned long long)(last + 1));
-  braid_config_set(cfg, "exchanges", num);
-  braid_config_set(cfg, "sequential", "1");
-  braid_config_set(cfg, "chaos", "0");
-  /* A --duration recording ran until the clock said stop; the replay runs the
-   * exchanges that were recorded, however long that takes. */
-  braid_config_set(cfg, "duration_ms", "0");
-  braid_config_set(cfg, "checkpoint_every", "0");
-  braid_config_set(cfg, "heartbeat_ms", "0"); /* failures come from the record */
+  if ((rc = check_header(path, info, opts, &pl, res, err, errlen))) goto out;
+  if ((rc = braid_config_create(&cfg))) goto out;
+  if ((rc = configure(path, info, opts, &pl, cfg, err, errlen))) goto out;
   if ((rc = braid_runtime_create(&x.rt, cfg, err, errlen))) goto out;
   braid__runtime_follow(x.rt, dec);
   x.o = opts;
   x.res = res;
-  if ((rc = braid_trace_open(&x.rec.t, path, err, errlen))) goto out;
-  if (at != UINT64_MAX) {
-    uint64_t loaded;
-    const uint8_t *blob;
-    size_t len;
-    if ((rc = braid_trace_checkpoint(x.rec.t, at, &loaded, &blob, &len))) {
-      braid__fmt(err, errlen, "%s", braid_trace_error(x.rec.t));
-      goto out;
-    }
-    if ((rc = braid__checkpoint_load(x.rt, blob, len, &loaded))) {
-      braid__fmt(err, errlen, "%s: checkpoint at exchange %llu is unusable: %s", path, (unsigned long long)at, braid_strerror(rc));
-      goto out;
-    }
-    /* The replay's own trace begins with the state it starts from, so that
-     * it can be replayed on its own (the blob is valid until the seek). */
-    if (opts->out && ((rc = braid_runtime_record(x.rt, opts->out)) || (rc = braid__trace_checkpoint(x.rt, at, blob, len)))) {
-      braid__fmt(err, errlen, "%s", braid_runtime_error(x.rt));
-      goto out;
-    }
-    /* A checkpoint before the trace's first exchange is followed by it. */
-    if (at >= first && (rc = braid_trace_seek(x.rec.t, at))) {
-      braid__fmt(err, errlen, "%s", braid_trace_error(x.rec.t));
-      goto out;
-    }
-    /* The runtime goes on after the exchange the blob holds; the sink skips
-     * the recording up to it. */
-    res->first_exchange = loaded + 1;
-  } else if (opts->out && (rc = braid_runtime_record(x.rt, opts->out))) {
-    braid__fmt(err, errlen, "%s", braid_runtime_error(x.rt));
-    goto out;
-  }
+  if ((rc = start_at(&x, path, opts, &pl, err, errlen))) goto out;
+  /* Step 5: run; the sink compares every exchange with the recording. */
   braid__sink s = { replay_sink, NULL, &x };
   braid__add_sink(x.rt, &s);
   rc = braid_runtime_run(x.rt);
@@ -442,7 +476,6 @@ out:
   braid_trace_close(scan);
   braid_config_destroy(cfg);
   braid__decisions_destroy(dec);
-  free(text);
   return rc;
 }
 
