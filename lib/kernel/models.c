@@ -52,7 +52,7 @@ static inline void uniform_step(braid_torus *t, uint64_t time, const braid__qev 
   int32_t p = walk_payload(braid__rand(t, S_PAYLOAD, t->events));
   uint8_t *dp = &t->edge_delay[ev->dst];
   uint32_t d = *dp;
-  *dp = (uint8_t)(p > 0 ? (d > 1 ? d - 1 : 1) : (d < t->max_delay ? d + 1 : t->max_delay));
+  *dp = braid__next_delay(t, d, p > 0);
   braid__emit(t, t->edge_target[ev->dst], ev->dst, d, p);
 }
 
@@ -100,7 +100,7 @@ static inline void skewed_step(braid_torus *t, uint64_t time, const braid__qev *
   unsigned k = (uint32_t)(r >> 32) % 1000 < (uint32_t)t->params[3] ? 1 : 0;
   size_t i = (size_t)ev->dst * 2 + k;
   uint32_t d = t->edge_delay[i];
-  t->edge_delay[i] = (uint8_t)(p > 0 ? (d > 1 ? d - 1 : 1) : (d < t->max_delay ? d + 1 : t->max_delay));
+  t->edge_delay[i] = braid__next_delay(t, d, p > 0);
   braid__emit(t, t->edge_target[i], ev->dst, d, p);
 }
 
@@ -161,7 +161,7 @@ static inline void bursty_step(braid_torus *t, uint64_t time, const braid__qev *
   /* Payloads are positive here, so alternate the rule's direction by parity to
    * keep delays spread rather than collapsing to 1. */
   int up = (braid__rand(t, S_PAYLOAD, t->events) & 1);
-  *dp = (uint8_t)(!up ? (d > 1 ? d - 1 : 1) : (d < t->max_delay ? d + 1 : t->max_delay));
+  *dp = braid__next_delay(t, d, !up);
   braid__emit(t, t->edge_target[ev->dst], ev->dst, d, ev->payload - 1);
 }
 
@@ -252,7 +252,7 @@ static inline void racy_step(braid_torus *t, uint64_t time, const braid__qev *ev
   int32_t p = walk_payload(braid__rand(t, S_PAYLOAD, t->events)) + (int32_t)(racy_peek(t->peer, ev->dst) & 1);
   uint8_t *dp = &t->edge_delay[ev->dst];
   uint32_t d = *dp;
-  *dp = (uint8_t)(p > 0 ? (d > 1 ? d - 1 : 1) : (d < t->max_delay ? d + 1 : t->max_delay));
+  *dp = braid__next_delay(t, d, p > 0);
   braid__emit(t, t->edge_target[ev->dst], ev->dst, d, p);
 }
 

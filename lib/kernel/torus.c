@@ -231,8 +231,7 @@ uint32_t braid_torus_use_edge(braid_torus *t, uint32_t cell, unsigned k, int32_t
   size_t i = (size_t)cell * t->degree + k;
   uint32_t d = t->edge_delay[i];
   *delay = d;
-  if (payload > 0) t->edge_delay[i] = (uint8_t)(d > 1 ? d - 1 : 1);
-  else t->edge_delay[i] = (uint8_t)(d < t->max_delay ? d + 1 : t->max_delay);
+  t->edge_delay[i] = braid__next_delay(t, d, payload > 0);
   return t->edge_target[i];
 }
 

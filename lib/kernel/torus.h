@@ -83,6 +83,14 @@ static inline uint64_t braid__digest_step(uint64_t d, uint64_t time, uint32_t ds
   return (braid__rotl(d, 23) ^ v) * 0xff51afd7ed558ccdull;
 }
 
+/* The delay rule (DESIGN 3), the one copy of it: an edge used with a
+ * positive payload gets one shorter (down to 1), any other use one longer
+ * (up to max_delay).  Returns the edge's next delay. */
+static inline uint8_t braid__next_delay(const braid_torus *t, uint32_t d, int shorten)
+{
+  return (uint8_t)(shorten ? (d > 1 ? d - 1 : 1) : (d < t->max_delay ? d + 1 : t->max_delay));
+}
+
 static inline int braid__emit(braid_torus *t, uint32_t dst, uint32_t src, uint64_t delay, int32_t payload)
 {
   return braid__queue_push(&t->q, t->q.now + delay, dst, src, payload);
