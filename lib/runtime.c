@@ -106,7 +106,8 @@ int braid_runtime_create(braid_runtime **out, braid_config *cfg, char *errbuf, s
       braid__fmt(errbuf, errlen, "model %s: torus %u failed to initialise: %s", rt->model->name, r, braid_strerror(rc));
       goto fail;
     }
-    braid__adapt_init(&c->adapt, &rt->cfg);
+    c->adapt = braid__adapt_start(&rt->cfg);
+    braid__converge_init(&c->conv);
     if ((rc = braid__projection_alloc(&c->own, rt->facelen))) goto fail;
     for (int s = 0; s < BRAID_PROJ_SLOTS; s++) {
       if ((rc = braid__projection_alloc(&c->slot[s], rt->facelen))) goto fail;
@@ -144,6 +145,7 @@ void braid_runtime_destroy(braid_runtime *rt)
   free(rt->tc);
   free(rt->inj);
   free(rt->torus_reports);
+  free(rt->convergence);
   braid__buf_free(&rt->assembly);
   braid__config_clear(&rt->cfg);
   pthread_mutex_destroy(&rt->inj_lock);
@@ -251,7 +253,9 @@ static void chaos_pause(braid_runtime *rt, uint32_t r, uint64_t k, uint64_t salt
 static uint64_t run_epoch(braid_runtime *rt, braid__tctx *c, uint64_t k, braid__buf *blk, uint64_t overhead)
 {
   braid_torus *t = &c->t;
-  const uint64_t n = c->adapt.interval, every = (uint64_t)rt->cfg.v[BRAID_K_sample_every];
+  /* What the exchange landed comes first and does not count against the
+   * interval: corrections never cost the model its events (see torus.h). */
+  const uint64_t n = (uint64_t)c->adapt.interval + t->landed, every = (uint64_t)rt->cfg.v[BRAID_K_sample_every];
   const int chaos = rt->cfg.v[BRAID_K_chaos] != 0;
   uint64_t done = 0;
   if (rt->cfg.v[BRAID_K_trace_events] && rt->recording) return run_recording(t, n, blk);
@@ -313,8 +317,8 @@ int braid__run_step(braid_runtime *rt, uint32_t r, uint64_t k, int thread)
     blk->len = 0;
     uint64_t n = run_epoch(rt, c, k, blk, overhead);
     uint64_t t2 = braid__now_ns();
-    c->adapt.epoch_ns = t2 - t1;
-    c->adapt.epoch_events = n;
+    c->epoch_ns = t2 - t1;
+    c->epoch_events = n;
     c->rep.busy_seconds += (double)(t2 - t1) / 1e9;
     rc = braid__publish(rt, r, k, blk);
     if (!rc && checkpoint_due(rt, k)) {
@@ -634,6 +638,8 @@ static void build_report(braid_runtime *rt)
   memset(rep, 0, sizeof *rep);
   free(rt->torus_reports);
   rt->torus_reports = calloc(rt->ntori, sizeof *rt->torus_reports);
+  free(rt->convergence);
+  rt->convergence = calloc(rt->ntori, sizeof *rt->convergence);
   rep->tori = rt->ntori;
   rep->threads = rt->nthreads;
   rep->wall_seconds = (double)(rt->end_ns - rt->start_ns) / 1e9;
@@ -657,7 +663,14 @@ static void build_report(braid_runtime *rt)
     rep->interval_changes += tr->interval_changes;
     if (c->interval_lo < rep->interval_min_seen) rep->interval_min_seen = c->interval_lo;
     if (c->interval_hi > rep->interval_max_seen) rep->interval_max_seen = c->interval_hi;
-    if ((int64_t)c->last_bad_exchange > conv) conv = (int64_t)c->last_bad_exchange;
+    if (conv >= 0) conv = c->conv.from < 0 ? -1 : c->conv.from > conv ? c->conv.from : conv;
+    if (rt->convergence) {
+      braid_convergence *cv = &rt->convergence[r];
+      cv->perturbed_exchange = c->conv.perturbed;
+      cv->perturbation = c->conv.kind;
+      cv->converged_exchange = c->conv.from;
+      cv->exchanges = c->conv.from < 0 ? -1 : c->conv.from - (c->conv.perturbed < 0 ? 0 : c->conv.perturbed);
+    }
     braid__hist_merge(&ev, &c->event_lat);
     braid__hist_merge(&ex, &c->exch_lat);
     braid__hist_merge(&wt, &c->wait_lat);
@@ -667,7 +680,7 @@ static void build_report(braid_runtime *rt)
   rep->exchanges = steps ? steps - 1 : 0;
   rep->checked_cells = rep->exchanges * rt->ntori * rt->facelen;
   rep->violation_rate = rep->checked_cells ? (double)rep->boundary_violations / (double)rep->checked_cells : 0;
-  rep->convergence_exchange = conv >= (int64_t)rep->exchanges ? -1 : conv;
+  rep->convergence_exchange = conv;
   rep->events_per_second = rep->wall_seconds > 0 ? (double)rep->events / rep->wall_seconds : 0;
   rep->event_latency = braid__hist_quantiles(&ev);
   rep->exchange_latency = braid__hist_quantiles(&ex);
@@ -695,6 +708,7 @@ static void build_report(braid_runtime *rt)
   rep->rss_start_kib = rt->rss_start;
   if (rep->rss_peak_kib < rep->rss_start_kib) rep->rss_peak_kib = rep->rss_start_kib;
   rep->torus = rt->torus_reports;
+  rep->convergence = rt->convergence;
 }
 
 uint64_t braid__trace_bytes(const braid_runtime *rt); /* record_file.c */

@@ -17,6 +17,8 @@
 
 #include <pthread.h>
 #include <stdatomic.h>
+#include "adapt.h"
+#include "converge.h"
 #include "metrics.h"
 #include "record.h"
 #include "settings.h"
@@ -45,13 +47,6 @@ typedef struct braid__projection {
 
 enum { SLOT_EMPTY = 0, SLOT_CLAIMED = 1, SLOT_PUBLISHED = 2, SLOT_FAILED = 3 };
 
-typedef struct braid__adapt {
-  uint32_t interval;
-  uint32_t up, down; /* consecutive exchanges above / below the band */
-  uint64_t epoch_ns; /* last epoch's wall time (rate mode) */
-  uint64_t epoch_events;
-} braid__adapt;
-
 /* A decision source: live (recording) or a trace (replay). */
 typedef struct braid__injection {
   uint32_t torus, cell;
@@ -62,23 +57,16 @@ typedef struct braid__injection {
 
 typedef struct braid__decisions braid__decisions; /* replay.c */
 
-/* Boundary checks a torus's convergence is judged over (see braid_report). */
-#define BRAID_CONVERGENCE_WINDOW 10
-
 typedef struct braid__tctx {
   braid_torus t;
   /* Owned by whoever runs the torus's current step. */
   uint64_t next_step;
   braid__adapt adapt;
+  uint64_t epoch_ns, epoch_events;   /* the last epoch's wall time and events: the rate mode's inputs */
   uint32_t interval_lo, interval_hi; /* over the run, for the report */
   braid__projection own;       /* last projection this torus published successfully */
   uint64_t last_overflows, last_horizon;
-  /* Convergence, for the report: the violated cells of the torus's last
-   * BRAID_CONVERGENCE_WINDOW boundary checks, and k+1 of the last exchange
-   * where they came to >= 1% of the cells those checks compared (0: none). */
-  uint64_t win_viol[BRAID_CONVERGENCE_WINDOW], win_sum;
-  unsigned win_n, win_at;
-  uint64_t last_bad_exchange;
+  braid__converge conv; /* for the report */
   uint64_t seen_overflow;
   braid_torus_report rep;
   braid__hist event_lat;
@@ -174,6 +162,7 @@ struct braid_runtime {
   uint64_t start_ns, end_ns, start_unix_ns;
   braid_report report;
   braid_torus_report *torus_reports;
+  braid_convergence *convergence;
   double thread_cpu[BRAID_MAX_THREADS];
   braid__cpu thread_split[BRAID_MAX_THREADS];
   braid__cpu cpu_start;        /* the process's, at the start of the run */
@@ -192,11 +181,6 @@ uint64_t braid__projection_hash(const braid__projection *p);
 int braid__exchange_in(braid_runtime *rt, uint32_t r, uint64_t k, const braid__projection *pred, int pred_failed);
 int braid__publish(braid_runtime *rt, uint32_t r, uint64_t k, braid__buf *blk);
 int braid__rebuild(braid_runtime *rt, braid__tctx *c, uint64_t k, uint32_t reason, braid__buf *blk);
-
-/* adapt.c */
-void braid__adapt_init(braid__adapt *a, const braid_config *cfg);
-/* Chooses the interval of the next epoch after exchange k; records a change. */
-void braid__adapt_decide(braid_runtime *rt, braid__tctx *c, uint64_t k, uint64_t checked, uint64_t violations, braid__buf *blk);
 
 /* runtime.c */
 void braid__set_error(braid_runtime *rt, int rc, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
