@@ -340,7 +340,8 @@ BRAID_API int braid_runtime_run(braid_runtime *rt);
  * (meant for a signal handler or another thread).  NULL is a no-op. */
 BRAID_API void braid_runtime_stop(braid_runtime *rt);
 /* Queues an external event for `torus`: applied at its first exchange
- * numbered >= not_before (and after the current one), in call order.  The
+ * numbered >= not_before (and after the current one), in call order, at
+ * the torus's current virtual time ahead of the events pending then.  The
  * exchange it lands on is recorded, so a replay applies it at the same
  * point.  Returns 0, BRAID_ERANGE (bad torus or cell), BRAID_ESTATE (a
  * replay's runtime) or BRAID_ENOMEM.  Thread-safe: may be called before or
@@ -384,6 +385,22 @@ typedef struct braid_torus_report {
   double busy_seconds; /* wall time spent in epochs */
 } braid_torus_report;
 
+/* How a torus converged after its last perturbation.  A boundary check
+ * compares the torus's x=D-1 face with its predecessor's projection at one
+ * exchange; a perturbation is an injection into the torus (applied after
+ * that exchange's check) or its rebuild after a failure (before it).  The
+ * torus has converged from the first exchange after the perturbation whose
+ * check had fewer than 1% of its cells violated and after which the rate
+ * stays below 1%: at every later check, the last 10 checks, counting none
+ * before that exchange, had fewer than 1% of the cells they compared
+ * violated. */
+typedef struct braid_convergence {
+  int64_t perturbed_exchange; /* -1: never perturbed (counted from the start) */
+  uint32_t perturbation;      /* 0 none, 1 injection, 2 rebuild */
+  int64_t converged_exchange; /* -1: not converged by the end of the run */
+  int64_t exchanges;          /* converged - perturbed (- 0 without a perturbation); -1: not converged */
+} braid_convergence;
+
 typedef struct braid_report {
   uint32_t tori;
   uint32_t threads; /* 0: sequential executor */
@@ -397,11 +414,9 @@ typedef struct braid_report {
   uint64_t checked_cells;
   uint64_t boundary_violations;
   double violation_rate;      /* boundary violations / checked cells */
-  /* A boundary check is one torus's x=D-1 face against its predecessor's
-   * projection at one exchange.  A torus is off at exchange k when its last
-   * 10 checks up to k (fewer at the start) had >= 1% of the cells they
-   * compared violated.  The first exchange from which on no torus was off: 0
-   * when none ever was, -1 when one still was at the last exchange. */
+  /* The first exchange from which on every torus has converged (see
+   * braid_convergence): the latest of their converged_exchange, -1 when a
+   * torus has not converged by the end of the run. */
   int64_t convergence_exchange;
   uint32_t interval_min_seen, interval_max_seen; /* over the run, every torus, the starting interval included */
   uint64_t interval_changes;
@@ -417,6 +432,7 @@ typedef struct braid_report {
   /* Appended after the fields above so that their offsets stay put. */
   double thread_cpu_user_seconds[64]; /* the user part of thread_cpu_seconds */
   double thread_cpu_sys_seconds[64];  /* its system part */
+  const braid_convergence *convergence; /* array of `tori`, owned by the runtime */
 } braid_report;
 
 /* Copies the final report into *out.  out->torus points into the runtime

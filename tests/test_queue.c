@@ -88,3 +88,87 @@ Test(queue, pop_on_empty_returns_zero)
   cr_assert_eq(braid__queue_pop(&q, &t, &ev), 0);
   braid__queue_free(&q);
 }
+
+/* Pops every event; their payloads in pop order go to out (at most n). */
+static unsigned drain_payloads(braid__queue *q, int32_t *out, unsigned n, uint64_t *times)
+{
+  unsigned got = 0;
+  uint64_t t;
+  braid__qev ev;
+  while (got < n && braid__queue_pop(q, &t, &ev)) {
+    if (times) times[got] = t;
+    out[got++] = ev.payload;
+  }
+  return got;
+}
+
+/* push_first puts a batch at the current time before what is pending at it,
+ * in the batch's order, and before every later time. */
+Test(queue, push_first_goes_before_the_pending_events_of_now_in_order)
+{
+  braid__queue q;
+  cr_assert_eq(braid__queue_init(&q, 16, 1000), 0);
+  for (int i = 0; i < 4; i++) cr_assert_eq(braid__queue_push(&q, 5, 0, 0, 10 + i), 0);
+  cr_assert_eq(braid__queue_push(&q, 6, 0, 0, 20), 0);
+  uint64_t t;
+  braid__qev ev;
+  cr_assert(braid__queue_pop(&q, &t, &ev) && t == 5 && ev.payload == 10); /* now = 5, three pending at it */
+  braid__qev batch[3] = { { 1, 2, 1 }, { 1, 2, 2 }, { 1, 2, 3 } };
+  cr_assert_eq(braid__queue_push_first(&q, batch, 3), 0);
+  cr_assert_eq(q.size, 7);
+  int32_t got[8];
+  uint64_t times[8];
+  cr_assert_eq(drain_payloads(&q, got, 8, times), 7);
+  const int32_t want[7] = { 1, 2, 3, 11, 12, 13, 20 };
+  for (int i = 0; i < 7; i++) cr_assert_eq(got[i], want[i], "pop %d: payload %d, want %d", i, got[i], want[i]);
+  for (int i = 0; i < 6; i++) cr_assert_eq(times[i], 5, "the batch lands at the current time");
+  braid__queue_free(&q);
+}
+
+/* The slow path: a bucket with no consumed slots in front (fresh, or a
+ * batch bigger than what was consumed) moves its pending events up. */
+Test(queue, push_first_into_a_bucket_without_room_in_front)
+{
+  braid__queue q;
+  cr_assert_eq(braid__queue_init(&q, 16, 10000), 0);
+  for (int i = 0; i < 300; i++) cr_assert_eq(braid__queue_push(&q, 0, 0, 0, 1000 + i), 0);
+  braid__qev batch[600];
+  for (int i = 0; i < 600; i++) batch[i] = (braid__qev){ 0, 0, i };
+  cr_assert_eq(braid__queue_push_first(&q, batch, 600), 0);
+  int32_t got[900];
+  cr_assert_eq(drain_payloads(&q, got, 900, NULL), 900);
+  for (int i = 0; i < 600; i++) cr_assert_eq(got[i], i);
+  for (int i = 0; i < 300; i++) cr_assert_eq(got[600 + i], 1000 + i);
+  braid__queue_free(&q);
+}
+
+/* Into an exhausted bucket (everything at `now` consumed) and an empty queue. */
+Test(queue, push_first_after_the_current_time_was_consumed)
+{
+  braid__queue q;
+  cr_assert_eq(braid__queue_init(&q, 16, 100), 0);
+  cr_assert_eq(braid__queue_push(&q, 3, 0, 0, 7), 0);
+  uint64_t t;
+  braid__qev ev;
+  cr_assert(braid__queue_pop(&q, &t, &ev) && t == 3);
+  braid__qev one = { 0, 0, 8 };
+  cr_assert_eq(braid__queue_push_first(&q, &one, 1), 0);
+  cr_assert(braid__queue_pop(&q, &t, &ev) && t == 3 && ev.payload == 8);
+  cr_assert_eq(braid__queue_pop(&q, &t, &ev), 0);
+  braid__queue_free(&q);
+}
+
+/* A batch that does not fit is refused whole and counted. */
+Test(queue, push_first_past_the_bound_is_refused_and_counted)
+{
+  braid__queue q;
+  cr_assert_eq(braid__queue_init(&q, 16, 4), 0);
+  cr_assert_eq(braid__queue_push(&q, 1, 0, 0, 1), 0);
+  braid__qev batch[4] = { { 0 } };
+  cr_assert_eq(braid__queue_push_first(&q, batch, 4), BRAID_EQUEUE);
+  cr_assert_eq(q.overflows, 4);
+  cr_assert_eq(q.size, 1);
+  cr_assert_eq(braid__queue_push_first(&q, batch, 3), 0);
+  cr_assert_eq(q.size, 4);
+  braid__queue_free(&q);
+}

@@ -246,11 +246,11 @@ static void rates(const mem_sink *m, uint64_t *rate, uint64_t n)
 }
 
 /* After a perturbation of the receiver's whole boundary face (+1000 on every
- * cell), corrections halve the deviation each exchange: the violation rate is
- * below 1% within 10 exchanges and stays there.  Corrections land at now+1,
- * so this holds when an epoch spans about a unit of virtual time (3000 events
- * at D=32) and the tolerance sits above the random walk's own noise (8); with
- * shorter epochs convergence takes more exchanges but never overshoots. */
+ * cell), the next check sees it and corrects each cell by its whole
+ * remaining deviation, applied first in the next epoch: the violation rate
+ * is below 1% within 10 exchanges (2 here) and stays there.  The same
+ * perturbation at the default settings, for every model and three shapes,
+ * is in test_convergence.c. */
 Test(runtime, boundary_violations_converge_after_perturbation, .timeout = 60)
 {
   mem_sink m;
@@ -274,8 +274,11 @@ Test(runtime, boundary_violations_converge_after_perturbation, .timeout = 60)
   mem_free(&m);
 }
 
-/* With epochs shorter than a time unit, corrections in flight are accounted
- * for: the deviation falls monotonically instead of oscillating. */
+/* With epochs shorter than the batch of corrections (1024 of them, 1000
+ * events an epoch) the corrections still land before the next check (an
+ * epoch runs what its exchange landed on top of its interval), and the
+ * cells are not corrected twice: the rate does not come back above 1% (no
+ * overshoot, no oscillation). */
 Test(runtime, corrections_never_overshoot_with_short_epochs, .timeout = 60)
 {
   mem_sink m;

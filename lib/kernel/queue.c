@@ -72,6 +72,39 @@ int braid__queue_presize(braid__queue *q)
   return 0;
 }
 
+int braid__queue_push_first(braid__queue *q, const braid__qev *ev, uint32_t n)
+{
+  if (!n) return 0;
+  if (q->size + n > q->cap) {
+    q->overflows += n;
+    return BRAID_EQUEUE;
+  }
+  uint32_t i = (uint32_t)q->now & q->mask;
+  braid__bucket *b = &q->b[i];
+  if (b->head < n) {
+    /* Not enough consumed slots in front of the pending events: move them up
+     * by n (rare: the bucket was just started, or the batch is large). */
+    uint32_t pending = b->count - b->head;
+    BRAID_RETURN_IF((uint64_t)pending + n > UINT32_MAX / 2, BRAID_ENOMEM);
+    if (pending + n > b->cap) {
+      uint32_t ncap = b->cap ? b->cap : 256;
+      while (ncap < pending + n) ncap *= 2;
+      braid__qev *nv = realloc(b->ev, (size_t)ncap * sizeof *nv);
+      if (!nv) return BRAID_ENOMEM;
+      b->ev = nv;
+      b->cap = ncap;
+    }
+    memmove(b->ev + n, b->ev + b->head, (size_t)pending * sizeof *b->ev);
+    b->head = n;
+    b->count = n + pending;
+  }
+  b->head -= n;
+  memcpy(b->ev + b->head, ev, (size_t)n * sizeof *ev);
+  q->bits[i >> 6] |= 1ull << (i & 63);
+  q->size += n;
+  return 0;
+}
+
 /* Index of the first non-empty bucket at or after `from` (circularly). */
 static uint32_t next_nonempty(const braid__queue *q, uint32_t from)
 {

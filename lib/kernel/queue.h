@@ -3,7 +3,10 @@
  * Event times are integers and every delay is below the horizon W (a power of
  * two), so bucket (time mod W) holds exactly one timestamp at any moment and
  * the event's time need not be stored.  Order: by time, then FIFO in the order
- * of insertion (a deterministic sequence within one torus).  Total size is
+ * of insertion (a deterministic sequence within one torus); the one exception
+ * is braid__queue_push_first(), which puts events before the pending events
+ * of the current time (what an exchange adds lands ahead of the epoch's
+ * events, see torus.h).  Total size is
  * bounded by `cap`; a push past it, or beyond the horizon, fails and is
  * counted, never dropped silently.
  */
@@ -70,6 +73,12 @@ static inline int braid__queue_push(braid__queue *q, uint64_t time, uint32_t dst
   q->size++;
   return 0;
 }
+
+/* Puts n events at the current time before every event pending at it, in
+ * the order given, so that they are the next n events popped.  The same
+ * bounds as braid__queue_push(): the whole batch is refused (and counted as
+ * n overflows) if it does not fit. */
+int braid__queue_push_first(braid__queue *q, const braid__qev *ev, uint32_t n);
 
 void braid__queue_advance(braid__queue *q);
 

@@ -86,6 +86,9 @@ void braid__torus_free(braid_torus *t)
   free(t->activity);
   free(t->corr);
   t->corr = NULL;
+  free(t->staged);
+  t->staged = NULL;
+  t->nstaged = t->capstaged = 0;
   free(t->edge_target);
   free(t->edge_delay);
   free(t->proc_count);
@@ -104,21 +107,50 @@ int braid__torus_reset(braid_torus *t, uint64_t now)
   memset(t->state, 0, t->ncells * sizeof *t->state);
   memset(t->activity, 0, t->ncells * sizeof *t->activity);
   memset(t->corr, 0, (size_t)t->dim * t->dim * sizeof *t->corr);
+  t->nstaged = 0;
   braid__queue_clear(&t->q, now);
   /* The model re-seeds its population relative to q.now. */
   return model_init(t);
 }
 
+static int stage(braid_torus *t, uint32_t cell, uint32_t src, int32_t payload)
+{
+  if (t->q.size + t->nstaged >= t->q.cap) {
+    t->q.overflows++;
+    return BRAID_EQUEUE;
+  }
+  if (t->nstaged == t->capstaged) {
+    uint32_t ncap = t->capstaged ? t->capstaged * 2 : t->dim * t->dim;
+    BRAID_RETURN_IF(ncap <= t->capstaged, BRAID_ENOMEM);
+    braid__qev *n = realloc(t->staged, (size_t)ncap * sizeof *n);
+    if (!n) return BRAID_ENOMEM;
+    t->staged = n;
+    t->capstaged = ncap;
+  }
+  t->staged[t->nstaged++] = (braid__qev){ cell, src, payload };
+  return 0;
+}
+
 int braid__torus_push_external(braid_torus *t, uint32_t cell, int32_t payload)
 {
   if (cell >= t->ncells) return BRAID_ERANGE;
-  return braid__queue_push(&t->q, t->q.now + 1, cell, BRAID_SRC_EXTERNAL, payload);
+  return stage(t, cell, BRAID_SRC_EXTERNAL, payload);
 }
 
 int braid__torus_push_correction(braid_torus *t, uint32_t j, int32_t payload)
 {
-  BRAID_FORWARD(braid__queue_push(&t->q, t->q.now + 1, t->corr_base + j, BRAID_SRC_CORRECTION, payload));
+  BRAID_FORWARD(stage(t, t->corr_base + j, BRAID_SRC_CORRECTION, payload));
   t->corr[j] += payload;
+  return 0;
+}
+
+int braid__torus_land(braid_torus *t)
+{
+  uint32_t n = t->nstaged;
+  t->nstaged = 0;
+  t->landed = 0;
+  BRAID_FORWARD(braid__queue_push_first(&t->q, t->staged, n));
+  t->landed = n;
   return 0;
 }
 

@@ -43,6 +43,9 @@ struct braid_torus {
   const struct braid_torus *peer; /* predecessor, read only by the racy model */
   int64_t *corr;      /* corrections in flight per x=D-1 face cell */
   uint32_t corr_base; /* first cell of the x=D-1 face */
+  braid__qev *staged; /* what the current exchange adds, until braid__torus_land() */
+  uint32_t nstaged, capstaged;
+  uint32_t landed; /* events the last braid__torus_land() put first */
   braid__proc procs[BRAID_MAX_PROCS];
   uint32_t nprocs;
   uint8_t *proc_count; /* per cell, allocated on first spawn */
@@ -69,10 +72,20 @@ int braid__torus_reset(braid_torus *t, uint64_t now);
 static inline uint64_t braid__torus_run(braid_torus *t, uint64_t n) { return t->loop(t, n); }
 /* XXH3 over cells, edges, processes and pending events. */
 uint64_t braid__torus_state_hash(const braid_torus *t);
-/* Pushes an injected event at time now+1. */
+/* What an exchange adds to a torus (injected and corrective events) lands
+ * at the torus's current virtual time, ahead of the events already pending
+ * at that time, in the order the exchange added them: the next epoch starts
+ * with them.  An exchange stages its events with the two calls below, which
+ * refuse (and count as a queue overflow) what the queue could not hold, and
+ * then lands them all with braid__torus_land(). */
+/* Stages an injected event for `cell`. */
 int braid__torus_push_external(braid_torus *t, uint32_t cell, int32_t payload);
-/* Pushes a corrective event for x=D-1 face cell `j` at now+1 and counts it in flight. */
+/* Stages a corrective event for x=D-1 face cell `j` and counts it in flight
+ * until it is applied. */
 int braid__torus_push_correction(braid_torus *t, uint32_t j, int32_t payload);
+/* Puts the staged events at the front of the current time and counts them
+ * in t->landed. */
+int braid__torus_land(braid_torus *t);
 /* Samples process state from their cells (called at each exchange). */
 void braid__torus_sample_procs(braid_torus *t);
 

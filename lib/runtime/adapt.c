@@ -1,75 +1,70 @@
-/* adapt.c - the adaptive interval, decided per torus from its own inputs so
- * that it is a pure function of logical data (the threaded executor never
- * waits for every torus before choosing an interval). */
+/* adapt.c - the adaptive interval, a pure function of a torus's own logical
+ * inputs (the rule is in adapt.h): the threaded executor never waits for
+ * every torus before choosing an interval. */
 #include "runtime/adapt.h"
-#include "runtime/runtime.h"
 
-void braid__adapt_init(braid__adapt *a, const braid_config *cfg)
+braid__adapt_rule braid__adapt_rule_of(const braid_config *cfg)
 {
-  a->interval = (uint32_t)cfg->v[BRAID_K_interval];
-  a->up = a->down = 0;
-  a->epoch_ns = a->epoch_events = 0;
+  braid__adapt_rule r = {
+    (int)cfg->v[BRAID_K_adapt],
+    (uint32_t)cfg->v[BRAID_K_interval_min],
+    (uint32_t)cfg->v[BRAID_K_interval_max],
+    (uint64_t)cfg->v[BRAID_K_adapt_threshold_ppm],
+    (uint32_t)cfg->v[BRAID_K_adapt_hysteresis],
+  };
+  return r;
 }
 
-static uint32_t clampu(uint64_t v, int64_t lo, int64_t hi)
+braid__adapt braid__adapt_start(const braid_config *cfg)
 {
-  return (uint32_t)(v < (uint64_t)lo ? (uint64_t)lo : v > (uint64_t)hi ? (uint64_t)hi : v);
+  braid__adapt a = { (uint32_t)cfg->v[BRAID_K_interval], 0, 0 };
+  return a;
 }
 
-static void change(braid_runtime *rt, braid__tctx *c, uint32_t nv, uint32_t reason, uint64_t ppm, braid__buf *blk)
-{
-  if (nv == c->adapt.interval) return;
-  if (rt->recording) {
-    uint64_t f[5] = { c->t.id, c->adapt.interval, nv, reason, ppm };
-    braid__rec_put(blk, BRAID_REC_INTERVAL, 5, f);
-  }
-  c->adapt.interval = nv;
-  c->rep.interval_changes++;
-  if (nv < c->interval_lo) c->interval_lo = nv;
-  if (nv > c->interval_hi) c->interval_hi = nv;
-}
+static uint32_t clampu(uint64_t v, uint32_t lo, uint32_t hi) { return (uint32_t)(v < lo ? lo : v > hi ? hi : v); }
 
-void braid__adapt_decide(braid_runtime *rt, braid__tctx *c, uint64_t k, uint64_t checked, uint64_t violations, braid__buf *blk)
+braid__adapt_decision braid__adapt_next(const braid__adapt_rule *rule, braid__adapt state, const braid__adapt_obs *obs)
 {
-  const braid_config *cfg = &rt->cfg;
-  const int64_t lo = cfg->v[BRAID_K_interval_min], hi = cfg->v[BRAID_K_interval_max];
-  uint64_t ppm = checked ? violations * 1000000 / checked : 0;
-  braid__adapt *a = &c->adapt;
-  switch (cfg->v[BRAID_K_adapt]) {
-  case BRAID_ADAPT_VIOLATIONS: {
-    const uint64_t thr = (uint64_t)cfg->v[BRAID_K_adapt_threshold_ppm];
-    const uint32_t hyst = (uint32_t)cfg->v[BRAID_K_adapt_hysteresis];
-    if (ppm > thr) {
+  braid__adapt_decision d = { state, 0, obs->checked ? obs->violations * 1000000 / obs->checked : 0 };
+  braid__adapt *a = &d.next;
+  uint32_t nv = a->interval, reason = 0;
+  switch (rule->mode) {
+  case BRAID_ADAPT_VIOLATIONS:
+    if (d.rate_ppm * 2 > rule->threshold_ppm) {
       a->up++;
       a->down = 0;
-    } else if (ppm < thr / 2) {
+    } else if (d.rate_ppm * 4 < rule->threshold_ppm) {
       a->down++;
       a->up = 0;
     } else {
       a->up = a->down = 0; /* inside the band: hold */
     }
-    if (a->up >= hyst) {
+    if (a->up >= rule->hysteresis) {
       a->up = 0;
-      change(rt, c, clampu((uint64_t)a->interval * 4 / 5, lo, hi), BRAID_INTERVAL_SHRINK, ppm, blk);
-    } else if (a->down >= hyst) {
+      nv = clampu((uint64_t)a->interval * 4 / 5, rule->lo, rule->hi);
+      reason = BRAID_INTERVAL_SHRINK;
+    } else if (a->down >= rule->hysteresis) {
       a->down = 0;
-      change(rt, c, clampu((uint64_t)a->interval * 6 / 5 + 1, lo, hi), BRAID_INTERVAL_GROW, ppm, blk);
+      nv = clampu((uint64_t)a->interval * 6 / 5 + 1, rule->lo, rule->hi);
+      reason = BRAID_INTERVAL_GROW;
     }
     break;
-  }
-  case BRAID_ADAPT_RATE: {
-    /* Non-deterministic: sized so an epoch lasts about 200 us of wall time
-     * to amortise the exchange.  Recorded; replay follows the record. */
-    uint32_t nv = a->interval;
-    if (a->epoch_ns > 0 && a->epoch_events > 0) {
-      double per_ns = (double)a->epoch_events / (double)a->epoch_ns;
-      uint32_t want = clampu((uint64_t)(per_ns * 200000.0), lo, hi);
-      if (want > a->interval * 6 / 5 || want < a->interval * 4 / 5) nv = want;
+  case BRAID_ADAPT_RATE:
+    reason = BRAID_INTERVAL_RATE;
+    if (obs->recorded) {
+      nv = obs->recorded_interval;
+    } else if (obs->epoch_ns > 0 && obs->epoch_events > 0) {
+      double per_ns = (double)obs->epoch_events / (double)obs->epoch_ns;
+      uint32_t want = clampu((uint64_t)(per_ns * 200000.0), rule->lo, rule->hi);
+      if (want > (uint64_t)a->interval * 6 / 5 || want < (uint64_t)a->interval * 4 / 5) nv = want;
     }
-    change(rt, c, braid__decisions_rate_interval(rt->decisions, c->t.id, k, a->interval, nv), BRAID_INTERVAL_RATE, ppm, blk);
     break;
-  }
   default:
     break;
   }
+  if (nv != a->interval) {
+    a->interval = nv;
+    d.reason = reason;
+  }
+  return d;
 }

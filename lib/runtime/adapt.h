@@ -1,23 +1,69 @@
-/* adapt.h - the adaptive interval (DESIGN 4), decided per torus from its own
- * inputs, so that it is a pure function of logical data; the rate mode's
- * wall-clock decision goes through the run's decisions (decisions.h). */
+/* adapt.h - the adaptive interval as a pure function: from the rule (the
+ * settings), a torus's adaptation state and what its exchange observed to
+ * the next state and the decision.  Nothing here reads or writes anything
+ * else, so the sequential and the threaded executor, replay and the unit
+ * tests (tests/test_adapt.c) all get the same answer from the same inputs.
+ *
+ * The rule of the deterministic mode (adapt=violations), per torus, from
+ * the rate of its own boundary check at each exchange:
+ *   - above half the threshold for `hysteresis` checks in a row: the
+ *     interval shrinks by a fifth (x4/5, rounded down);
+ *   - below a quarter of the threshold as long: it grows by a fifth (x6/5,
+ *     rounded down, +1 so that small intervals move);
+ *   - in between, or when the trend is shorter: it stays (hysteresis);
+ *   - always clamped to [interval_min, interval_max].
+ * The band sits under the threshold rather than around it because a
+ * check's rate is noisy: a torus held between a quarter and a half of the
+ * threshold keeps single checks below the threshold, which is what the
+ * report's convergence asks of it.  A perturbation corrected within
+ * `hysteresis` checks does not shrink the interval: corrections land at the
+ * start of the next epoch whatever its length (see torus.h), so a shorter
+ * epoch would only slow virtual time down, not the correction.
+ *
+ * The rate mode (adapt=rate) sizes an epoch to about 200 us of measured wall
+ * time, moving only when the size it wants is more than a fifth away; that
+ * depends on the machine, so the exchange records every change and a replay
+ * passes the recorded interval in (braid__adapt_obs.recorded).
+ */
 #ifndef BRAID_ADAPT_H
 #define BRAID_ADAPT_H
 
-#include "common/buf.h"
+#include <stdint.h>
 #include "runtime/settings.h"
 
+/* A torus's adaptation state. */
 typedef struct braid__adapt {
   uint32_t interval;
-  uint32_t up, down; /* consecutive exchanges above / below the band */
-  uint64_t epoch_ns; /* last epoch's wall time (rate mode) */
-  uint64_t epoch_events;
+  uint32_t up, down; /* consecutive checks above / below the band */
 } braid__adapt;
 
-void braid__adapt_init(braid__adapt *a, const braid_config *cfg);
-struct braid__tctx;
-/* Chooses the interval of torus c's next epoch after exchange k, from the
- * boundary check's counts; records a change in blk. */
-void braid__adapt_decide(braid_runtime *rt, struct braid__tctx *c, uint64_t k, uint64_t checked, uint64_t violations, braid__buf *blk);
+/* The rule, from the settings. */
+typedef struct braid__adapt_rule {
+  int mode; /* BRAID_ADAPT_* */
+  uint32_t lo, hi;
+  uint64_t threshold_ppm;
+  uint32_t hysteresis;
+} braid__adapt_rule;
+
+/* What one exchange observed. */
+typedef struct braid__adapt_obs {
+  uint64_t checked, violations;    /* the torus's boundary check */
+  uint64_t epoch_ns, epoch_events; /* its last epoch (rate mode) */
+  int recorded;                    /* rate mode in replay: follow recorded_interval */
+  uint32_t recorded_interval;
+} braid__adapt_obs;
+
+typedef struct braid__adapt_decision {
+  braid__adapt next; /* the state after this exchange */
+  uint32_t reason;   /* 0: the interval stays; else BRAID_INTERVAL_* (braid.h) */
+  uint64_t rate_ppm; /* the check's violation rate */
+} braid__adapt_decision;
+
+braid__adapt_rule braid__adapt_rule_of(const braid_config *cfg);
+/* The state a torus starts with. */
+braid__adapt braid__adapt_start(const braid_config *cfg);
+/* The decision after one exchange; reason != 0 exactly when
+ * next.interval != state.interval. */
+braid__adapt_decision braid__adapt_next(const braid__adapt_rule *rule, braid__adapt state, const braid__adapt_obs *obs);
 
 #endif

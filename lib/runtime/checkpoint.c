@@ -38,6 +38,22 @@ static void put_proj(braid__buf *b, const braid__projection *p)
   put(b, p->hash);
 }
 
+/* Exchanges that may be -1 are stored plus one. */
+static void put_converge(braid__buf *b, const braid__converge *cv)
+{
+  put(b, cv->n);
+  put(b, cv->at);
+  for (uint32_t i = 0; i < BRAID_CONVERGENCE_WINDOW; i++) {
+    put(b, cv->k[i]);
+    put(b, cv->viol[i]);
+    put(b, cv->checked[i]);
+  }
+  put(b, (uint64_t)(cv->perturbed + 1));
+  put(b, cv->kind);
+  put(b, cv->first);
+  put(b, (uint64_t)(cv->from + 1));
+}
+
 typedef struct ckpt_ctx {
   braid__buf *b;
   uint64_t now;
@@ -77,7 +93,7 @@ int braid__checkpoint_save(braid__tctx *c, uint64_t k, braid__buf *b)
   put(b, c->adapt.down);
   put(b, c->last_overflows);
   put(b, c->last_horizon);
-  put(b, c->last_bad_exchange);
+  put_converge(b, &c->conv);
   put_proj(b, &c->own);
   put(b, t->degree);
   braid__buf_put(b, t->state, t->ncells * sizeof *t->state);
@@ -150,6 +166,21 @@ static void get_proj(reader *r, braid__projection *p, uint32_t ncells)
   p->hash = get(r);
 }
 
+static void get_converge(reader *r, braid__converge *cv)
+{
+  cv->n = (uint32_t)get_max(r, BRAID_CONVERGENCE_WINDOW);
+  cv->at = (uint32_t)get_max(r, BRAID_CONVERGENCE_WINDOW - 1);
+  for (uint32_t i = 0; i < BRAID_CONVERGENCE_WINDOW; i++) {
+    cv->k[i] = get(r);
+    cv->viol[i] = get_max(r, UINT32_MAX);
+    cv->checked[i] = get_max(r, UINT32_MAX);
+  }
+  cv->perturbed = (int64_t)get_max(r, INT64_MAX) - 1;
+  cv->kind = (uint32_t)get_max(r, BRAID_PERTURB_REBUILD);
+  cv->first = get(r);
+  cv->from = (int64_t)get_max(r, INT64_MAX) - 1;
+}
+
 /* |v| < 2^61: what a loaded cell value may be. */
 static int value_ok(int64_t v) { return v > -((int64_t)1 << 61) && v < ((int64_t)1 << 61); }
 
@@ -171,7 +202,7 @@ static int load_torus(braid_runtime *rt, reader *r, uint64_t *kout)
   c->adapt.down = (uint32_t)get_max(r, UINT32_MAX);
   c->last_overflows = get(r);
   c->last_horizon = get(r);
-  c->last_bad_exchange = get(r);
+  get_converge(r, &c->conv);
   get_proj(r, &c->own, t->ncells);
   c->own.torus = (uint32_t)id; /* not stored: it is the blob's own torus, and the hash covers it */
   uint64_t degree = get_max(r, BRAID_MAX_DEGREE);

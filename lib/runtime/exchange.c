@@ -14,32 +14,35 @@ static uint64_t absdiff(uint64_t a, uint64_t b) { return a > b ? a - b : b - a; 
 
 /* Boundary constraint: the receiver's x=D-1 face follows the sender's x=0
  * face; each cell off by more than the tolerance is a violation and gets a
- * corrective event at now+1.  Exchanges can come faster than virtual time
- * advances, so the correction is half of the deviation that remains once the
- * corrections still in flight have landed (rounded toward zero): without
- * that, corrections for one cell pile up and the loop overshoots. */
-static int boundary(braid_runtime *rt, braid__tctx *c, uint32_t from, const braid__projection *pred, braid__buf *blk, uint64_t k)
+ * corrective event.  The correction is the deviation that remains once the
+ * corrections still in flight for the cell have been applied: the
+ * deviation is measured exactly, and counting what is in flight means that
+ * a deviation is never corrected twice, so the corrections never carry a
+ * cell past the expected value (no overshoot) and need no damping.  It
+ * lands at the torus's current time ahead of the next epoch's events
+ * (torus.h), so the next check sees it applied; what is still in flight at
+ * a check is only what a full queue refused or a short last epoch left.
+ * (Before semantics version 3 the correction was half the remaining
+ * deviation landing at now+1, and took 7 halvings of ~3 exchanges each to
+ * absorb a face perturbed by 1000.) */
+static uint64_t boundary(braid_runtime *rt, braid__tctx *c, uint32_t from, const braid__projection *pred, braid__buf *blk, uint64_t k)
 {
   braid_torus *t = &c->t;
   const int64_t tol = rt->cfg.v[BRAID_K_tolerance];
   const uint32_t base = t->ncells - pred->facelen;
   uint64_t viol = 0, maxdev = 0, vcells = 0;
   int64_t sum = 0;
-  int rc = 0;
   for (uint32_t j = 0; j < pred->facelen; j++) {
     int64_t actual = t->state[base + j], expected = pred->face[j];
     uint64_t dev = actual > expected ? (uint64_t)actual - (uint64_t)expected : (uint64_t)expected - (uint64_t)actual;
     if (dev <= (uint64_t)tol) continue;
     viol++;
     if (dev > maxdev) maxdev = dev;
-    int32_t payload = clamp32((expected - (actual + t->corr[j])) / 2);
-    if (payload) {
-      int prc = braid__torus_push_correction(t, j, payload);
-      if (prc && !rc) rc = prc;
-      if (!prc) {
-        sum += payload;
-        c->rep.corrective_events++;
-      }
+    int32_t payload = clamp32(expected - (actual + t->corr[j]));
+    /* A refused correction is counted by the queue and reported as overflow. */
+    if (payload && braid__torus_push_correction(t, j, payload) == 0) {
+      sum += payload;
+      c->rep.corrective_events++;
     }
     if (vcells++ < BRAID_VCELLS_PER_EXCHANGE && rt->recording) {
       uint64_t f[5] = { t->id, base + j, (uint64_t)expected, (uint64_t)actual, (uint64_t)(int64_t)payload };
@@ -47,19 +50,38 @@ static int boundary(braid_runtime *rt, braid__tctx *c, uint32_t from, const brai
     }
   }
   c->rep.boundary_violations += viol;
-  /* The window of the last checks: one noisy check does not undo convergence. */
-  c->win_sum += viol - c->win_viol[c->win_at];
-  c->win_viol[c->win_at] = viol;
-  c->win_at = (c->win_at + 1) % BRAID_CONVERGENCE_WINDOW;
-  if (c->win_n < BRAID_CONVERGENCE_WINDOW) c->win_n++;
-  if (c->win_sum * 100 >= (uint64_t)c->win_n * pred->facelen) c->last_bad_exchange = k + 1;
+  braid__converge_check(&c->conv, k, pred->facelen, viol);
   if (rt->recording) {
     uint64_t f[6] = { t->id, from, pred->facelen, viol, maxdev, (uint64_t)sum };
     braid__rec_put(blk, BRAID_REC_BOUNDARY, 6, f);
   }
-  braid__adapt_decide(rt, c, k, pred->facelen, viol, blk);
-  (void)rc; /* a refused correction is counted by the queue and reported as overflow */
-  return 0;
+  return viol;
+}
+
+/* The interval of the next epoch, from the pure rule of adapt.h; a change is
+ * recorded. */
+static void adapt(braid_runtime *rt, braid__tctx *c, uint64_t k, uint64_t checked, uint64_t violations, braid__buf *blk)
+{
+  const braid__adapt_rule rule = braid__adapt_rule_of(&rt->cfg);
+  braid__adapt_obs obs = { checked, violations, c->epoch_ns, c->epoch_events, 0, c->adapt.interval };
+  braid__adapt_decision d = braid__adapt_next(&rule, c->adapt, &obs);
+  if (rule.mode == BRAID_ADAPT_RATE) {
+    /* The rate mode's proposal depends on the clock: it goes through the
+     * run's decisions, which a replay fills with what was recorded. */
+    obs.recorded = 1;
+    obs.recorded_interval = braid__decisions_rate_interval(rt->decisions, c->t.id, k, c->adapt.interval, d.next.interval);
+    d = braid__adapt_next(&rule, c->adapt, &obs);
+  }
+  if (d.reason) {
+    if (rt->recording) {
+      uint64_t f[5] = { c->t.id, c->adapt.interval, d.next.interval, d.reason, d.rate_ppm };
+      braid__rec_put(blk, BRAID_REC_INTERVAL, 5, f);
+    }
+    c->rep.interval_changes++;
+    if (d.next.interval < c->interval_lo) c->interval_lo = d.next.interval;
+    if (d.next.interval > c->interval_hi) c->interval_hi = d.next.interval;
+  }
+  c->adapt = d.next;
 }
 
 static void global_checks(braid_runtime *rt, braid__tctx *c, uint32_t from, const braid__projection *pred, uint64_t k, braid__buf *blk)
@@ -91,6 +113,7 @@ static int injections(braid_runtime *rt, braid__tctx *c, uint64_t k, braid__buf 
       braid__rec_put(blk, BRAID_REC_INJECTION, 4, f);
     }
   }
+  if (n) braid__converge_perturb(&c->conv, k, BRAID_PERTURB_INJECTION);
   return 0;
 }
 
@@ -111,10 +134,12 @@ int braid__exchange_in(braid_runtime *rt, uint32_t r, uint64_t k, const braid__p
       braid__rec_put(blk, BRAID_REC_PROJ_ERROR, 3, f);
     }
   } else {
-    BRAID_FORWARD(boundary(rt, c, from, pred, blk, k));
+    uint64_t viol = boundary(rt, c, from, pred, blk, k);
+    adapt(rt, c, k, pred->facelen, viol, blk);
     global_checks(rt, c, from, pred, k, blk);
   }
   BRAID_FORWARD(injections(rt, c, k, blk));
+  BRAID_FORWARD(braid__torus_land(&c->t));
   return blk->err;
 }
 
@@ -128,7 +153,7 @@ int braid__publish(braid_runtime *rt, uint32_t r, uint64_t k, braid__buf *blk)
   if (!reason && braid__decisions_heartbeat(rt->decisions, r, k, p == NULL)) reason = BRAID_FAIL_HEARTBEAT;
   if (reason) {
     tr->publish(rt, r, k, 1);
-    return braid__rebuild(rt, c, reason, blk);
+    return braid__rebuild(rt, c, k, reason, blk);
   }
   braid__projection_extract(p, &c->t, c->adapt.interval, k);
   if (rt->recording) {

@@ -13,7 +13,7 @@ int braid__failure_planned(const braid_runtime *rt, uint32_t r, uint64_t k)
 /* Best-effort reconstruction of a failed torus from its last projection:
  * a fresh lattice and population from the model, the x=0 face, counters,
  * virtual time and processes restored; pending events are lost (counted). */
-int braid__rebuild(braid_runtime *rt, braid__tctx *c, uint32_t reason, braid__buf *blk)
+int braid__rebuild(braid_runtime *rt, braid__tctx *c, uint64_t k, uint32_t reason, braid__buf *blk)
 {
   braid_torus *t = &c->t;
   const braid__projection *p = &c->own;
@@ -32,6 +32,7 @@ int braid__rebuild(braid_runtime *rt, braid__tctx *c, uint32_t reason, braid__bu
   }
   c->rep.failures++;
   c->rep.lost_events += lost;
+  braid__converge_perturb(&c->conv, k, BRAID_PERTURB_REBUILD);
   if (rt->recording) {
     uint64_t f[3] = { t->id, reason, lost };
     braid__rec_put(blk, BRAID_REC_FAILURE, 3, f);

@@ -11,6 +11,8 @@ void braid__report_build(braid_runtime *rt)
   memset(rep, 0, sizeof *rep);
   free(rt->torus_reports);
   rt->torus_reports = calloc(rt->ntori, sizeof *rt->torus_reports);
+  free(rt->convergence);
+  rt->convergence = calloc(rt->ntori, sizeof *rt->convergence);
   rep->tori = rt->ntori;
   rep->threads = rt->nthreads;
   rep->wall_seconds = (double)(rt->end_ns - rt->start_ns) / 1e9;
@@ -34,7 +36,14 @@ void braid__report_build(braid_runtime *rt)
     rep->interval_changes += tr->interval_changes;
     if (c->interval_lo < rep->interval_min_seen) rep->interval_min_seen = c->interval_lo;
     if (c->interval_hi > rep->interval_max_seen) rep->interval_max_seen = c->interval_hi;
-    if ((int64_t)c->last_bad_exchange > conv) conv = (int64_t)c->last_bad_exchange;
+    if (conv >= 0) conv = c->conv.from < 0 ? -1 : c->conv.from > conv ? c->conv.from : conv;
+    if (rt->convergence) {
+      braid_convergence *cv = &rt->convergence[r];
+      cv->perturbed_exchange = c->conv.perturbed;
+      cv->perturbation = c->conv.kind;
+      cv->converged_exchange = c->conv.from;
+      cv->exchanges = c->conv.from < 0 ? -1 : c->conv.from - (c->conv.perturbed < 0 ? 0 : c->conv.perturbed);
+    }
     braid__hist_merge(&ev, &c->event_lat);
     braid__hist_merge(&ex, &c->exch_lat);
     braid__hist_merge(&wt, &c->wait_lat);
@@ -44,7 +53,7 @@ void braid__report_build(braid_runtime *rt)
   rep->exchanges = steps ? steps - 1 : 0;
   rep->checked_cells = rep->exchanges * rt->ntori * rt->facelen;
   rep->violation_rate = rep->checked_cells ? (double)rep->boundary_violations / (double)rep->checked_cells : 0;
-  rep->convergence_exchange = conv >= (int64_t)rep->exchanges ? -1 : conv;
+  rep->convergence_exchange = conv;
   rep->events_per_second = rep->wall_seconds > 0 ? (double)rep->events / rep->wall_seconds : 0;
   rep->event_latency = braid__hist_quantiles(&ev);
   rep->exchange_latency = braid__hist_quantiles(&ex);
@@ -72,4 +81,5 @@ void braid__report_build(braid_runtime *rt)
   rep->rss_start_kib = rt->rss_start;
   if (rep->rss_peak_kib < rep->rss_start_kib) rep->rss_peak_kib = rep->rss_start_kib;
   rep->torus = rt->torus_reports;
+  rep->convergence = rt->convergence;
 }

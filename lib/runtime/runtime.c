@@ -95,7 +95,8 @@ int braid_runtime_create(braid_runtime **out, braid_config *cfg, char *errbuf, s
       braid__fmt(errbuf, errlen, "model %s: torus %u failed to initialise: %s", rt->model->name, r, braid_strerror(rc));
       goto fail;
     }
-    braid__adapt_init(&c->adapt, &rt->cfg);
+    c->adapt = braid__adapt_start(&rt->cfg);
+    braid__converge_init(&c->conv);
     if ((rc = braid__projection_alloc(&c->own, rt->facelen))) goto fail;
     for (int s = 0; s < BRAID_PROJ_SLOTS; s++)
       if ((rc = braid__projection_alloc(&c->slot[s], rt->facelen))) goto fail;
@@ -132,6 +133,7 @@ void braid_runtime_destroy(braid_runtime *rt)
   free(rt->tc);
   if (rt->own_decisions) braid__decisions_destroy(rt->decisions);
   free(rt->torus_reports);
+  free(rt->convergence);
   braid__buf_free(&rt->assembly);
   braid__config_clear(&rt->cfg);
   pthread_mutex_destroy(&rt->err_lock);

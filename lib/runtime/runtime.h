@@ -21,6 +21,7 @@
 #include "format/record.h"
 #include "kernel/torus.h"
 #include "runtime/adapt.h"
+#include "runtime/converge.h"
 #include "runtime/decisions.h"
 #include "runtime/projection.h"
 #include "runtime/settings.h"
@@ -33,22 +34,15 @@
 #define BRAID_MAX_THREADS 64
 #define BRAID_VCELLS_PER_EXCHANGE 4 /* per torus: enough to show where; counts are always recorded */
 
-/* Boundary checks a torus's convergence is judged over (see braid_report). */
-#define BRAID_CONVERGENCE_WINDOW 10
-
 typedef struct braid__tctx {
   braid_torus t;
   /* Owned by whoever runs the torus's current step. */
   braid__adapt adapt;
+  uint64_t epoch_ns, epoch_events;   /* the last epoch's wall time and events: the rate mode's inputs */
   uint32_t interval_lo, interval_hi; /* over the run, for the report */
   braid__projection own;       /* last projection this torus published successfully */
   uint64_t last_overflows, last_horizon;
-  /* Convergence, for the report: the violated cells of the torus's last
-   * BRAID_CONVERGENCE_WINDOW boundary checks, and k+1 of the last exchange
-   * where they came to >= 1% of the cells those checks compared (0: none). */
-  uint64_t win_viol[BRAID_CONVERGENCE_WINDOW], win_sum;
-  unsigned win_n, win_at;
-  uint64_t last_bad_exchange;
+  braid__converge conv; /* for the report */
   uint64_t seen_overflow;
   braid_torus_report rep;
   braid__hist event_lat;
@@ -147,6 +141,7 @@ struct braid_runtime {
   uint64_t start_ns, end_ns, start_unix_ns;
   braid_report report;
   braid_torus_report *torus_reports;
+  braid_convergence *convergence;
   double thread_cpu[BRAID_MAX_THREADS];
   braid__cpu thread_split[BRAID_MAX_THREADS];
   braid__cpu cpu_start;        /* the process's, at the start of the run */

@@ -14,7 +14,7 @@
   XX(interval_min, 1, 10000000, 100, 1, "smallest adaptive interval")                          \
   XX(interval_max, 1, 10000000, 10000, 1, "largest adaptive interval")                         \
   XX(adapt, 0, 2, 1, 1, "interval adaptation: off, violations (deterministic), rate (recorded)") \
-  XX(adapt_threshold_ppm, 1, 1000000, 10000, 1, "violation-rate threshold, parts per million of checked cells") \
+  XX(adapt_threshold_ppm, 1, 1000000, 10000, 1, "violation-rate threshold, ppm of checked cells (adaptation holds a quarter..half of it)") \
   XX(adapt_hysteresis, 1, 1000, 3, 1, "exchanges a trend must last before the interval changes") \
   XX(tolerance, 0, INT32_MAX, 8, 1, "boundary tolerance |actual - expected|")                 \
   XX(tolerance_events, 0, INT64_MAX, 1000000, 1, "event-conservation tolerance between neighbours") \

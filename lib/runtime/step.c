@@ -49,7 +49,9 @@ void braid__chaos_pause(braid_runtime *rt, uint32_t r, uint64_t k, uint64_t salt
 static uint64_t run_epoch(braid_runtime *rt, braid__tctx *c, uint64_t k, braid__buf *blk, uint64_t overhead)
 {
   braid_torus *t = &c->t;
-  const uint64_t n = c->adapt.interval, every = (uint64_t)rt->cfg.v[BRAID_K_sample_every];
+  /* What the exchange landed comes first and does not count against the
+   * interval: corrections never cost the model its events (see torus.h). */
+  const uint64_t n = (uint64_t)c->adapt.interval + t->landed, every = (uint64_t)rt->cfg.v[BRAID_K_sample_every];
   const int chaos = rt->cfg.v[BRAID_K_chaos] != 0;
   uint64_t done = 0;
   if (rt->cfg.v[BRAID_K_trace_events] && rt->recording) return run_recording(t, n, blk);
@@ -108,8 +110,8 @@ int braid__run_step(braid_runtime *rt, uint32_t r, uint64_t k, int thread)
     blk->len = 0;
     uint64_t n = run_epoch(rt, c, k, blk, overhead);
     uint64_t t2 = braid__now_ns();
-    c->adapt.epoch_ns = t2 - t1;
-    c->adapt.epoch_events = n;
+    c->epoch_ns = t2 - t1;
+    c->epoch_events = n;
     c->rep.busy_seconds += (double)(t2 - t1) / 1e9;
     rc = braid__publish(rt, r, k, blk);
     if (!rc && braid__checkpoint_due(rt, k)) {

@@ -18,13 +18,13 @@
  * version unless forced.  Compiler and flags are recorded and only warned
  * about (the logical path is integer arithmetic; skewed and phold use libm's
  * pow/log once at set-up). */
-#define BRAID_SEMANTICS_VERSION 1
-#define BRAID__STR2(x) #x
-#define BRAID__STR(x) BRAID__STR2(x)
+#define BRAID_SEMANTICS_VERSION 2
+#define BRAID_STR_(x) #x
+#define BRAID_STR(x) BRAID_STR_(x)
 
 const char *braid__build_id(void)
 {
-  static const char id[] = "braid " BRAID_VERSION_STRING " semantics " BRAID__STR(BRAID_SEMANTICS_VERSION) " cc " __VERSION__ " flags " BRAID_CFLAGS;
+  static const char id[] = "braid " BRAID_VERSION_STRING " semantics " BRAID_STR(BRAID_SEMANTICS_VERSION) " cc " __VERSION__ " flags " BRAID_CFLAGS;
   return id;
 }
 
