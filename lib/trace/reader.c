@@ -348,23 +348,22 @@ static void tr_note(braid_trace *t, uint64_t off, uint64_t end, const braid__buf
   const uint8_t *p = content->p, *e = p + content->len;
   int first = 1;
   while (p < e) {
-    uint64_t type, len, k;
-    size_t a = braid__varint_get(p, e, &type), b = a ? braid__varint_get(p + a, e, &len) : 0;
-    if (!a || !b || len > (uint64_t)(e - p - a - b)) return;
-    const uint8_t *v = p + a + b;
-    size_t c = braid__varint_get(v, v + len, &k);
-    if (type == BRAID_REC_EXCHANGE && c) {
+    braid_record r;
+    uint64_t k;
+    if (braid__rec_decode(&p, e, &r, NULL)) return;
+    int c = r.type == BRAID_REC_CHECKPOINT ? braid__varint_get(r.blob, r.blob + r.bloblen, &k) != 0 : r.nfields > 0;
+    if (r.type != BRAID_REC_CHECKPOINT) k = r.field[0];
+    if (r.type == BRAID_REC_EXCHANGE && c) {
       tr_list *l = &t->data;
       if (first && (l->n == 0 || k > l->v[l->n - 1].k)) tr_list_add(l, k, off);
       t->info.exchanges++;
-    } else if (type == BRAID_REC_CHECKPOINT && c && first) {
+    } else if (r.type == BRAID_REC_CHECKPOINT && c && first) {
       tr_list *l = &t->ckpt;
       if (l->n == 0 || k >= l->v[l->n - 1].k) tr_list_add(l, k, off);
       t->info.checkpoints++;
       return;
     }
     first = 0;
-    p = v + len;
   }
 }
 
