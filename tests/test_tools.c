@@ -633,11 +633,27 @@ static result jq(const char *json, const char *filter)
   "     | .open += [$s]) | .bad[])" \
   " | if length == 0 then \"nested\" else \"\\(length) overlaps, the first: \\(.[0] | tojson)\" end"
 
+/* jq -r -f tests/NAME.jq over the JSON file is `want`. */
+static void expect_jq_file(const char *json, const char *name, const char *want)
+{
+  char prog[512];
+  snprintf(prog, sizeof prog, BRAID_SRCDIR "/tests/%s.jq", name);
+  result r = run_in(tpath(json), BRAID_JQ, "-r", "-f", prog, NULL);
+  cr_assert_eq(r.status, 0, "jq -f %s\n" SHOW_FMT, prog, SHOW_ARGS(r));
+  if (r.outlen && r.out[r.outlen - 1] == '\n') r.out[--r.outlen] = 0;
+  cr_assert_str_eq(r.out, want, "%s: %s", json, r.out);
+  drop(&r);
+}
+
+/* The slices nest (Perfetto), no two on a track touch (speedscope), and
+ * every flow goes forwards and binds to one slice at each end. */
 static void expect_nested(const char *json)
 {
   result r = jq(json, NESTED_JQ);
   cr_assert_str_eq(r.out, "nested", "%s: slices on one track overlap: %s", json, r.out);
   drop(&r);
+  expect_jq_file(json, "chrome-apart", "apart");
+  expect_jq_file(json, "chrome-flows", "forwards, bound");
 }
 
 /* The tracks (pid/tid) that hold X slices, e.g. "1/0 1/1 2/0 2/1 2/2". */
@@ -700,6 +716,36 @@ Test(tools, dump_chrome_slices_nest_on_every_track_of_a_chaos_run, .timeout = 60
   cr_assert_str_eq(t.out, "1/0 1/1 2/0 2/1 2/2", "tracks with slices: %s", t.out);
   drop(&t);
   expect_nested("chaos.json");
+}
+
+/* A checkpoint written inside an exchange makes that slice long: the
+ * projection's flow must still leave before its successor's epoch starts. */
+Test(tools, dump_chrome_flows_go_forwards_and_bind_in_a_run_with_checkpoints, .timeout = 60)
+{
+  need_jq();
+  record("ck.btr", "--checkpoint-every=50");
+  dump_chrome("ck.btr", "ck.json");
+  expect_nested("ck.json");
+  /* Every torus's step k > 0 gets its predecessor's projection. */
+  result r = jq("ck.json", "[.traceEvents[] | select(.ph == \"f\")] | length");
+  cr_assert_str_eq(r.out, "897", "flows in a 300-exchange run of 3 tori: %s", r.out);
+  drop(&r);
+}
+
+/* Names are short for the viewers that show them whole (speedscope appends
+ * the args to them): the exchange is in args, not in the name. */
+Test(tools, dump_chrome_slice_names_are_short_with_the_exchange_in_args, .timeout = 60)
+{
+  need_jq();
+  record("run.btr", NULL);
+  dump_chrome("run.btr", "run.json");
+  result r = jq("run.json", "[.traceEvents[] | select(.ph == \"X\") | \"\\(.pid) \\(.name)\"] | unique | join(\",\")");
+  cr_assert_str_eq(r.out, "1 A epoch,1 A exchange,1 A wait,1 B epoch,1 B exchange,1 B wait,1 C epoch,1 C exchange,1 C wait,2 epoch,2 exchange,2 wait",
+                   "slice names: %s", r.out);
+  drop(&r);
+  r = jq("run.json", "[.traceEvents[] | select(.ph == \"X\" and (.args.exchange | type) != \"number\")] | length");
+  cr_assert_str_eq(r.out, "0", "slices without their exchange in args: %s", r.out);
+  drop(&r);
 }
 
 Test(tools, dump_chrome_worker_tracks_show_epochs_barrier_waits_and_exchanges, .timeout = 60)

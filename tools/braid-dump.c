@@ -132,10 +132,19 @@ static int dump_json(braid_trace *t, const braid_trace_info *in)
  * takes the next step of the track, so the steps are kept and drawn at the
  * end (a worker's steps come out of time order in the trace anyway).  On a
  * worker's track the cut leaves of a torus's wait the part in which the
- * worker ran no other step. */
+ * worker ran no other step.
+ *
+ * Every slice is then drawn 1 ns shorter than that, so that no slice ends
+ * at the timestamp where the next one on its track begins.  Viewers that
+ * turn a slice into a begin and an end event at ts + dur (speedscope) get
+ * that sum in floating point microseconds, a hair after the next begin, and
+ * then stack every slice inside the one before: the gap keeps the track one
+ * flat row, and a flow end placed on a slice's first nanosecond binds to
+ * that slice alone. */
 typedef struct step {
   uint64_t k, start, dur, wait, exch; /* ns since the run start */
-  uint64_t published;                 /* the flow's tail, inside the exchange slice */
+  uint64_t fin;                       /* the flow's head: the first ns of the epoch drawn on the torus track */
+  uint64_t published;                 /* the flow's tail: the first ns of the exchange drawn after the epoch */
   uint32_t torus, thread;
 } step;
 
@@ -162,12 +171,32 @@ static void ev(chrome *c, const char *fmt, ...)
 }
 
 /* a + b, or the largest time for a damaged record that would wrap. */
-static uint64_t after(uint64_t a, uint64_t b) { return a + b < a ? UINT64_MAX : a + b; }
+static uint64_t after(uint64_t a, uint64_t b) { return a + b < a ? UINT64_MAX - 2 : a + b; }
 
-static void slice(chrome *c, int pid, uint32_t tid, uint64_t b, uint64_t e, const char *name, const char *cat, const step *s)
+/* Draws [b, e) as a slice that ends 1 ns early, starting no earlier than
+ * *cursor (the end of the slice before it on the track), and moves the
+ * cursor to e.  A slice left with less than 1 ns is dropped, unless `must`
+ * (an epoch), which is then drawn 1 ns long and pushes the cursor on.
+ * Returns the drawn start, or UINT64_MAX when nothing was drawn. */
+static uint64_t slice(chrome *c, int pid, uint32_t tid, uint64_t *cursor, uint64_t b, uint64_t e, int must, const char *name, const char *cat,
+                      const step *s)
 {
-  ev(c, "{\"ph\":\"X\",\"pid\":%d,\"tid\":%u,\"ts\":%llu.%03u,\"dur\":%llu.%03u,\"name\":\"%s\",\"cat\":\"%s\",\"args\":{\"exchange\":%llu,\"thread\":%u}}", pid,
-     tid, US(b), US(e - b), name, cat, (unsigned long long)s->k, s->thread);
+  if (b < *cursor) b = *cursor;
+  if (b > UINT64_MAX - 2) b = UINT64_MAX - 2; /* a damaged record's time: no wrap below */
+  if (e < b + 2) {
+    if (!must) return UINT64_MAX;
+    e = b + 2;
+  }
+  /* The name is short, as viewers show it; the details are in args.  On a
+   * worker's track the name says the torus (its track says the thread). */
+  if (pid == 1)
+    ev(c, "{\"ph\":\"X\",\"pid\":1,\"tid\":%u,\"ts\":%llu.%03u,\"dur\":%llu.%03u,\"name\":\"%c %s\",\"cat\":\"%s\",\"args\":{\"exchange\":%llu}}", tid, US(b),
+       US(e - 1 - b), 'A' + s->torus, name, cat, (unsigned long long)s->k);
+  else
+    ev(c, "{\"ph\":\"X\",\"pid\":2,\"tid\":%u,\"ts\":%llu.%03u,\"dur\":%llu.%03u,\"name\":\"%s\",\"cat\":\"%s\",\"args\":{\"exchange\":%llu,\"thread\":%u}}", tid,
+       US(b), US(e - 1 - b), name, cat, (unsigned long long)s->k, s->thread);
+  *cursor = e;
+  return b;
 }
 
 /* Draws the steps of one track (pid 1 a worker's, 2 a torus's), in time
@@ -180,23 +209,15 @@ static void draw_track(chrome *c, int pid, uint32_t tid, step **s, size_t n)
     step *p = s[i];
     uint64_t es = p->start > end ? p->start : end, ee = after(p->start, p->dur) > es ? after(p->start, p->dur) : es;
     uint64_t ws = p->start > p->wait ? p->start - p->wait : 0, xe = after(ee, p->exch);
-    if (ws < end) ws = end;
     if (i + 1 < n && xe > s[i + 1]->start) xe = s[i + 1]->start > ee ? s[i + 1]->start : ee;
-    /* On a worker's track the slices name the torus they belong to. */
-    char torus[16] = "", name[48];
-    if (pid == 1) snprintf(torus, sizeof torus, "torus %c ", 'A' + p->torus);
-    if (ws < es) {
-      snprintf(name, sizeof name, "%swait", torus);
-      slice(c, pid, tid, ws, es, name, "barrier", p);
+    slice(c, pid, tid, &end, ws, es, 0, "wait", "barrier", p);
+    uint64_t fin = slice(c, pid, tid, &end, es, ee, 1, "epoch", "epoch", p);
+    uint64_t epoch_end = end - 1; /* its last drawn ns, where the flow leaves when no exchange is drawn */
+    uint64_t pub = slice(c, pid, tid, &end, ee, xe, 0, "exchange", "exchange", p);
+    if (pid == 2) {
+      p->fin = fin;
+      p->published = pub != UINT64_MAX ? pub : epoch_end;
     }
-    snprintf(name, sizeof name, "%sepoch %llu", torus, (unsigned long long)p->k);
-    slice(c, pid, tid, es, ee, name, "epoch", p);
-    if (xe > ee) {
-      snprintf(name, sizeof name, "%sexchange", torus);
-      slice(c, pid, tid, ee, xe, name, "exchange", p);
-    }
-    if (pid == 2) p->published = ee + (xe - ee) / 2;
-    end = xe;
   }
 }
 
@@ -245,10 +266,14 @@ static void draw_steps(chrome *c)
     size_t q = last[pred] != SIZE_MAX && c->steps[last[pred]].k + 1 == p->k ? last[pred]
              : prev[pred] != SIZE_MAX && c->steps[prev[pred]].k + 1 == p->k ? prev[pred]
                                                                               : SIZE_MAX;
-    if (p->k > 0 && q != SIZE_MAX) {
+    /* The projection is published after the predecessor's epoch k-1 and
+     * read before this epoch k starts, so the arrow goes forwards in time;
+     * one that would not (a slice pushed on by the cuts) is left out
+     * rather than drawn backwards. */
+    if (p->k > 0 && q != SIZE_MAX && c->steps[q].published < p->fin) {
       unsigned long long id = (unsigned long long)p->k * 16 + p->torus;
       ev(c, "{\"ph\":\"s\",\"pid\":2,\"tid\":%u,\"ts\":%llu.%03u,\"id\":%llu,\"name\":\"projection\",\"cat\":\"flow\"}", pred, US(c->steps[q].published), id);
-      ev(c, "{\"ph\":\"f\",\"bp\":\"e\",\"pid\":2,\"tid\":%u,\"ts\":%llu.%03u,\"id\":%llu,\"name\":\"projection\",\"cat\":\"flow\"}", p->torus, US(p->start), id);
+      ev(c, "{\"ph\":\"f\",\"bp\":\"e\",\"pid\":2,\"tid\":%u,\"ts\":%llu.%03u,\"id\":%llu,\"name\":\"projection\",\"cat\":\"flow\"}", p->torus, US(p->fin), id);
     }
     prev[p->torus] = last[p->torus];
     last[p->torus] = i;
@@ -285,7 +310,7 @@ static int dump_chrome(braid_trace *t, const braid_trace_info *in)
         c.cap = nc;
       }
       step *p = &c.steps[c.n++];
-      *p = (step){ r.exchange, r.field[2], r.field[3], r.field[4], r.field[5], 0, tor, (uint32_t)r.field[1] & 63 };
+      *p = (step){ r.exchange, r.field[2], r.field[3], r.field[4], r.field[5], 0, 0, tor, (uint32_t)r.field[1] & 63 };
       if (!c.threads_seen[p->thread]) {
         c.threads_seen[p->thread] = 1;
         ev(&c, "{\"ph\":\"M\",\"pid\":1,\"tid\":%u,\"name\":\"thread_name\",\"args\":{\"name\":\"worker %u\"}}", p->thread, p->thread);
