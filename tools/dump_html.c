@@ -558,9 +558,11 @@ static void verdict(const braid_trace_info *in, const dump_html_opts *o)
     put_text(res.div.context);
     printf("</pre>\n");
   } else {
-    printf("<p class=\"good\">OK: %llu %s, parallel == sequential%s (replayed in %.2f s; %llu boundary checks with violations, reproduced)</p>\n",
-           (unsigned long long)res.exchanges_checked, cli_exchanges(res.exchanges_checked), res.truncated ? ", up to where the trace is cut" : "", res.seconds,
-           (unsigned long long)res.violations);
+    /* The words of braid-replay(1). */
+    printf("<p class=\"good\">OK: %llu %s, %s%s (replayed in %.2f s; %llu boundary checks with violations, reproduced)</p>\n",
+           (unsigned long long)res.exchanges_checked, cli_exchanges(res.exchanges_checked),
+           res.recorded_threaded ? "parallel == sequential" : "replay == recording (a sequential run)", res.truncated ? ", up to where the trace is cut" : "",
+           res.seconds, (unsigned long long)res.violations);
   }
   if (res.warning[0]) {
     printf("<p class=\"warn\">");
