@@ -1,29 +1,42 @@
 /* braid-dump.c - show a trace as text, JSON Lines, a Chrome/Perfetto
  * timeline, or a summary. */
+#include <errno.h>
 #include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include "cli.h"
+#include "dump_html.h"
 
 enum { REC_EXCHANGE = 1, REC_PROJECTION = 2, REC_BOUNDARY = 3, REC_INTERVAL = 6, REC_INJECTION = 7, REC_FAILURE = 8, REC_REBUILD = 9, REC_BARRIER = 64 };
 
 static void usage(FILE *f)
 {
   fprintf(f,
-          "usage: braid-dump [--json | --chrome | --stats] [--partial] TRACE\n"
-          "Shows a braid trace.\n\n"
+          "usage: braid-dump [--json | --chrome | --html | --stats] [--exchanges A..B] [--torus X]... [--partial] TRACE\n"
+          "Shows a braid trace (TRACE - reads it from standard input).\n\n"
           "      (default)             readable text: the header, then one record per line\n"
           "      --json                JSON Lines: a header object, one object per record, a footer object\n"
-          "      --chrome              Chrome Trace Event JSON (open in ui.perfetto.dev or chrome://tracing)\n"
-          "      --stats               a summary: exchanges, events, size, violations, records by type (failures among them)\n"
+          "      --chrome              Chrome Trace Event JSON (open in ui.perfetto.dev, chrome://tracing or speedscope)\n"
+          "      --html                one self-contained HTML page with charts of the run (open it in a browser)\n"
+          "      --replay              with --html: replay the trace first and show the verdict\n"
+          "      --stats               a summary: model, exchanges, events, size, violations, records by type\n"
+          "      --exchanges A..B      only exchanges A to B (A.., ..B and K work too)\n"
+          "      --torus X             only torus X (a letter A..P or a number); repeat it for several\n"
           "      --partial             show the good part of a truncated or damaged trace, then the error\n"
           "  -h, --help                this help\n"
           "  -V, --version             version\n\n"
           "Exit status: 0 ok, 2 trouble.  A truncated or damaged trace prints nothing on stdout\n"
           "unless --partial is given.\n");
+}
+
+/* The sources that are not cells (braid.h), by name. */
+static const char *source_name(uint64_t src)
+{
+  return src == BRAID_SRC_EXTERNAL ? "external" : src == BRAID_SRC_CORRECTION ? "correction" : src == BRAID_SRC_TIMER ? "timer" : NULL;
 }
 
 static void print_fields(const braid_record *r, int json)
@@ -37,6 +50,11 @@ static void print_fields(const braid_record *r, int json)
       f = unk;
     }
     int hex = !strcmp(f, "digest") || !strcmp(f, "hash");
+    const char *src = !strcmp(f, "src") ? source_name(r->field[i]) : NULL;
+    if (src) {
+      printf(json ? ",\"%s\":\"%s\"" : " %s=%s", f, src);
+      continue;
+    }
     if (json) {
       if (hex) printf(",\"%s\":\"%016llx\"", f, (unsigned long long)r->field[i]);
       else if (sg) printf(",\"%s\":%lld", f, (long long)r->sfield[i]);
@@ -49,13 +67,113 @@ static void print_fields(const braid_record *r, int json)
   }
 }
 
+/* ------------------------------------------------------------- selection */
+
+/* What --exchanges and --torus keep: the records of the exchanges from..to
+ * whose torus is in the mask, and the records that belong to no torus
+ * (exchange, checkpoint).  Every output mode reads through next_record(),
+ * so each shows the same selection; headers and footers still describe the
+ * whole trace. */
+static struct {
+  uint64_t from, to;
+  uint32_t tori; /* bit i: torus i */
+  int any;       /* an option narrowed it */
+} sel = { 0, UINT64_MAX, 0xffffffffu, 0 };
+
+static int has_torus(const braid_record *r)
+{
+  int sg;
+  const char *f = r->nfields ? braid_record_field_name(r->type, 0, &sg) : NULL;
+  return f && !strcmp(f, "torus");
+}
+
+/* braid_trace_next() of the selection: BRAID_EEOF past its last exchange. */
+static int next_record(braid_trace *t, braid_record *r)
+{
+  int rc;
+  while ((rc = braid_trace_next(t, r)) == 0) {
+    if (r->exchange > sel.to) return BRAID_EEOF;
+    if (r->exchange < sel.from) continue;
+    if (has_torus(r) && (r->field[0] >= 32 || !(sel.tori >> r->field[0] & 1))) continue;
+    return 0;
+  }
+  return rc;
+}
+
+/* Positions the reader at the selection's first exchange (through the
+ * index).  Returns 0, or the reader's error; an exchange past the end of a
+ * --partial trace just leaves nothing to show. */
+static int seek_selection(braid_trace *t)
+{
+  if (!sel.from) return 0;
+  int rc = braid_trace_seek(t, sel.from);
+  return rc == BRAID_ERANGE ? BRAID_EEOF : rc;
+}
+
+/* --exchanges A..B, A.., ..B or K. */
+static void parse_exchanges(const char *v)
+{
+  const char *dots = strstr(v, "..");
+  if (!dots) {
+    sel.from = sel.to = cli_u64("--exchanges", v, 0, UINT64_MAX);
+  } else {
+    char a[32] = "";
+    size_t n = (size_t)(dots - v);
+    if (n >= sizeof a) cli_die("--exchanges: '%s' is not A..B", v);
+    memcpy(a, v, n);
+    a[n] = 0;
+    if (n) sel.from = cli_u64("--exchanges", a, 0, UINT64_MAX);
+    if (dots[2]) sel.to = cli_u64("--exchanges", dots + 2, 0, UINT64_MAX);
+    if (!n && !dots[2]) cli_die("--exchanges: '..' names no exchange (A..B, A.., ..B or K)");
+  }
+  if (sel.from > sel.to) cli_die("--exchanges: %s is empty (%llu > %llu)", v, (unsigned long long)sel.from, (unsigned long long)sel.to);
+  sel.any = 1;
+}
+
+static void parse_torus(const char *v, int first)
+{
+  uint32_t x;
+  if (braid_parse_torus(v, &x)) cli_die("--torus: '%s' is not a torus (a letter A..P or a number 0..15)", v);
+  if (first) sel.tori = 0;
+  sel.tori |= 1u << x;
+  sel.any = 1;
+}
+
+/* The value of `key` in the trace's settings ("key=value" lines), or NULL;
+ * in a static buffer. */
+static const char *setting(const braid_trace_info *in, const char *key)
+{
+  static char v[256];
+  size_t n = strlen(key);
+  for (const char *p = in->config_text; p && *p;) {
+    size_t len = strcspn(p, "\n");
+    if (len > n && !strncmp(p, key, n) && p[n] == '=') {
+      snprintf(v, sizeof v, "%.*s", (int)(len - n - 1), p + n + 1);
+      return v;
+    }
+    p += len + (p[len] ? 1 : 0);
+  }
+  return NULL;
+}
+
+/* The trace's tori (its settings say; 1..16). */
+static uint32_t trace_tori(const braid_trace_info *in)
+{
+  const char *v = setting(in, "tori");
+  long n = v ? atol(v) : 0;
+  return n >= 1 && n <= 16 ? (uint32_t)n : 16;
+}
+
 /* Output is buffered by stdio; on a damaged trace we still print what was
  * good (that is the point of a dump), then the error on stderr, exit 2. */
+static const char *named(const char *msg, const char *path, const char *shown);
+static const char *trace_path, *trace_shown; /* the file read, and its name in messages */
+
 static int finish(braid_trace *t, int rc)
 {
   if (rc == BRAID_EEOF) return 0;
   fflush(stdout);
-  fprintf(stderr, "%s: %s\n", cli_prog, braid_trace_error(t));
+  fprintf(stderr, "%s: %s\n", cli_prog, named(braid_trace_error(t), trace_path, trace_shown));
   return EXIT_TROUBLE;
 }
 
@@ -71,8 +189,8 @@ static int dump_text(braid_trace *t, const braid_trace_info *in)
     p += len + (nl ? 1 : 0);
   }
   braid_record r;
-  int rc;
-  while ((rc = braid_trace_next(t, &r)) == 0) {
+  int rc = seek_selection(t);
+  while (!rc && (rc = next_record(t, &r)) == 0) {
     const char *name = braid_record_type_name(r.type);
     if (r.type == REC_EXCHANGE) {
       printf("exchange %llu\n", (unsigned long long)r.field[0]);
@@ -97,8 +215,8 @@ static int dump_json(braid_trace *t, const braid_trace_info *in)
   printf(",\"start_unix_ns\":%llu,\"config_hash\":\"%016llx\",\"config\":%s}\n", (unsigned long long)in->start_unix_ns,
          (unsigned long long)in->config_hash, cli_json(in->config_text));
   braid_record r;
-  int rc;
-  while ((rc = braid_trace_next(t, &r)) == 0) {
+  int rc = seek_selection(t);
+  while (!rc && (rc = next_record(t, &r)) == 0) {
     const char *name = braid_record_type_name(r.type);
     if (name) printf("{\"type\":\"%s\",\"exchange\":%llu", name, (unsigned long long)r.exchange);
     else printf("{\"type\":\"type%u\",\"exchange\":%llu", r.type, (unsigned long long)r.exchange);
@@ -132,10 +250,19 @@ static int dump_json(braid_trace *t, const braid_trace_info *in)
  * takes the next step of the track, so the steps are kept and drawn at the
  * end (a worker's steps come out of time order in the trace anyway).  On a
  * worker's track the cut leaves of a torus's wait the part in which the
- * worker ran no other step. */
+ * worker ran no other step.
+ *
+ * Every slice is then drawn 1 ns shorter than that, so that no slice ends
+ * at the timestamp where the next one on its track begins.  Viewers that
+ * turn a slice into a begin and an end event at ts + dur (speedscope) get
+ * that sum in floating point microseconds, a hair after the next begin, and
+ * then stack every slice inside the one before: the gap keeps the track one
+ * flat row, and a flow end placed on a slice's first nanosecond binds to
+ * that slice alone. */
 typedef struct step {
   uint64_t k, start, dur, wait, exch; /* ns since the run start */
-  uint64_t published;                 /* the flow's tail, inside the exchange slice */
+  uint64_t fin;                       /* the flow's head: the first ns of the epoch drawn on the torus track */
+  uint64_t published;                 /* the flow's tail: the first ns of the exchange drawn after the epoch */
   uint32_t torus, thread;
 } step;
 
@@ -162,12 +289,32 @@ static void ev(chrome *c, const char *fmt, ...)
 }
 
 /* a + b, or the largest time for a damaged record that would wrap. */
-static uint64_t after(uint64_t a, uint64_t b) { return a + b < a ? UINT64_MAX : a + b; }
+static uint64_t after(uint64_t a, uint64_t b) { return a + b < a ? UINT64_MAX - 2 : a + b; }
 
-static void slice(chrome *c, int pid, uint32_t tid, uint64_t b, uint64_t e, const char *name, const char *cat, const step *s)
+/* Draws [b, e) as a slice that ends 1 ns early, starting no earlier than
+ * *cursor (the end of the slice before it on the track), and moves the
+ * cursor to e.  A slice left with less than 1 ns is dropped, unless `must`
+ * (an epoch), which is then drawn 1 ns long and pushes the cursor on.
+ * Returns the drawn start, or UINT64_MAX when nothing was drawn. */
+static uint64_t slice(chrome *c, int pid, uint32_t tid, uint64_t *cursor, uint64_t b, uint64_t e, int must, const char *name, const char *cat,
+                      const step *s)
 {
-  ev(c, "{\"ph\":\"X\",\"pid\":%d,\"tid\":%u,\"ts\":%llu.%03u,\"dur\":%llu.%03u,\"name\":\"%s\",\"cat\":\"%s\",\"args\":{\"exchange\":%llu,\"thread\":%u}}", pid,
-     tid, US(b), US(e - b), name, cat, (unsigned long long)s->k, s->thread);
+  if (b < *cursor) b = *cursor;
+  if (b > UINT64_MAX - 2) b = UINT64_MAX - 2; /* a damaged record's time: no wrap below */
+  if (e < b + 2) {
+    if (!must) return UINT64_MAX;
+    e = b + 2;
+  }
+  /* The name is short, as viewers show it; the details are in args.  On a
+   * worker's track the name says the torus (its track says the thread). */
+  if (pid == 1)
+    ev(c, "{\"ph\":\"X\",\"pid\":1,\"tid\":%u,\"ts\":%llu.%03u,\"dur\":%llu.%03u,\"name\":\"%c %s\",\"cat\":\"%s\",\"args\":{\"exchange\":%llu}}", tid, US(b),
+       US(e - 1 - b), 'A' + s->torus, name, cat, (unsigned long long)s->k);
+  else
+    ev(c, "{\"ph\":\"X\",\"pid\":2,\"tid\":%u,\"ts\":%llu.%03u,\"dur\":%llu.%03u,\"name\":\"%s\",\"cat\":\"%s\",\"args\":{\"exchange\":%llu,\"thread\":%u}}", tid,
+       US(b), US(e - 1 - b), name, cat, (unsigned long long)s->k, s->thread);
+  *cursor = e;
+  return b;
 }
 
 /* Draws the steps of one track (pid 1 a worker's, 2 a torus's), in time
@@ -180,23 +327,15 @@ static void draw_track(chrome *c, int pid, uint32_t tid, step **s, size_t n)
     step *p = s[i];
     uint64_t es = p->start > end ? p->start : end, ee = after(p->start, p->dur) > es ? after(p->start, p->dur) : es;
     uint64_t ws = p->start > p->wait ? p->start - p->wait : 0, xe = after(ee, p->exch);
-    if (ws < end) ws = end;
     if (i + 1 < n && xe > s[i + 1]->start) xe = s[i + 1]->start > ee ? s[i + 1]->start : ee;
-    /* On a worker's track the slices name the torus they belong to. */
-    char torus[16] = "", name[48];
-    if (pid == 1) snprintf(torus, sizeof torus, "torus %c ", 'A' + p->torus);
-    if (ws < es) {
-      snprintf(name, sizeof name, "%swait", torus);
-      slice(c, pid, tid, ws, es, name, "barrier", p);
+    slice(c, pid, tid, &end, ws, es, 0, "wait", "barrier", p);
+    uint64_t fin = slice(c, pid, tid, &end, es, ee, 1, "epoch", "epoch", p);
+    uint64_t epoch_end = end - 1; /* its last drawn ns, where the flow leaves when no exchange is drawn */
+    uint64_t pub = slice(c, pid, tid, &end, ee, xe, 0, "exchange", "exchange", p);
+    if (pid == 2) {
+      p->fin = fin;
+      p->published = pub != UINT64_MAX ? pub : epoch_end;
     }
-    snprintf(name, sizeof name, "%sepoch %llu", torus, (unsigned long long)p->k);
-    slice(c, pid, tid, es, ee, name, "epoch", p);
-    if (xe > ee) {
-      snprintf(name, sizeof name, "%sexchange", torus);
-      slice(c, pid, tid, ee, xe, name, "exchange", p);
-    }
-    if (pid == 2) p->published = ee + (xe - ee) / 2;
-    end = xe;
   }
 }
 
@@ -245,10 +384,14 @@ static void draw_steps(chrome *c)
     size_t q = last[pred] != SIZE_MAX && c->steps[last[pred]].k + 1 == p->k ? last[pred]
              : prev[pred] != SIZE_MAX && c->steps[prev[pred]].k + 1 == p->k ? prev[pred]
                                                                               : SIZE_MAX;
-    if (p->k > 0 && q != SIZE_MAX) {
+    /* The projection is published after the predecessor's epoch k-1 and
+     * read before this epoch k starts, so the arrow goes forwards in time;
+     * one that would not (a slice pushed on by the cuts) is left out
+     * rather than drawn backwards. */
+    if (p->k > 0 && q != SIZE_MAX && c->steps[q].published < p->fin) {
       unsigned long long id = (unsigned long long)p->k * 16 + p->torus;
       ev(c, "{\"ph\":\"s\",\"pid\":2,\"tid\":%u,\"ts\":%llu.%03u,\"id\":%llu,\"name\":\"projection\",\"cat\":\"flow\"}", pred, US(c->steps[q].published), id);
-      ev(c, "{\"ph\":\"f\",\"bp\":\"e\",\"pid\":2,\"tid\":%u,\"ts\":%llu.%03u,\"id\":%llu,\"name\":\"projection\",\"cat\":\"flow\"}", p->torus, US(p->start), id);
+      ev(c, "{\"ph\":\"f\",\"bp\":\"e\",\"pid\":2,\"tid\":%u,\"ts\":%llu.%03u,\"id\":%llu,\"name\":\"projection\",\"cat\":\"flow\"}", p->torus, US(p->fin), id);
     }
     prev[p->torus] = last[p->torus];
     last[p->torus] = i;
@@ -260,18 +403,17 @@ static int dump_chrome(braid_trace *t, const braid_trace_info *in)
   chrome c;
   memset(&c, 0, sizeof c);
   c.first = 1;
-  const char *tp = strstr(in->config_text, "tori=");
-  c.tori = tp ? (uint32_t)atoi(tp + 5) : 3;
-  if (c.tori < 1 || c.tori > 16) c.tori = 16;
+  c.tori = trace_tori(in);
   printf("{\"displayTimeUnit\":\"ns\",\"otherData\":{\"build\":%s},\"traceEvents\":[", cli_json(in->build_id));
   ev(&c, "{\"ph\":\"M\",\"pid\":1,\"tid\":0,\"name\":\"process_name\",\"args\":{\"name\":\"workers\"}}");
   ev(&c, "{\"ph\":\"M\",\"pid\":2,\"tid\":0,\"name\":\"process_name\",\"args\":{\"name\":\"tori\"}}");
-  for (uint32_t i = 0; i < c.tori; i++) ev(&c, "{\"ph\":\"M\",\"pid\":2,\"tid\":%u,\"name\":\"thread_name\",\"args\":{\"name\":\"torus %c\"}}", i, 'A' + i);
+  for (uint32_t i = 0; i < c.tori; i++)
+    if (sel.tori >> i & 1) ev(&c, "{\"ph\":\"M\",\"pid\":2,\"tid\":%u,\"name\":\"thread_name\",\"args\":{\"name\":\"torus %c\"}}", i, 'A' + i);
   braid_record r;
-  int rc;
+  int rc = seek_selection(t);
   uint64_t last_ts[16] = { 0 }; /* end of the torus's last epoch: where its instants and counters go */
   uint64_t interval[16] = { 0 }; /* the interval counter's value, 0 before the first */
-  while ((rc = braid_trace_next(t, &r)) == 0) {
+  while (!rc && (rc = next_record(t, &r)) == 0) {
     uint32_t tor = r.nfields ? (uint32_t)r.field[0] : 0;
     if (tor >= c.tori) continue;
     switch (r.type) {
@@ -285,7 +427,7 @@ static int dump_chrome(braid_trace *t, const braid_trace_info *in)
         c.cap = nc;
       }
       step *p = &c.steps[c.n++];
-      *p = (step){ r.exchange, r.field[2], r.field[3], r.field[4], r.field[5], 0, tor, (uint32_t)r.field[1] & 63 };
+      *p = (step){ r.exchange, r.field[2], r.field[3], r.field[4], r.field[5], 0, 0, tor, (uint32_t)r.field[1] & 63 };
       if (!c.threads_seen[p->thread]) {
         c.threads_seen[p->thread] = 1;
         ev(&c, "{\"ph\":\"M\",\"pid\":1,\"tid\":%u,\"name\":\"thread_name\",\"args\":{\"name\":\"worker %u\"}}", p->thread, p->thread);
@@ -332,16 +474,36 @@ static int dump_chrome(braid_trace *t, const braid_trace_info *in)
   return finish(t, rc);
 }
 
-static int dump_stats(braid_trace *t, const braid_trace_info *in, const char *path)
+/* The torus letters of the selection ("A, C"). */
+static const char *selected_tori(uint32_t tori)
+{
+  static char buf[64];
+  size_t o = 0;
+  buf[0] = 0;
+  for (uint32_t i = 0; i < tori && i < 16; i++)
+    if (sel.tori >> i & 1) o += (size_t)snprintf(buf + o, sizeof buf - o, "%s%c", o ? ", " : "", 'A' + i);
+  return buf;
+}
+
+static int dump_stats(braid_trace *t, const braid_trace_info *in, const char *path, const char *shown)
 {
   uint64_t count[256] = { 0 }, unknown = 0, viol = 0, checked = 0, ckpt_bytes = 0, exchanges = 0, ckpt_off = 0;
   uint64_t last_events[16] = { 0 }; /* each torus's count in its last projection or rebuild */
+  uint64_t base_events[16] = { 0 }; /* the same just before the selection's first exchange */
   int in_ckpt = 0, seen[16] = { 0 };
   braid_record r;
-  int rc;
+  int rc = 0;
   struct stat st;
   uint64_t size = stat(path, &st) ? 0 : (uint64_t)st.st_size;
-  while ((rc = braid_trace_next(t, &r)) == 0) {
+  unsigned tori = trace_tori(in);
+  /* With a selection the footer's total does not apply: the events are
+   * the selected tori's counts at its end less those just before it. */
+  if (sel.any && sel.from > 0 && braid_trace_seek(t, sel.from - 1) == 0) {
+    while (braid_trace_next(t, &r) == 0 && r.exchange < sel.from)
+      if ((r.type == REC_PROJECTION || r.type == REC_REBUILD) && r.nfields > 1 && r.field[0] < 16) base_events[r.field[0]] = r.field[1];
+  }
+  rc = seek_selection(t);
+  while (!rc && (rc = next_record(t, &r)) == 0) {
     /* A checkpoint is a frame of its own: its compressed size is the
      * distance to the next frame (or, for the last one, to the file end,
      * which then also counts the index and footer). */
@@ -367,14 +529,31 @@ static int dump_stats(braid_trace *t, const braid_trace_info *in, const char *pa
   }
   if (in_ckpt && size > ckpt_off) ckpt_bytes += size - ckpt_off;
   if (ckpt_bytes > size) ckpt_bytes = size;
-  const char *tp = strstr(in->config_text, "tori=");
-  unsigned tori = tp ? (unsigned)atoi(tp + 5) : 0;
-  printf("trace          %s\nstatus         %s%s\nformat         %u\nbuild          %s\n", path, cli_status_name(in->status), in->truncated ? " (truncated)" : "",
+  printf("trace          %s\nstatus         %s%s\nformat         %u\nbuild          %s\n", shown, cli_status_name(in->status), in->truncated ? " (truncated)" : "",
          in->format_version, in->build_id);
+  /* The model as the settings name it, with the plugin's identity (name,
+   * version and the XXH3 of its file) when it came from one. */
+  const char *model = setting(in, "model");
+  printf("model          %s", model && *model ? model : "(unknown)");
+  if (in->plugin && in->plugin[0]) printf(" (plugin %s)", in->plugin);
+  printf("\n");
+  if (sel.any) {
+    printf("selection      exchanges ");
+    if (sel.to == UINT64_MAX) printf("%llu..", (unsigned long long)sel.from);
+    else printf("%llu..%llu", (unsigned long long)sel.from, (unsigned long long)sel.to);
+    uint32_t all = tori >= 32 ? 0xffffffffu : (1u << tori) - 1;
+    if ((sel.tori & all) == all) printf(", every torus\n");
+    else printf(", %s %s\n", strchr(selected_tori(tori), ',') ? "tori" : "torus", selected_tori(tori));
+  }
   printf("exchanges      %llu\n", (unsigned long long)exchanges);
   /* The total is the footer's.  Without one, it is what the tori had
    * counted when they last published, if every torus did. */
-  if (in->status != BRAID_TRACE_UNFINISHED) {
+  if (sel.any) {
+    uint64_t sum = 0;
+    for (unsigned i = 0; i < tori; i++)
+      if (sel.tori >> i & 1 && seen[i] && last_events[i] > base_events[i]) sum += last_events[i] - base_events[i];
+    printf("events         %llu (the selection's, from the projections)\n", (unsigned long long)sum);
+  } else if (in->status != BRAID_TRACE_UNFINISHED) {
     printf("events         %llu\n", (unsigned long long)in->total_events);
   } else {
     uint64_t sum = 0;
@@ -387,7 +566,8 @@ static int dump_stats(braid_trace *t, const braid_trace_info *in, const char *pa
     else printf("events         unknown (no footer)\n");
   }
   printf("size           %llu bytes", (unsigned long long)size);
-  if (exchanges && tori)
+  if (sel.any) printf(" (the whole file)");
+  else if (exchanges && tori)
     printf(" (%.1f bytes per exchange per torus%s, checkpoints %llu bytes)", (double)(size - ckpt_bytes) / (double)exchanges / tori,
            in->truncated ? ", the cut frame included" : "", (unsigned long long)ckpt_bytes);
   printf("\nviolations     %llu of %llu checked cells (%.4f%%)\nrecords by type:\n", (unsigned long long)viol, (unsigned long long)checked,
@@ -398,36 +578,132 @@ static int dump_stats(braid_trace *t, const braid_trace_info *in, const char *pa
   return finish(t, rc);
 }
 
+/* ----------------------------------------------------------------- input */
+
+/* The name errors and --stats give the trace, and the path it is read from:
+ * for "-", a copy of standard input in an unlinked temporary file, read
+ * through /proc/self/fd (or, without procfs, a named one removed at exit),
+ * because the reader seeks and the trace is read more than once. */
+static char stdin_copy[64];
+static void remove_stdin_copy(void) { unlink(stdin_copy); }
+
+static const char *copy_stdin(void)
+{
+  static char path[64];
+  if (isatty(0)) cli_die("standard input is a terminal: pipe a trace in, or name a file");
+  const char *tmp = getenv("TMPDIR");
+  snprintf(stdin_copy, sizeof stdin_copy, "%s/braid-dump-XXXXXX", tmp && *tmp && strlen(tmp) < 40 ? tmp : "/tmp");
+  int fd = mkstemp(stdin_copy);
+  if (fd < 0) cli_die("standard input: cannot make a temporary copy in %s: %s", tmp && *tmp ? tmp : "/tmp", strerror(errno));
+  snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
+  struct stat st;
+  if (!stat(path, &st)) unlink(stdin_copy);
+  else {
+    snprintf(path, sizeof path, "%s", stdin_copy);
+    atexit(remove_stdin_copy);
+  }
+  char buf[65536];
+  ssize_t n;
+  while ((n = read(0, buf, sizeof buf)) != 0) {
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) cli_die("standard input: %s", strerror(errno));
+    for (ssize_t o = 0; o < n;) {
+      ssize_t w = write(fd, buf + o, (size_t)(n - o));
+      if (w < 0 && errno == EINTR) continue;
+      if (w < 0) cli_die("standard input: cannot keep a copy: %s", strerror(errno));
+      o += w;
+    }
+  }
+  return path;
+}
+
+/* A reader's message with the path it was given replaced by `shown`. */
+static const char *named(const char *msg, const char *path, const char *shown)
+{
+  static char buf[1200];
+  const char *p = strstr(msg, path);
+  if (!p || path == shown) return msg;
+  snprintf(buf, sizeof buf, "%.*s%s%s", (int)(p - msg), msg, shown, p + strlen(path));
+  return buf;
+}
+
+/* Reads the whole trace once and dies unless it is intact, so that a
+ * damaged one leaves nothing half-written on stdout; then checks that the
+ * selection names exchanges and tori the trace has. */
+static void need_whole_trace(const char *path, const char *shown)
+{
+  braid_trace *t;
+  braid_record r;
+  char err[1024];
+  int rc;
+  uint64_t first = UINT64_MAX, last = 0;
+  if (braid_trace_open(&t, path, err, sizeof err)) cli_die("%s", named(err, path, shown));
+  while ((rc = braid_trace_next(t, &r)) == 0)
+    if (r.type == REC_EXCHANGE) {
+      if (first == UINT64_MAX) first = r.exchange;
+      last = r.exchange;
+    }
+  if (rc != BRAID_EEOF) cli_die("%s", named(braid_trace_error(t), path, shown));
+  uint32_t tori = trace_tori(braid_trace_get_info(t));
+  braid_trace_close(t);
+  if (sel.tori != 0xffffffffu && sel.tori >> tori)
+    cli_die("--torus: %s has %u tori (A..%c)", shown, tori, 'A' + tori - 1);
+  if (sel.from == 0 && sel.to == UINT64_MAX) return;
+  if (first == UINT64_MAX) cli_die("--exchanges: %s has no exchange", shown);
+  if (sel.from > last || sel.to < first)
+    cli_die("--exchanges: %s has exchanges %llu..%llu, none of them selected", shown, (unsigned long long)first, (unsigned long long)last);
+}
+
 int main(int argc, char **argv)
 {
   cli_prog = "braid-dump";
   static const struct option opts[] = {
-    { "json", 0, 0, 'j' }, { "chrome", 0, 0, 'c' }, { "stats", 0, 0, 's' }, { "partial", 0, 0, 'P' }, { "help", 0, 0, 'h' }, { "version", 0, 0, 'V' }, { 0, 0, 0, 0 },
+    { "json", 0, 0, 'j' },   { "chrome", 0, 0, 'c' },  { "html", 0, 0, 'H' },      { "stats", 0, 0, 's' }, { "replay", 0, 0, 'R' },
+    { "exchanges", 1, 0, 'x' }, { "torus", 1, 0, 't' }, { "partial", 0, 0, 'P' }, { "help", 0, 0, 'h' },  { "version", 0, 0, 'V' },
+    { 0, 0, 0, 0 },
   };
-  int c, mode = 0, partial = 0;
+  int c, mode = 0, partial = 0, replay = 0, ntorus = 0;
   opterr = 0;
   while ((c = getopt_long(argc, argv, ":hV", opts, NULL)) != -1) {
     switch (c) {
-    case 'j': case 'c': case 's':
-      if (mode && mode != c) cli_die("--json, --chrome and --stats exclude each other");
+    case 'j': case 'c': case 's': case 'H':
+      if (mode && mode != c) cli_die("--json, --chrome, --html and --stats exclude each other");
       mode = c;
       break;
+    case 'x': parse_exchanges(optarg); break;
+    case 't': parse_torus(optarg, !ntorus++); break;
+    case 'R': replay = 1; break;
     case 'P': partial = 1; break;
     case 'h': usage(stdout); return 0;
     case 'V': cli_version();
     default: cli_bad_option(c, argv, opts);
     }
   }
+  if (replay && mode != 'H') cli_die("--replay goes with --html (braid-replay replays on its own)");
   if (optind != argc - 1) cli_die(optind == argc ? "no trace given (see --help)" : "more than one trace given (see --help)");
-  const char *path = argv[optind];
-  cli_need_file(path);
+  const char *shown = argv[optind], *path = shown;
+  if (!strcmp(shown, "-")) {
+    shown = "standard input";
+    path = copy_stdin();
+  } else {
+    cli_need_file(path);
+  }
+  trace_path = path;
+  trace_shown = shown;
   /* Validate first so a damaged trace leaves nothing half-written on stdout. */
-  if (!partial) cli_need_whole_trace(path);
+  if (!partial) need_whole_trace(path, shown);
   braid_trace *t;
   char err[1024];
-  if (braid_trace_open(&t, path, err, sizeof err)) cli_die("%s", err);
+  if (braid_trace_open(&t, path, err, sizeof err)) cli_die("%s", named(err, path, shown));
   const braid_trace_info *in = braid_trace_get_info(t);
-  int rc = mode == 'j' ? dump_json(t, in) : mode == 'c' ? dump_chrome(t, in) : mode == 's' ? dump_stats(t, in, path) : dump_text(t, in);
+  int rc;
+  if (mode == 'H') {
+    dump_html_opts o = { path, shown, replay, next_record, seek_selection, sel.any ? selected_tori(trace_tori(in)) : NULL, sel.from, sel.to };
+    rc = dump_html(t, in, &o);
+    rc = finish(t, rc);
+  } else {
+    rc = mode == 'j' ? dump_json(t, in) : mode == 'c' ? dump_chrome(t, in) : mode == 's' ? dump_stats(t, in, path, shown) : dump_text(t, in);
+  }
   braid_trace_close(t);
   return rc;
 }
