@@ -59,6 +59,7 @@ int braid_runtime_create(braid_runtime **out, braid_config *cfg, char *errbuf, s
   pthread_mutex_init(&rt->err_lock, NULL);
   pthread_mutex_init(&rt->asm_lock, NULL);
   pthread_mutex_init(&rt->lock, NULL);
+  pthread_mutex_init(&rt->ev_lock, NULL);
   pthread_cond_init(&rt->cond, NULL);
   if ((rc = braid__config_copy(&rt->cfg, cfg))) goto fail;
   rt->model = cfg->model;
@@ -150,6 +151,7 @@ void braid_runtime_destroy(braid_runtime *rt)
   pthread_mutex_destroy(&rt->err_lock);
   pthread_mutex_destroy(&rt->asm_lock);
   pthread_mutex_destroy(&rt->lock);
+  pthread_mutex_destroy(&rt->ev_lock);
   pthread_cond_destroy(&rt->cond);
   free(rt);
 }
@@ -332,6 +334,7 @@ int braid__run_step(braid_runtime *rt, uint32_t r, uint64_t k, int thread)
     braid__hist_add(&c->exch_lat, exch);
     if (k > 0) braid__hist_add(&c->wait_lat, wait);
   }
+  atomic_store_explicit(&c->events_done, c->t.events, memory_order_relaxed);
   c->wait_start = braid__now_ns();
   atomic_store_explicit(&c->steps_done, k + 1, memory_order_release);
   if (rc) braid__set_error(rt, rc, "torus %u, exchange %llu: %s", r, (unsigned long long)k, braid_strerror(rc));
@@ -400,6 +403,14 @@ static void drain(braid_runtime *rt, int wait)
  * ever be running epoch steps_done, so the highest steps_done is the highest
  * epoch anybody may have started: every torus runs up to it, then its final
  * exchange-in. */
+/* Lowers the last epoch to k unless it is lower already: a signal's stop and
+ * the events limit may both decide one. */
+static void lower_last_epoch(braid_runtime *rt, uint64_t k)
+{
+  uint64_t last = atomic_load(&rt->last_epoch);
+  while (k < last && !atomic_compare_exchange_weak(&rt->last_epoch, &last, k)) {}
+}
+
 static void decide_stop(braid_runtime *rt)
 {
   uint64_t m = 0;
@@ -407,8 +418,63 @@ static void decide_stop(braid_runtime *rt)
     uint64_t d = atomic_load(&rt->tc[r].steps_done);
     if (d > m) m = d;
   }
-  if (m < atomic_load(&rt->last_epoch)) atomic_store(&rt->last_epoch, m);
+  lower_last_epoch(rt, m);
   atomic_store(&rt->stop_final, 1);
+}
+
+/* ------------------------------------------------------------ events limit */
+
+/* The events setting ends the run after the first exchange j at which the
+ * tori's events add up to the limit, T(j) >= limit.  T(j) is logical (each
+ * torus's count is in its projection), so every executor and a replay stop
+ * at the same exchange. */
+static uint64_t total_events(const braid_runtime *rt)
+{
+  uint64_t sum = 0;
+  for (uint32_t r = 0; r < rt->ntori; r++) sum += rt->tc[r].t.events;
+  return sum;
+}
+
+/* Threaded: may a torus start epoch j + 1, that is, is T(j) below the
+ * limit?  1 yes, 0 not known yet, -1 no: the run ends with exchange j (the
+ * last epoch is lowered to it).  No torus starts an epoch before this has
+ * said yes for the exchange before it, so while T(j) is unproven no torus
+ * is past step j and each one's events_done is its count after step j or
+ * an earlier one.  A torus that has not done step j yet adds at most
+ * interval_max events per missing epoch (a rebuild never adds any), which
+ * bounds T(j) from above: the gate holds a torus back only near the end. */
+static int events_below(braid_runtime *rt, uint64_t j)
+{
+  if (atomic_load_explicit(&rt->events_ok, memory_order_acquire) > j) return 1;
+  const uint64_t limit = (uint64_t)rt->cfg.v[BRAID_K_events], imax = (uint64_t)rt->cfg.v[BRAID_K_interval_max];
+  int res = 0;
+  pthread_mutex_lock(&rt->ev_lock);
+  if (atomic_load(&rt->events_ok) > j) {
+    res = 1;
+  } else if (atomic_load(&rt->last_epoch) <= j) {
+    res = -1;
+  } else {
+    uint64_t bound = 0;
+    int exact = 1;
+    for (uint32_t r = 0; r < rt->ntori; r++) {
+      uint64_t d = atomic_load_explicit(&rt->tc[r].steps_done, memory_order_acquire);
+      uint64_t v = atomic_load_explicit(&rt->tc[r].events_done, memory_order_relaxed);
+      if (d < j + 1) {
+        exact = 0;
+        v += (j + 1 - d) * imax;
+      }
+      bound = bound + v < bound ? UINT64_MAX : bound + v;
+    }
+    if (bound < limit) {
+      atomic_store_explicit(&rt->events_ok, j + 1, memory_order_release);
+      res = 1;
+    } else if (exact) {
+      lower_last_epoch(rt, j);
+      res = -1;
+    }
+  }
+  pthread_mutex_unlock(&rt->ev_lock);
+  return res;
 }
 
 /* ------------------------------------------------------------- sequential */
@@ -424,6 +490,7 @@ static int run_sequential(braid_runtime *rt)
     if (atomic_load(&rt->error)) return atomic_load(&rt->error);
     if (k == last + 1) break;
     if (atomic_load(&rt->stop_requested) && k < last) atomic_store(&rt->last_epoch, k);
+    if (rt->cfg.v[BRAID_K_events] && k < last && total_events(rt) >= (uint64_t)rt->cfg.v[BRAID_K_events]) atomic_store(&rt->last_epoch, k);
     if (rt->cfg.v[BRAID_K_duration_ms] && braid__now_ns() - rt->start_ns >= (uint64_t)rt->cfg.v[BRAID_K_duration_ms] * 1000000ull &&
         k < last)
       atomic_store(&rt->last_epoch, k);
@@ -453,6 +520,13 @@ static uint64_t ready_step(braid_runtime *rt, uint32_t r)
     uint32_t p = (r + rt->ntori - 1) % rt->ntori;
     uint64_t tag = atomic_load_explicit(&rt->tc[p].tag[(k - 1) % BRAID_PROJ_SLOTS], memory_order_acquire);
     if ((tag >> 2) != k - 1 || ((tag & 3) != SLOT_PUBLISHED && (tag & 3) != SLOT_FAILED)) return UINT64_MAX;
+  }
+  if (k > 0 && k <= last && rt->cfg.v[BRAID_K_events]) {
+    int below = events_below(rt, k - 1);
+    if (!below) return UINT64_MAX;
+    /* The limit was reached at exchange k-1: this step is the last one, its
+     * exchange-in only (unless a stop lowered the end further still). */
+    if (below < 0 && k > (last = atomic_load(&rt->last_epoch)) + 1) return UINT64_MAX;
   }
   if (k <= last) {
     uint32_t s = (r + 1) % rt->ntori;
@@ -713,7 +787,10 @@ int braid_runtime_run(braid_runtime *rt)
   rt->start_unix_ns = braid__wall_ns();
   rt->clock_overhead = braid__clock_overhead_ns();
   rt->start_ns = braid__now_ns();
-  for (uint32_t r = 0; r < rt->ntori; r++) rt->tc[r].wait_start = rt->start_ns;
+  for (uint32_t r = 0; r < rt->ntori; r++) {
+    rt->tc[r].wait_start = rt->start_ns;
+    atomic_store(&rt->tc[r].events_done, rt->tc[r].t.events);
+  }
   int rc = rt->nthreads ? run_threaded(rt) : run_sequential(rt);
   rt->end_ns = braid__now_ns();
   build_report(rt);

@@ -10,6 +10,7 @@
   XX(tori, 2, 16, 3, 1, "number of tori in the ring")                                          \
   XX(dim, 8, 128, 32, 1, "lattice side D (a power of two); D*D*D cells per torus")            \
   XX(exchanges, 1, (1ll << 40), 1000, 1, "exchanges to run")                                   \
+  XX(events, 0, INT64_MAX, 0, 1, "end after the first exchange at which the tori's events add up to this (0: no limit)") \
   XX(interval, 1, 10000000, 1000, 1, "events per torus per epoch at the start")               \
   XX(interval_min, 1, 10000000, 100, 1, "smallest adaptive interval")                          \
   XX(interval_max, 1, 10000000, 10000, 1, "largest adaptive interval")                         \

@@ -950,6 +950,49 @@ Test(tools, record_text_report_labels_its_figures, .timeout = 60)
   drop(&r);
 }
 
+/* The report of one braid-record run (quiet, JSON) into report.json;
+ * returns jq's answer to FILTER over it. */
+static unsigned long long record_json_says(const char *filter, char **argv)
+{
+  result r = finish(start(NULL, "run", argv), "run");
+  cr_assert_eq(r.status, 0, SHOW(r));
+  save(tpath("report.json"), r.out, r.outlen);
+  drop(&r);
+  result q = jq("report.json", filter);
+  unsigned long long v = strtoull(q.out, NULL, 10);
+  drop(&q);
+  return v;
+}
+
+/* -e N ends the run after the first exchange at which the events reach N:
+ * one exchange less stays below N.  Threaded and sequential runs end at the
+ * same exchange, and the trace replays.  (It was the starting interval times
+ * the tori, 10x off once the interval adapted.) */
+Test(tools, record_events_limit_ends_at_the_first_exchange_that_reaches_it, .timeout = 60)
+{
+  need_jq();
+  static const char *models[] = { "bursty", "uniform" };
+  for (int m = 0; m < 2; m++) {
+    char *thr[] = { "braid-record", "-m", (char *)models[m], "-d", "8", "-t", "2", "-e", "3000000", "-q", "--json", "-o", "t.btr", NULL };
+    unsigned long long k = record_json_says(".exchanges", thr);
+    cr_assert_geq(k, 2, "%s: %llu exchanges", models[m], k);
+    result q = jq("report.json", ".events >= 3000000 and .events_limit.limit == 3000000 and .events_limit.reached");
+    cr_assert_str_eq(q.out, "true", "%s: %s", models[m], (char *)load(tpath("report.json"), NULL));
+    drop(&q);
+    expect_ok(run("braid-replay", "-q", "t.btr", NULL));
+    char *seq[] = { "braid-record", "-m", (char *)models[m], "-d", "8", "--sequential", "-e", "3000000", "-q", "--json", NULL };
+    cr_assert_eq(record_json_says(".exchanges", seq), k, "%s: the sequential run ended elsewhere", models[m]);
+    char less[32];
+    snprintf(less, sizeof less, "%llu", k - 1);
+    char *shorter[] = { "braid-record", "-m", (char *)models[m], "-d", "8", "--sequential", "-x", less, "-q", "--json", NULL };
+    cr_assert_lt(record_json_says(".events", shorter), 3000000, "%s: %s exchanges already reach 3000000 events", models[m], less);
+  }
+  result r = run("braid-record", "-m", "bursty", "-d", "8", "-e", "3000000", NULL);
+  cr_assert_eq(r.status, 0, SHOW(r));
+  cr_assert(strstr(r.out, "\n  events limit       3000000: reached at exchange "), SHOW(r));
+  drop(&r);
+}
+
 /* ------------------------------------------------------------ progress line */
 
 /* Runs a tool in the test directory with standard error on a pseudo-

@@ -34,7 +34,7 @@ static void usage(FILE *f)
           "  -t, --threads K           worker threads, 1..64 (default 0: min(tori, CPUs))\n"
           "      --sequential          run the sequential reference executor\n"
           "  -x, --exchanges N         exchanges to run (default 1000)\n"
-          "  -e, --events N            run about N events in total (sets the exchanges from the interval)\n"
+          "  -e, --events N            end after the first exchange at which the events reach N in total\n"
           "      --duration SECONDS    stop after this wall time (recorded; replay follows)\n"
           "  -i, --interval N          events per torus per epoch at the start (default 1000)\n"
           "      --interval-min N      smallest adaptive interval (default 100)\n"
@@ -191,7 +191,8 @@ typedef struct progress {
   pthread_mutex_t lock;
   pthread_cond_t cond; /* signalled when the run ends */
   int done;
-  uint64_t total;      /* exchanges to run; 0 when the clock ends the run */
+  uint64_t total;      /* exchanges to run; 0 when the clock or the events end the run */
+  uint64_t events;     /* --events, or 0 */
   double seconds;      /* --duration, or 0 */
   struct timespec start;
 } progress;
@@ -227,7 +228,9 @@ static void *progress_main(void *arg)
     int n = snprintf(line, sizeof line, "%s: exchange %llu", cli_prog, (unsigned long long)pr.exchanges);
     if (p->total) n += snprintf(line + n, sizeof line - (size_t)n, "/%llu", (unsigned long long)p->total);
     if (p->seconds > 0) n += snprintf(line + n, sizeof line - (size_t)n, ", %.1f/%.1f s", since(&p->start), p->seconds);
-    n += snprintf(line + n, sizeof line - (size_t)n, ", %.1fM events", (double)pr.events / 1e6);
+    n += snprintf(line + n, sizeof line - (size_t)n, ", %.1fM", (double)pr.events / 1e6);
+    if (p->events) n += snprintf(line + n, sizeof line - (size_t)n, "/%.1fM", (double)p->events / 1e6);
+    n += snprintf(line + n, sizeof line - (size_t)n, " events");
     fprintf(stderr, "\r%s%*s", line, width > n ? width - n : 0, "");
     if (n > width) width = n;
   }
@@ -255,11 +258,26 @@ static double rate_while_running(const braid_torus_report *t) { return t->busy_s
 /* The convergence rule, as the text and JSON reports state it. */
 #define CONVERGENCE_RULE "every torus's last 10 boundary checks have < 1% of their cells violated"
 
-static void print_text(const braid_report *r, const char *trace)
+/* --events: where the run ended, so that nobody has to work it out. */
+static void print_events_limit(const braid_report *r, uint64_t limit)
+{
+  unsigned long long last = r->exchanges ? (unsigned long long)r->exchanges - 1 : 0;
+  if (r->events >= limit)
+    printf("  events limit       %llu: reached at exchange %llu, the first at which the total (%llu) reached it\n", (unsigned long long)limit,
+           last, (unsigned long long)r->events);
+  else if (r->exchanges)
+    printf("  events limit       %llu: not reached; the run ended after exchange %llu with %llu\n", (unsigned long long)limit, last,
+           (unsigned long long)r->events);
+  else
+    printf("  events limit       %llu: not reached; the run ended before the first exchange\n", (unsigned long long)limit);
+}
+
+static void print_text(const braid_report *r, const char *trace, uint64_t events)
 {
   printf("braid-record: %u tori, %s, %llu %s, %llu events in %.3f s\n", r->tori, r->threads ? "threaded" : "sequential",
          (unsigned long long)r->exchanges, cli_exchanges(r->exchanges), (unsigned long long)r->events, r->wall_seconds);
   if (r->threads) printf("  threads            %u\n", r->threads);
+  if (events) print_events_limit(r, events);
   printf("  throughput         %.2f M events/s\n", r->events_per_second / 1e6);
   for (uint32_t i = 0; i < r->tori; i++) {
     const braid_torus_report *t = &r->torus[i];
@@ -314,11 +332,13 @@ static void print_seconds(const char *name, const double *v, uint32_t n)
   printf("],");
 }
 
-static void print_json(const braid_report *r, const char *trace, int status)
+static void print_json(const braid_report *r, const char *trace, int status, uint64_t events)
 {
   printf("{\"status\":%s,\"tori\":%u,\"threads\":%u,\"exchanges\":%llu,\"events\":%llu,\"wall_seconds\":%.6f,\"events_per_second\":%.0f,",
          cli_json(status == 0 ? "complete" : "interrupted"), r->tori, r->threads, (unsigned long long)r->exchanges,
          (unsigned long long)r->events, r->wall_seconds, r->events_per_second);
+  if (events) printf("\"events_limit\":{\"limit\":%llu,\"reached\":%s},", (unsigned long long)events, r->events >= events ? "true" : "false");
+  else printf("\"events_limit\":null,");
   printf("\"per_torus\":[");
   for (uint32_t i = 0; i < r->tori; i++) {
     const braid_torus_report *t = &r->torus[i];
@@ -375,7 +395,7 @@ int main(int argc, char **argv)
   braid_config *cfg;
   if (braid_config_create(&cfg)) cli_die("out of memory");
   const char *out = NULL, *plugin = NULL, *model = NULL; /* model: the option that named a built-in one */
-  int json = 0, quiet = 0, c;
+  int json = 0, quiet = 0, c, x_given = 0; /* x_given: an -x after any --duration */
   uint64_t events = 0;
   const char *params[32];
   unsigned nparams = 0;
@@ -401,13 +421,20 @@ int main(int argc, char **argv)
     case 'd': set(cfg, "--dim", "dim", optarg); break;
     case 't': set(cfg, "--threads", "threads", optarg); break;
     case O_SEQ: set(cfg, "--sequential", "sequential", "1"); break;
-    case 'x': set(cfg, "--exchanges", "exchanges", optarg); break;
-    case 'e': events = cli_u64("--events", optarg, 1, UINT64_MAX / 2); break;
+    case 'x':
+      set(cfg, "--exchanges", "exchanges", optarg);
+      x_given = 1;
+      break;
+    case 'e':
+      events = cli_u64("--events", optarg, 1, INT64_MAX);
+      set(cfg, "--events", "events", optarg);
+      break;
     case O_DURATION: {
       double s = seconds("--duration", optarg);
       snprintf(num, sizeof num, "%llu", (unsigned long long)(s * 1000 + 0.5));
       set(cfg, "--duration", "duration_ms", num);
       set(cfg, "--duration", "exchanges", DURATION_EXCHANGES);
+      x_given = 0;
       break;
     }
     case 'i': set(cfg, "--interval", "interval", optarg); break;
@@ -479,11 +506,8 @@ int main(int argc, char **argv)
     *eq = 0;
     if (braid_config_set_param(cfg, kv, eq + 1)) cli_die("--param: %s", braid_config_error(cfg));
   }
-  if (events) {
-    uint64_t per = strtoull(braid_config_get(cfg, "tori"), NULL, 10) * strtoull(braid_config_get(cfg, "interval"), NULL, 10);
-    snprintf(num, sizeof num, "%llu", (unsigned long long)((events + per - 1) / per));
-    set(cfg, "--events", "exchanges", num);
-  }
+  /* The events end the run (or -x, or the clock, whichever comes first). */
+  if (events && !x_given) set(cfg, "--events", "exchanges", DURATION_EXCHANGES);
   uint32_t tori = (uint32_t)strtoul(braid_config_get(cfg, "tori"), NULL, 10);
   uint64_t dim = strtoull(braid_config_get(cfg, "dim"), NULL, 10);
   uint64_t exchanges = strtoull(braid_config_get(cfg, "exchanges"), NULL, 10);
@@ -503,9 +527,9 @@ int main(int argc, char **argv)
   sa.sa_handler = on_signal;
   sigaction(SIGINT, &sa, NULL);
   sigaction(SIGTERM, &sa, NULL);
-  progress pr = { .rt = rt, .lock = PTHREAD_MUTEX_INITIALIZER, .total = exchanges };
+  progress pr = { .rt = rt, .lock = PTHREAD_MUTEX_INITIALIZER, .total = exchanges, .events = events };
   pr.seconds = (double)strtoull(braid_config_get(cfg, "duration_ms"), NULL, 10) / 1000;
-  if (pr.seconds > 0 && !strcmp(braid_config_get(cfg, "exchanges"), DURATION_EXCHANGES)) pr.total = 0;
+  if ((pr.seconds > 0 || events) && !strcmp(braid_config_get(cfg, "exchanges"), DURATION_EXCHANGES)) pr.total = 0;
   pthread_condattr_t ca;
   pthread_condattr_init(&ca);
   pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
@@ -526,8 +550,8 @@ int main(int argc, char **argv)
   if (rc && rc != BRAID_EINTR) cli_die("%s", braid_runtime_error(rt));
   braid_report rep;
   braid_runtime_report(rt, &rep);
-  if (json) print_json(&rep, out, rc);
-  else if (!quiet) print_text(&rep, out);
+  if (json) print_json(&rep, out, rc, events);
+  else if (!quiet) print_text(&rep, out, events);
   braid_runtime_destroy(rt);
   braid_config_destroy(cfg);
   if (rc == BRAID_EINTR) {
