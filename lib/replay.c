@@ -473,6 +473,12 @@ int braid_replay(const char *path, const braid_replay_opts *opts, braid_replay_r
     braid__fmt(err, errlen, "%s: the output %s is the same file as the trace; write the replay's trace to another file", path, opts->out);
     return BRAID_EINVAL;
   }
+  /* A plugin is mapped while it runs: truncating it crashes the replay. */
+  char plugin[1024];
+  if (opts->out && braid__is_loaded_plugin(opts->out, plugin, sizeof plugin)) {
+    braid__fmt(err, errlen, "%s: the output %s is the model plugin %s; write the replay's trace to another file", path, opts->out, plugin);
+    return BRAID_EINVAL;
+  }
   uint64_t t0 = braid__now_ns();
   if ((rc = braid_trace_open(&scan, path, err, errlen))) return rc;
   const braid_trace_info *info = braid_trace_get_info(scan);

@@ -224,5 +224,9 @@ int braid__decisions_interval(braid__decisions *d, uint32_t r, uint64_t k, uint3
  * built-in model); braid__plugin_id() stores the runtime's in rt->plugin_id. */
 void braid__model_id(const braid_model *m, char *buf, size_t len);
 const char *braid__plugin_id(braid_runtime *rt);
+/* Whether `path` names (by any name or link) the file of a plugin loaded in
+ * this process: writing it would truncate code that is mapped and running.
+ * The plugin's path as it was loaded goes into buf. */
+int braid__is_loaded_plugin(const char *path, char *buf, size_t len);
 
 #endif

@@ -1532,6 +1532,33 @@ Test(bad_input, replay_refuses_an_output_that_is_the_trace_itself, .timeout = 60
   }
   free(before);
 }
+/* -o naming the model plugin that was loaded truncated the mapped code
+ * under the run: a bus error, and the plugin replaced by a trace.  Refused
+ * by braid-record and braid-replay, whatever the path, link or symbolic
+ * link, and the plugin is left as it was. */
+Test(bad_input, record_and_replay_refuse_an_output_that_is_the_plugin, .timeout = 60)
+{
+  size_t n0;
+  char *so = load(RIPPLE_SO, &n0);
+  save(tpath("victim.so"), so, n0);
+  cr_assert_eq(link(tpath("victim.so"), tpath("hard.so")), 0);
+  cr_assert_eq(symlink("victim.so", tpath("soft.so")), 0);
+  expect_ok(run("braid-record", "--model-plugin", "./victim.so", "-d", "8", "-x", "10", "-q", "-o", "t.btr", NULL));
+  const char *outs[] = { "victim.so", "./victim.so", "hard.so", "soft.so" };
+  for (size_t i = 0; i < sizeof outs / sizeof outs[0]; i++) {
+    char want[64];
+    snprintf(want, sizeof want, "%s: is the model plugin ./victim.so", outs[i]);
+    expect_trouble(run("braid-record", "--model-plugin", "./victim.so", "-d", "8", "-x", "10", "-q", "-o", outs[i], NULL), want, "another file");
+    snprintf(want, sizeof want, "the output %s is the model plugin ./victim.so", outs[i]);
+    expect_trouble(run("braid-replay", "--model-plugin", "./victim.so", "-o", outs[i], "t.btr", NULL), want, "another file");
+    size_t n;
+    char *after = load(tpath("victim.so"), &n);
+    cr_assert(n == n0 && !memcmp(so, after, n), "-o %s changed the plugin: %zu bytes, were %zu", outs[i], n, n0);
+    free(after);
+  }
+  free(so);
+  expect_ok(run("braid-replay", "--model-plugin", "./victim.so", "-q", "t.btr", NULL));
+}
 /* Damage wins over the semantics check: the hostile fixtures' synthetic
  * header names build "test", which has no semantics version. */
 Test(bad_input, replay_reports_the_damage_of_a_trace_from_another_build)
