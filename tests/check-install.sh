@@ -1,7 +1,8 @@
 #!/bin/sh
 # check-install.sh - stages `make install DESTDIR=...` of this build, builds
 # tests/install_client.c against the staged copy with nothing but
-# `pkg-config --cflags --libs braid` and runs it on the staged library, builds
+# `pkg-config --cflags --libs braid` and runs it on the staged library (and
+# links it statically with `pkg-config --static`), builds
 # the example model plugin the same way and records, replays and diffs it
 # with the installed tools, checks what was installed, then checks that
 # `make uninstall DESTDIR=...` removes every file again.  Works inside make
@@ -43,6 +44,21 @@ $CC -std=c11 -pedantic -Wall -Wextra -Werror ${SANITIZER_CFLAGS:-} -o "$tmp/clie
 LD_LIBRARY_PATH="$root$libdir" LD_TRACE_LOADED_OBJECTS=1 "$tmp/client" | grep -q "$root$libdir/libbraid.so" ||
   die "the client does not load libbraid from $root$libdir"
 LD_LIBRARY_PATH="$root$libdir" "$tmp/client" "$tmp/run.braid" || die "the client failed"
+# A static link takes every library libbraid needs from
+# `pkg-config --static` (libm for the models' pow and log, libdl, pthreads,
+# zstd's and xxhash's own).  Sanitizer runtimes do not link statically, and a
+# build configured with --disable-static installs no libbraid.a.
+if [ -n "${SANITIZER_CFLAGS:-}" ]; then
+  say "static link not checked: a sanitizer build"
+elif [ ! -f "$root$libdir/libbraid.a" ]; then
+  say "static link not checked: no libbraid.a installed (configured with --disable-static)"
+else
+  sflags=$($PKG_CONFIG --static --cflags --libs braid) || die "pkg-config --static --cflags --libs braid failed"
+  $CC -std=c11 -static -o "$tmp/client-static" "$abs_top_srcdir/tests/install_client.c" $sflags >"$tmp/static.log" 2>&1 ||
+    { cat "$tmp/static.log" >&2; die "the client does not link statically with pkg-config --static: $sflags"; }
+  "$tmp/client-static" "$tmp/static.braid" || die "the statically linked client failed"
+  say "static: $sflags"
+fi
 # The installed tools run on the installed library too.
 LD_LIBRARY_PATH="$root$libdir" "$root$bindir/braid-replay" -q "$tmp/run.braid" || die "installed braid-replay rejects the client's trace"
 
