@@ -784,6 +784,83 @@ Test(tools, dump_json_is_json_lines, .timeout = 60)
   drop(&r);
 }
 
+/* The first line of braid-dump --json TRACE into header.json. */
+static void dump_json_header(const char *trace)
+{
+  result d = run("braid-dump", "--json", trace, NULL);
+  cr_assert_eq(d.status, 0, SHOW(d));
+  char *nl = strchr(d.out, '\n');
+  cr_assert(nl, SHOW(d));
+  save(tpath("header.json"), d.out, (size_t)(nl - d.out + 1));
+  drop(&d);
+}
+
+static void header_says(const char *filter, const char *want)
+{
+  result r = jq("header.json", filter);
+  cr_assert_str_eq(r.out, want, "jq '%s' over\n%s", filter, (char *)load(tpath("header.json"), NULL));
+  drop(&r);
+}
+
+/* The start time in ns exceeds 2^53 (jq printed ...734300 for ...734207):
+ * also a string and whole microseconds.  The settings are an object, not
+ * a key=value blob. */
+Test(tools, dump_json_header_has_an_exact_start_time_and_settings_as_an_object, .timeout = 60)
+{
+  need_jq();
+  record("run.btr", "--seed=9007199254740993");
+  dump_json_header("run.btr");
+  header_says(".start_unix_ns_string | test(\"^[0-9]{19}$\")", "true");
+  header_says("(.start_unix_us | tostring) == .start_unix_ns_string[0:16]", "true");
+  header_says(".config | type", "object");
+  header_says("[.config.model, .config.tori, .config.dim, .config.adapt, .config.fail] | tojson", "[\"uniform\",3,16,\"violations\",\"\"]");
+  /* Above 2^53 a number would be rounded: it stays a string. */
+  header_says(".config.seed", "9007199254740993");
+  header_says(".config.seed | type", "string");
+}
+
+/* Build and host strings are copied from the trace: bytes that are not
+ * UTF-8 became invalid JSON, and a string longer than 8 KiB was cut in the
+ * middle of a character.  Now every bad byte is U+FFFD and nothing is cut,
+ * in --json and --chrome alike. */
+Test(tools, dump_json_and_chrome_escape_any_header_bytes_whole, .timeout = 60)
+{
+  need_jq();
+  record("run.btr", NULL);
+  static char build[30000];
+  size_t n = 0;
+  build[n++] = 'b';
+  build[n++] = (char)0xff; /* never UTF-8 */
+  build[n++] = (char)0xc3; /* a lead byte without its continuation */
+  build[n++] = '-';
+  while (n < sizeof build - 3) {
+    build[n++] = (char)0xc3; /* U+00E9, two bytes, across the old 8 KiB cut */
+    build[n++] = (char)0xa9;
+  }
+  build[n] = 0;
+  size_t chars = 4 + (n - 4) / 2;
+  char host[] = { 'h', (char)0xed, (char)0xa0, (char)0x80, 'x', 0 }; /* a UTF-16 surrogate: not UTF-8 */
+  expect_ok(run(BRAID_BUILDDIR "/tests/trace_child", "strings", "run.btr", "odd.btr", build, host, NULL));
+  dump_json_header("odd.btr");
+  /* The bytes themselves, not only jq's (lenient) reading of them. */
+  size_t hn;
+  char *raw = load(tpath("header.json"), &hn);
+  cr_assert_null(memchr(raw, 0xff, hn), "a 0xff byte in the JSON");
+  cr_assert_null(strstr(raw, "\xed\xa0"), "a surrogate in the JSON");
+  cr_assert_null(strstr(raw, "\xc3-"), "a lone lead byte in the JSON");
+  free(raw);
+  char want[64];
+  snprintf(want, sizeof want, "%zu", chars);
+  header_says(".build | length", want);
+  header_says(".build[0:5] | explode | tojson", "[98,65533,65533,45,233]");
+  header_says(".build[-1:] | explode | tojson", "[233]");
+  header_says(".host | explode | tojson", "[104,65533,65533,65533,120]");
+  dump_chrome("odd.btr", "odd.json");
+  result r = jq("odd.json", ".otherData.build | length");
+  cr_assert_str_eq(r.out, want);
+  drop(&r);
+}
+
 Test(tools, dump_stats_prints_the_exchange_count, .timeout = 60)
 {
   record("run.btr", NULL);
@@ -934,6 +1011,23 @@ Test(tools, record_report_convergence_of_a_steady_and_a_perturbed_run, .timeout 
   save(tpath("report.json"), r.out, r.outlen);
   drop(&r);
   report_says(".convergence.from_exchange > 100 and .convergence.from_exchange < 400", "true");
+}
+
+/* With --trace-events and a trace no event is timed: the report said
+ * "p50 0 ns (sampled 0)"; it says so in words, and null in JSON. */
+Test(tools, record_report_of_unsampled_event_latency_says_so, .timeout = 60)
+{
+  result r = run("braid-record", "-d", "8", "-x", "20", "--trace-events", "-o", "t.btr", NULL);
+  cr_assert_eq(r.status, 0, SHOW(r));
+  cr_assert(strstr(r.out, "\n  event latency      not sampled (--trace-events times no event)\n"), SHOW(r));
+  cr_assert_null(strstr(r.out, "(sampled 0)"), SHOW(r));
+  drop(&r);
+  need_jq();
+  r = run("braid-record", "-d", "8", "-x", "20", "--trace-events", "-o", "t.btr", "--json", NULL);
+  cr_assert_eq(r.status, 0, SHOW(r));
+  save(tpath("report.json"), r.out, r.outlen);
+  drop(&r);
+  report_says(".event_latency | [.p50_ns, .p95_ns, .p99_ns, .max_ns, .samples] | tojson", "[null,null,null,null,0]");
 }
 
 /* The text report names what its figures are. */

@@ -272,7 +272,7 @@ static void print_events_limit(const braid_report *r, uint64_t limit)
     printf("  events limit       %llu: not reached; the run ended before the first exchange\n", (unsigned long long)limit);
 }
 
-static void print_text(const braid_report *r, const char *trace, uint64_t events)
+static void print_text(const braid_report *r, const char *trace, uint64_t events, int trace_events)
 {
   printf("braid-record: %u tori, %s, %llu %s, %llu events in %.3f s\n", r->tori, r->threads ? "threaded" : "sequential",
          (unsigned long long)r->exchanges, cli_exchanges(r->exchanges), (unsigned long long)r->events, r->wall_seconds);
@@ -285,8 +285,12 @@ static void print_text(const braid_report *r, const char *trace, uint64_t events
            'A' + i, rate_while_running(t) / 1e6, t->busy_seconds, (unsigned long long)t->events, (unsigned long long)t->virtual_time, t->interval,
            (unsigned long long)t->failures, (unsigned long long)t->digest);
   }
-  printf("  event latency      p50 %.0f ns  p95 %.0f ns  p99 %.0f ns  (sampled %llu)\n", r->event_latency.p50, r->event_latency.p95,
-         r->event_latency.p99, (unsigned long long)r->event_latency.samples);
+  /* With --trace-events every event goes through the recorder, and none is
+   * timed: quantiles of no sample would read as 0 ns. */
+  if (!r->event_latency.samples) printf("  event latency      not sampled%s\n", trace_events ? " (--trace-events times no event)" : "");
+  else
+    printf("  event latency      p50 %.0f ns  p95 %.0f ns  p99 %.0f ns  (sampled %llu)\n", r->event_latency.p50, r->event_latency.p95,
+           r->event_latency.p99, (unsigned long long)r->event_latency.samples);
   printf("  exchange latency   p50 %.2f us  p95 %.2f us  p99 %.2f us\n", r->exchange_latency.p50 / 1e3, r->exchange_latency.p95 / 1e3,
          r->exchange_latency.p99 / 1e3);
   printf("  barrier wait       p50 %.2f us  p95 %.2f us  p99 %.2f us\n", r->barrier_wait.p50 / 1e3, r->barrier_wait.p95 / 1e3,
@@ -319,8 +323,13 @@ static void print_text(const braid_report *r, const char *trace, uint64_t events
            r->exchanges ? (double)r->trace_bytes / (double)r->exchanges / r->tori : 0);
 }
 
+/* Quantiles of no sample are null, not 0 ns. */
 static void print_quantiles(const char *name, const braid_quantiles *q, int last)
 {
+  if (!q->samples) {
+    printf("\"%s\":{\"p50_ns\":null,\"p95_ns\":null,\"p99_ns\":null,\"max_ns\":null,\"samples\":0}%s", name, last ? "" : ",");
+    return;
+  }
   printf("\"%s\":{\"p50_ns\":%.0f,\"p95_ns\":%.0f,\"p99_ns\":%.0f,\"max_ns\":%.0f,\"samples\":%llu}%s", name, q->p50, q->p95, q->p99, q->max,
          (unsigned long long)q->samples, last ? "" : ",");
 }
@@ -551,7 +560,7 @@ int main(int argc, char **argv)
   braid_report rep;
   braid_runtime_report(rt, &rep);
   if (json) print_json(&rep, out, rc, events);
-  else if (!quiet) print_text(&rep, out, events);
+  else if (!quiet) print_text(&rep, out, events, out && !strcmp(braid_config_get(cfg, "trace_events"), "1"));
   braid_runtime_destroy(rt);
   braid_config_destroy(cfg);
   if (rc == BRAID_EINTR) {
