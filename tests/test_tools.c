@@ -1288,6 +1288,75 @@ static void expect_trouble(result r, const char *w1, const char *w2)
   drop(&r);
 }
 
+/* ------------------------------------------------- --json of replay and diff */
+
+/* jq's answer to FILTER over the JSON a tool printed (saved as NAME). */
+static void json_says(const result *r, const char *name, const char *filter, const char *want)
+{
+  save(tpath(name), r->out, r->outlen);
+  result q = jq(name, filter);
+  cr_assert_str_eq(q.out, want, "jq '%s' over\n%s", filter, r->out);
+  drop(&q);
+}
+
+/* --json for CI: braid-replay's verdict, divergence and counts, one JSON
+ * document on stdout with the exit status of the text output. */
+Test(tools, replay_json_gives_the_verdict_and_the_divergence, .timeout = 60)
+{
+  need_jq();
+  expect_ok(run("braid-record", "-x", "50", "-d", "8", "--sequential", "-q", "-o", "seq.btr", NULL));
+  expect_ok(run(BRAID_BUILDDIR "/tests/trace_child", "copy", "seq.btr", "altered.btr", "0", "5", NULL));
+  result r = run("braid-replay", "--json", "seq.btr", NULL);
+  cr_assert_eq(r.status, 0, SHOW(r));
+  json_says(&r, "ok.json", "[.verdict, .exchanges_checked, .trace_exchanges, .recorded_threaded, .divergence, .from_checkpoint] | tojson",
+            "[\"ok\",50,50,false,null,null]");
+  drop(&r);
+  r = run("braid-replay", "--json", "altered.btr", NULL);
+  cr_assert_eq(r.status, 1, SHOW(r));
+  json_says(&r, "div.json", "[.verdict, .exchanges_checked, .divergence.exchange, .divergence.torus, .divergence.record, .divergence.field] | tojson",
+            "[\"diverged\",5,5,0,\"projection\",\"vtime\"]");
+  json_says(&r, "div.json", ".divergence.recorded - .divergence.replayed", "1");
+  json_says(&r, "div.json", ".divergence.context | test(\"projection\")", "true");
+  drop(&r);
+  r = run("braid-replay", "--json", "--violation", "1", "seq.btr", NULL);
+  cr_assert_eq(r.status, 0, SHOW(r));
+  json_says(&r, "viol.json", "[.verdict, .violation.n, (.violation.cells | length > 0)] | tojson", "[\"violation\",1,true]");
+  drop(&r);
+  /* Trouble stays one line on stderr, nothing on stdout. */
+  expect_trouble(run("braid-replay", "--json", "nosuch.btr", NULL), "nosuch.btr", NULL);
+}
+
+/* braid-diff --json: verdict, first difference and counts; a file compared
+ * with itself (by any path) is said to be one file, in words and in JSON. */
+Test(tools, diff_json_and_diff_of_one_file_with_itself, .timeout = 60)
+{
+  need_jq();
+  expect_ok(run("braid-record", "-x", "50", "-d", "8", "--sequential", "-q", "-o", "seq.btr", NULL));
+  expect_ok(run(BRAID_BUILDDIR "/tests/trace_child", "copy", "seq.btr", "altered.btr", "0", "5", NULL));
+  result r = run("braid-diff", "--json", "seq.btr", "altered.btr", NULL);
+  cr_assert_eq(r.status, 1, SHOW(r));
+  json_says(&r, "d.json", "[.verdict, .same_file, .divergence.exchange, .divergence.torus, .divergence.record, .divergence.field, .records.differing] | tojson",
+            "[\"differ\",false,5,0,\"projection\",\"vtime\",1]");
+  json_says(&r, "d.json", ".divergence.b - .divergence.a", "1");
+  json_says(&r, "d.json", "[.exchanges.a, .exchanges.common, .by_type[0].type, .by_type[0].differing] | tojson", "[50,50,\"projection\",1]");
+  drop(&r);
+  cr_assert_eq(symlink("seq.btr", tpath("link.btr")), 0);
+  r = run("braid-diff", "seq.btr", "link.btr", NULL);
+  cr_assert_eq(r.status, 0, SHOW(r));
+  cr_assert(strstr(r.out, "seq.btr and link.btr are the same file: it is compared with itself\n"), SHOW(r));
+  cr_assert(strstr(r.out, "\nequal: one file, compared with itself"), SHOW(r));
+  drop(&r);
+  r = run("braid-diff", "--json", "./seq.btr", "seq.btr", NULL);
+  cr_assert_eq(r.status, 0, SHOW(r));
+  json_says(&r, "s.json", "[.verdict, .same_file, .divergence] | tojson", "[\"equal\",true,null]");
+  drop(&r);
+  expect_ok(run("braid-record", "-x", "50", "-d", "8", "--sequential", "-q", "-o", "seq2.btr", NULL));
+  r = run("braid-diff", "seq.btr", "seq2.btr", NULL);
+  cr_assert_eq(r.status, 0, SHOW(r));
+  cr_assert_null(strstr(r.out, "same file"), SHOW(r));
+  drop(&r);
+}
+
 Test(tools, record_to_a_full_disk_is_trouble, .timeout = 60)
 {
   expect_trouble(run("braid-record", "-x", "300", "-d", "16", "-o", "/dev/full", NULL), "/dev/full", "No space left on device");
