@@ -86,7 +86,9 @@ int braid_runtime_create(braid_runtime **out, braid_config *cfg, char *errbuf, s
       goto fail;
     }
   if (v[BRAID_K_sequential]) rt->nthreads = 0;
-  else if (v[BRAID_K_threads]) rt->nthreads = (uint32_t)v[BRAID_K_threads];
+  /* A torus runs on one thread at a time: threads beyond the tori would
+   * only ever wait. */
+  else if (v[BRAID_K_threads]) rt->nthreads = v[BRAID_K_threads] < rt->ntori ? (uint32_t)v[BRAID_K_threads] : rt->ntori;
   else rt->nthreads = rt->ntori < (uint32_t)usable_cpus() ? rt->ntori : (uint32_t)usable_cpus();
   rt->spin = (int)rt->nthreads <= usable_cpus();
   uint64_t cap = v[BRAID_K_queue_cap] ? (uint64_t)v[BRAID_K_queue_cap] : (uint64_t)64 * rt->dim * rt->dim * rt->dim;

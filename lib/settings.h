@@ -22,7 +22,7 @@
   XX(tolerance_time, 0, INT64_MAX, 1000000, 1, "virtual-time tolerance between neighbours")   \
   XX(queue_cap, 0, (1ll << 32), 0, 1, "event queue bound per torus (0: 64 per cell)")         \
   XX(procs, 0, 64, 16, 1, "process records per torus")                                         \
-  XX(threads, 0, 64, 0, 0, "worker threads (0: min(tori, CPUs))")                              \
+  XX(threads, 0, 64, 0, 0, "worker threads, at most one per torus (0: min(tori, CPUs))")                              \
   XX(sequential, 0, 1, 0, 0, "1: run the sequential reference executor")                      \
   XX(duration_ms, 0, (1ll << 40), 0, 0, "stop after this wall time (0: no limit)")            \
   XX(heartbeat_ms, 0, 3600000, 10000, 0, "declare a torus failed after this long without progress (0: never)") \

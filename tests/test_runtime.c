@@ -574,3 +574,18 @@ Test(runtime, events_limit_off_leaves_the_settings_text_alone)
   cr_assert_neq(braid_config_hash(cfg), h);
   braid_config_destroy(cfg);
 }
+
+/* Threads beyond the tori would only wait: the runtime starts one per torus
+ * at most (the report says how many ran). */
+Test(runtime, starts_at_most_one_worker_thread_per_torus, .timeout = 60)
+{
+  mem_sink m;
+  braid_runtime *rt = make_runtime("model=uniform tori=2 dim=8 exchanges=20 threads=8", &m);
+  cr_assert_eq(braid_runtime_run(rt), 0, "%s", braid_runtime_error(rt));
+  braid_report rep;
+  cr_assert_eq(braid_runtime_report(rt, &rep), 0);
+  cr_assert_eq(rep.threads, 2);
+  cr_assert_eq(m.exchanges, 20);
+  braid_runtime_destroy(rt);
+  mem_free(&m);
+}

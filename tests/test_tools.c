@@ -1357,6 +1357,25 @@ Test(tools, diff_json_and_diff_of_one_file_with_itself, .timeout = 60)
   drop(&r);
 }
 
+/* --sequential -t 2 was accepted, the thread count silently ignored; -t 64
+ * with 3 tori started 64 threads, 61 of them idle, and listed each. */
+Test(tools, record_refuses_sequential_with_threads_and_starts_no_idle_thread, .timeout = 60)
+{
+  expect_trouble(run("braid-record", "--sequential", "-t", "2", "-x", "1", NULL), "--sequential and --threads 2 conflict", NULL);
+  expect_trouble(run("braid-record", "-t", "3", "--set", "sequential=1", "-x", "1", NULL), "--set sequential and --threads 3 conflict", NULL);
+  expect_ok(run("braid-record", "--sequential", "-t", "0", "-d", "8", "-x", "1", "-q", NULL));
+  result r = run("braid-record", "-t", "64", "-n", "3", "-d", "8", "-x", "10", NULL);
+  cr_assert_eq(r.status, 0, SHOW(r));
+  cr_assert_str_eq(r.err, "braid-record: note: --threads 64 with 3 tori: a torus runs on one thread at a time, so 3 worker threads are started\n");
+  cr_assert(strstr(r.out, "\n  threads            3\n"), SHOW(r));
+  cr_assert(strstr(r.out, "\n    thread 2 ") && !strstr(r.out, "\n    thread 3 "), SHOW(r));
+  drop(&r);
+  r = run("braid-record", "-t", "64", "-n", "3", "-d", "8", "-x", "10", "-q", NULL);
+  cr_assert_eq(r.status, 0, SHOW(r));
+  cr_assert_eq(r.errlen, 0, SHOW(r));
+  drop(&r);
+}
+
 Test(tools, record_to_a_full_disk_is_trouble, .timeout = 60)
 {
   expect_trouble(run("braid-record", "-x", "300", "-d", "16", "-o", "/dev/full", NULL), "/dev/full", "No space left on device");

@@ -405,6 +405,7 @@ int main(int argc, char **argv)
   if (braid_config_create(&cfg)) cli_die("out of memory");
   const char *out = NULL, *plugin = NULL, *model = NULL; /* model: the option that named a built-in one */
   int json = 0, quiet = 0, c, x_given = 0; /* x_given: an -x after any --duration */
+  const char *threads_opt = NULL, *seq_opt = NULL;    /* the options that set them, for a conflict */
   uint64_t events = 0;
   const char *params[32];
   unsigned nparams = 0;
@@ -428,8 +429,14 @@ int main(int argc, char **argv)
     case 's': set(cfg, "--seed", "seed", optarg); break;
     case 'n': set(cfg, "--tori", "tori", optarg); break;
     case 'd': set(cfg, "--dim", "dim", optarg); break;
-    case 't': set(cfg, "--threads", "threads", optarg); break;
-    case O_SEQ: set(cfg, "--sequential", "sequential", "1"); break;
+    case 't':
+      set(cfg, "--threads", "threads", optarg);
+      threads_opt = "--threads";
+      break;
+    case O_SEQ:
+      set(cfg, "--sequential", "sequential", "1");
+      seq_opt = "--sequential";
+      break;
     case 'x':
       set(cfg, "--exchanges", "exchanges", optarg);
       x_given = 1;
@@ -477,6 +484,8 @@ int main(int argc, char **argv)
       *eq = 0;
       set(cfg, "--set", kv, eq + 1);
       if (!strcmp(kv, "model")) model = "--set model";
+      if (!strcmp(kv, "threads")) threads_opt = "--set threads";
+      if (!strcmp(kv, "sequential")) seq_opt = "--set sequential";
       break;
     }
     case O_LSET:
@@ -502,6 +511,10 @@ int main(int argc, char **argv)
   if (optind < argc) cli_die("unexpected argument '%s' (see --help)", argv[optind]);
   /* Either would silently give way to the other. */
   if (plugin && model) cli_die("%s and --model-plugin both name the model: give one of them", model);
+  char nthreads[32]; /* braid_config_get() reuses its buffer */
+  snprintf(nthreads, sizeof nthreads, "%s", braid_config_get(cfg, "threads"));
+  if (threads_opt && seq_opt && strcmp(nthreads, "0") && !strcmp(braid_config_get(cfg, "sequential"), "1"))
+    cli_die("%s and %s %s conflict: the sequential executor runs every torus on the calling thread; give one of them", seq_opt, threads_opt, nthreads);
   if (plugin) {
     const braid_model *m;
     char err[512];
@@ -518,6 +531,10 @@ int main(int argc, char **argv)
   /* The events end the run (or -x, or the clock, whichever comes first). */
   if (events && !x_given) set(cfg, "--events", "exchanges", DURATION_EXCHANGES);
   uint32_t tori = (uint32_t)strtoul(braid_config_get(cfg, "tori"), NULL, 10);
+  /* The library starts one worker per torus at most. */
+  if (!quiet && strtoul(nthreads, NULL, 10) > tori && strcmp(braid_config_get(cfg, "sequential"), "1"))
+    fprintf(stderr, "%s: note: %s %s with %u tori: a torus runs on one thread at a time, so %u worker threads are started\n", cli_prog,
+            threads_opt ? threads_opt : "threads", nthreads, tori, tori);
   uint64_t dim = strtoull(braid_config_get(cfg, "dim"), NULL, 10);
   uint64_t exchanges = strtoull(braid_config_get(cfg, "exchanges"), NULL, 10);
   check_fails(fails, tori, exchanges);
