@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -1093,12 +1094,18 @@ Test(tools, record_events_limit_ends_at_the_first_exchange_that_reaches_it, .tim
  * terminal (standard output to a file): what it wrote on the terminal in
  * r.err, its wall time in *seconds.  The output must fit the terminal's
  * buffer, which is read once the tool has exited. */
+static unsigned short tty_columns; /* the terminal's width for run_on_tty; 0: the pty's default */
+
 static result run_on_tty(double *seconds, char **argv)
 {
   int m = posix_openpt(O_RDWR | O_NOCTTY);
   cr_assert(m >= 0 && grantpt(m) == 0 && unlockpt(m) == 0, "no pseudo-terminal: %s", strerror(errno));
   int slave = open(ptsname(m), O_RDWR | O_NOCTTY); /* held, so the master never reads a hang-up */
   cr_assert(slave >= 0, "%s: %s", ptsname(m), strerror(errno));
+  if (tty_columns) {
+    struct winsize ws = { .ws_row = 24, .ws_col = tty_columns };
+    cr_assert_eq(ioctl(slave, TIOCSWINSZ, &ws), 0, "TIOCSWINSZ: %s", strerror(errno));
+  }
   char out[256];
   snprintf(out, sizeof out, "%s/.tty.out", dir);
   struct timespec t0, t1;
@@ -1157,6 +1164,30 @@ Test(tools, record_progress_line_of_a_timed_run_shows_seconds, .timeout = 60)
   cr_assert_not(strstr(r.err, "1099511627776"), SHOW(r));
   /* The line is wiped at the end: the last thing on the terminal. */
   cr_assert(r.errlen > 2 && r.err[r.errlen - 1] == '\r' && r.err[r.errlen - 2] == ' ', SHOW(r));
+  drop(&r);
+}
+
+/* In a terminal 30 columns wide the line wrapped, and every redraw left its
+ * first row behind.  Every redraw now fits in 29 columns. */
+Test(tools, record_progress_line_fits_a_narrow_terminal, .timeout = 60)
+{
+  char *argv[] = { "braid-record", "--duration", "0.7", "-d", "8", NULL };
+  double t;
+  tty_columns = 30;
+  result r = run_on_tty(&t, argv);
+  tty_columns = 0;
+  cr_assert_eq(r.status, 0, SHOW(r));
+  cr_assert(strstr(r.err, "\rbraid-record: exchange "), SHOW(r));
+  int redraws = 0;
+  for (char *p = r.err, *next; p && *p; p = next) {
+    next = strchr(p + 1, '\r');
+    size_t n = next ? (size_t)(next - p) : strlen(p);
+    if (*p == '\r') p++, n--;
+    cr_assert_leq(n, 29, "a redraw of %zu columns: '%.*s'", n, (int)n, p);
+    cr_assert_null(memchr(p, '\n', n), "a new line in the progress output");
+    redraws += n > 0;
+  }
+  cr_assert_geq(redraws, 1, SHOW(r));
   drop(&r);
 }
 

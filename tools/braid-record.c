@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <time.h>
 #include <unistd.h>
 #include "cli.h"
@@ -204,9 +205,22 @@ static double since(const struct timespec *t0)
   return (double)(t.tv_sec - t0->tv_sec) + (double)(t.tv_nsec - t0->tv_nsec) / 1e9;
 }
 
+/* Columns the progress line may use on standard error: one less than the
+ * terminal's width (a line that fills the last column wraps on some
+ * terminals), read at every redraw so that a resize is followed; 0 when the
+ * width is unknown. */
+static int line_columns(void)
+{
+  struct winsize ws;
+  if (ioctl(2, TIOCGWINSZ, &ws) || ws.ws_col < 2) return 0;
+  return ws.ws_col - 1;
+}
+
 /* Redraws the line every 200 ms.  It waits on the condition rather than
  * sleeping, so that the end of the run wakes it at once: a short run is not
- * held up, and no line is drawn after the end. */
+ * held up, and no line is drawn after the end.  The line is cut to the
+ * terminal's width: a line that wraps leaves its first row behind at every
+ * redraw, since \r only returns to the start of the last one. */
 static void *progress_main(void *arg)
 {
   progress *p = arg;
@@ -231,11 +245,18 @@ static void *progress_main(void *arg)
     n += snprintf(line + n, sizeof line - (size_t)n, ", %.1fM", (double)pr.events / 1e6);
     if (p->events) n += snprintf(line + n, sizeof line - (size_t)n, "/%.1fM", (double)p->events / 1e6);
     n += snprintf(line + n, sizeof line - (size_t)n, " events");
+    int cols = line_columns();
+    if (n >= (int)sizeof line) n = (int)sizeof line - 1;
+    if (cols && n > cols) line[n = cols] = 0;
+    if (cols && width > cols) width = cols;
     fprintf(stderr, "\r%s%*s", line, width > n ? width - n : 0, "");
     if (n > width) width = n;
   }
   pthread_mutex_unlock(&p->lock);
-  if (width) fprintf(stderr, "\r%*s\r", width, "");
+  if (width) {
+    int cols = line_columns();
+    fprintf(stderr, "\r%*s\r", cols && width > cols ? cols : width, "");
+  }
   return NULL;
 }
 
