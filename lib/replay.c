@@ -534,8 +534,9 @@ int braid_replay(const char *path, const braid_replay_opts *opts, braid_replay_r
   res->truncated = info->truncated;
   res->status = info->status;
   if (info->truncated && !opts->partial) {
-    braid__fmt(err, errlen, "%s: truncated after exchange %llu (the file ends inside a frame); --partial replays the complete exchanges",
-               path, (unsigned long long)(nexch ? nexch - 1 : 0));
+    /* The reader's line (the last complete exchange and the frame's
+     * offset), as braid-dump and braid-diff print it. */
+    braid__fmt(err, errlen, "%s; --partial replays the complete exchanges", braid_trace_error(scan));
     rc = BRAID_ETRUNCATED;
     goto out;
   }

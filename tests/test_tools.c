@@ -1319,6 +1319,32 @@ static void expect_trouble(result r, const char *w1, const char *w2)
   drop(&r);
 }
 
+/* A truncated trace was "truncated after exchange 0" in braid-replay but
+ * "ends inside the frame at offset 651" in braid-dump and braid-diff: every
+ * tool now says one line with both facts. */
+Test(tools, every_tool_words_a_truncation_alike, .timeout = 60)
+{
+  const char *t = BRAID_SRCDIR "/traces/broken-truncated.btr";
+  result rs[] = {
+    run("braid-replay", t, NULL), run("braid-dump", t, NULL), run("braid-dump", "--stats", t, NULL), run("braid-diff", t, t, NULL),
+  };
+  const char *progs[] = { "braid-replay", "braid-dump", "braid-dump", "braid-diff" };
+  char first[512] = "";
+  for (int i = 0; i < 4; i++) {
+    cr_assert_eq(rs[i].status, 2, SHOW(rs[i]));
+    char want[600];
+    snprintf(want, sizeof want, "%s: %s: truncated after exchange ", progs[i], t);
+    cr_assert(!strncmp(rs[i].err, want, strlen(want)), SHOW(rs[i]));
+    const char *fact = rs[i].err + strlen(progs[i]) + 2;
+    unsigned long long k, off;
+    cr_assert_eq(sscanf(fact + strlen(t) + 2, "truncated after exchange %llu: the file ends inside the frame at offset %llu", &k, &off), 2, SHOW(rs[i]));
+    size_t n = strcspn(fact, ";\n");
+    if (!first[0]) snprintf(first, sizeof first, "%.*s", (int)n, fact);
+    else cr_assert(strlen(first) == n && !strncmp(first, fact, n), "'%.*s' is not '%s'", (int)n, fact, first);
+    drop(&rs[i]);
+  }
+}
+
 /* ------------------------------------------------- --json of replay and diff */
 
 /* jq's answer to FILTER over the JSON a tool printed (saved as NAME). */
@@ -1404,6 +1430,83 @@ Test(tools, record_refuses_sequential_with_threads_and_starts_no_idle_thread, .t
   r = run("braid-record", "-t", "64", "-n", "3", "-d", "8", "-x", "10", "-q", NULL);
   cr_assert_eq(r.status, 0, SHOW(r));
   cr_assert_eq(r.errlen, 0, SHOW(r));
+  drop(&r);
+}
+
+/* /proc/PID/NAME, NUL-terminated ("" when it cannot be read). */
+static char *proc_file(pid_t pid, const char *name)
+{
+  char path[64];
+  snprintf(path, sizeof path, "/proc/%d/%s", (int)pid, name);
+  char *b = calloc(1, 4096);
+  cr_assert(b);
+  FILE *f = fopen(path, "r");
+  size_t n = f ? fread(b, 1, 4095, f) : 0;
+  if (f) fclose(f);
+  b[n] = 0;
+  return b;
+}
+
+/* The signal handlers came after the trace file was created: a SIGINT in
+ * between killed braid-record and left a trace without a footer.  A FIFO
+ * holds braid-record inside that window (its open waits for a reader): the
+ * handlers must be in place there, and a SIGINT then still gives a whole,
+ * finalised trace and exit 130. */
+Test(tools, record_catches_signals_before_it_creates_the_trace, .timeout = 60)
+{
+  /* Whether the kernel names what a sleeping process waits in: a child
+   * asleep in pause() must not read as "0". */
+  pid_t sleeper = fork();
+  cr_assert(sleeper >= 0);
+  if (!sleeper) {
+    pause();
+    _exit(0);
+  }
+  char wchan[64];
+  for (char state = 0; state != 'S';) {
+    char *st = proc_file(sleeper, "stat");
+    state = strrchr(st, ')') ? strrchr(st, ')')[2] : 0;
+    free(st);
+  }
+  char *w = proc_file(sleeper, "wchan");
+  snprintf(wchan, sizeof wchan, "%s", w);
+  free(w);
+  kill(sleeper, SIGKILL);
+  waitpid(sleeper, NULL, 0);
+  if (!strcmp(wchan, "0") || !wchan[0]) cr_skip_test("this kernel does not name the function a process waits in (/proc/PID/wchan)");
+  cr_assert_eq(mkfifo(tpath("fifo"), 0644), 0, "mkfifo: %s", strerror(errno));
+  char *argv[] = { "braid-record", "-d", "8", "-x", "100000", "-q", "-o", "fifo", NULL };
+  pid_t pid = start(NULL, "rec", argv);
+  for (;;) { /* until it waits in the FIFO's open (fifo_open's wait) */
+    w = proc_file(pid, "wchan");
+    int there = !strcmp(w, "wait_for_partner");
+    free(w);
+    if (there) break;
+    int ws;
+    cr_assert_eq(waitpid(pid, &ws, WNOHANG), 0, "braid-record ended before opening the FIFO");
+    struct timespec ts = { 0, 2000000 };
+    nanosleep(&ts, NULL);
+  }
+  char *status = proc_file(pid, "status"), *cgt = strstr(status, "\nSigCgt:");
+  cr_assert(cgt, "%s", status);
+  unsigned long long caught = strtoull(cgt + 8, NULL, 16);
+  free(status);
+  cr_assert((caught >> (SIGINT - 1)) & 1, "SIGINT is not caught while the trace is created (SigCgt %llx)", caught);
+  cr_assert((caught >> (SIGTERM - 1)) & 1, "SIGTERM is not caught while the trace is created (SigCgt %llx)", caught);
+  cr_assert_eq(kill(pid, SIGINT), 0);
+  int in = open(tpath("fifo"), O_RDONLY), out = open(tpath("t.btr"), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  cr_assert(in >= 0 && out >= 0);
+  char buf[65536];
+  for (ssize_t n; (n = read(in, buf, sizeof buf)) > 0;) cr_assert_eq(write(out, buf, (size_t)n), n);
+  close(in);
+  close(out);
+  result r = finish(pid, "rec");
+  cr_assert_eq(r.status, 130, SHOW(r));
+  cr_assert_str_eq(r.err, "braid-record: interrupted by SIGINT after exchange 0; trace finalised\n");
+  drop(&r);
+  r = run("braid-dump", "--stats", "t.btr", NULL);
+  cr_assert_eq(r.status, 0, SHOW(r));
+  cr_assert(strstr(r.out, "interrupted"), SHOW(r));
   drop(&r);
 }
 
@@ -1716,6 +1819,16 @@ Test(bad_input, replay_refuses_until_before_from)
 {
   record("ck.btr", "--checkpoint-every=50");
   expect_trouble(run("braid-replay", "--from", "150", "--until", "100", "ck.btr", NULL), "--until 100", "--from 150");
+}
+/* --from 120 --until 110 was refused, although the checkpoint --from
+ * picks (after exchange 99) lets exchanges 100..110 be replayed. */
+Test(tools, replay_until_before_from_but_after_its_checkpoint_replays, .timeout = 60)
+{
+  record("ck.btr", "--checkpoint-every=50");
+  result r = run("braid-replay", "--from", "120", "--until", "110", "ck.btr", NULL);
+  cr_assert_eq(r.status, 0, SHOW(r));
+  cr_assert_str_eq(r.out, "OK: 11 exchanges, parallel == sequential (exchanges 100..110, from a checkpoint)\n");
+  drop(&r);
 }
 /* Without the state before its first exchange, such a trace is refused. */
 Test(bad_input, replay_refuses_a_trace_that_starts_without_the_state_before_it, .timeout = 60)

@@ -12,7 +12,7 @@
 #include <unistd.h>
 #include "cli.h"
 
-static braid_runtime *g_rt;
+static braid_runtime *volatile g_rt;
 static volatile sig_atomic_t g_signal;
 
 static void on_signal(int sig)
@@ -560,20 +560,26 @@ int main(int argc, char **argv)
   uint64_t exchanges = strtoull(braid_config_get(cfg, "exchanges"), NULL, 10);
   check_fails(fails, tori, exchanges);
   for (unsigned i = 0; i < ninjects; i++) inj[i] = parse_inject(injects[i], tori, dim * dim * dim, exchanges);
+  /* The handlers come before the trace file: a signal from here on ends the
+   * run with a finalised trace (of its first exchange, at the earliest), never
+   * kills it between the file's creation and the run.  SA_RESTART: the
+   * trace's creation (a FIFO's open waits for its reader) goes on. */
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = on_signal;
+  sa.sa_flags = SA_RESTART;
+  sigaction(SIGINT, &sa, NULL);
+  sigaction(SIGTERM, &sa, NULL);
   char err[512];
   braid_runtime *rt;
   if (braid_runtime_create(&rt, cfg, err, sizeof err)) cli_die("%s", err);
+  g_rt = rt;
+  if (g_signal) braid_runtime_stop(rt);
   if (out && braid_runtime_record(rt, out)) cli_die("%s", braid_runtime_error(rt));
   for (unsigned i = 0; i < ninjects; i++) {
     int rc = braid_inject(rt, inj[i].torus, inj[i].cell, inj[i].payload, inj[i].exchange);
     if (rc) cli_die("--inject: '%s': %s", injects[i], braid_strerror(rc));
   }
-  g_rt = rt;
-  struct sigaction sa;
-  memset(&sa, 0, sizeof sa);
-  sa.sa_handler = on_signal;
-  sigaction(SIGINT, &sa, NULL);
-  sigaction(SIGTERM, &sa, NULL);
   progress pr = { .rt = rt, .lock = PTHREAD_MUTEX_INITIALIZER, .total = exchanges, .events = events };
   pr.seconds = (double)strtoull(braid_config_get(cfg, "duration_ms"), NULL, 10) / 1000;
   if ((pr.seconds > 0 || events) && !strcmp(braid_config_get(cfg, "exchanges"), DURATION_EXCHANGES)) pr.total = 0;
@@ -599,6 +605,7 @@ int main(int argc, char **argv)
   braid_runtime_report(rt, &rep);
   if (json) print_json(&rep, out, rc, events);
   else if (!quiet) print_text(&rep, out, events, out && !strcmp(braid_config_get(cfg, "trace_events"), "1"));
+  g_rt = NULL; /* a late signal must not reach a freed runtime */
   braid_runtime_destroy(rt);
   braid_config_destroy(cfg);
   if (rc == BRAID_EINTR) {
