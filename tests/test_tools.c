@@ -1776,6 +1776,25 @@ Test(bad_input, record_accepts_a_late_failure_in_a_timed_run)
   drop(&r);
 }
 #define RIPPLE_SO BRAID_BUILDDIR "/tests/.libs/plugin_ripple.so"
+/* --list-models ignored --model-plugin: the plugin's model and its
+ * parameters are listed after the built-in ones, whichever option comes
+ * first. */
+Test(bad_input, record_lists_the_plugin_model_with_list_models)
+{
+  result r = run("braid-record", "--list-models", "--model-plugin", RIPPLE_SO, NULL);
+  cr_assert_eq(r.status, 0, SHOW(r));
+  char want[512];
+  snprintf(want, sizeof want, "\nripple   version 1, from --model-plugin %s: ", RIPPLE_SO);
+  const char *p = strstr(r.out, want);
+  cr_assert(p && strstr(r.out, "\nphold ") < p, SHOW(r));
+  cr_assert(strstr(p, "\n         -p delay=N  ") && strstr(p, "\n         -p pop=N  "), SHOW(r));
+  result s = run("braid-record", "--model-plugin", RIPPLE_SO, "--list-models", NULL);
+  cr_assert_eq(s.status, 0, SHOW(s));
+  cr_assert_str_eq(s.out, r.out);
+  drop(&s);
+  drop(&r);
+  expect_trouble(run("braid-record", "--list-models", "--model-plugin", "nosuch.so", NULL), "--model-plugin: nosuch.so", NULL);
+}
 Test(bad_input, record_says_a_plugin_directory_is_a_directory)
 {
   cr_assert_eq(mkdir(tpath("plugins"), 0755), 0);

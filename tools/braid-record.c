@@ -51,7 +51,7 @@ static void usage(FILE *f)
           "      --trace-events        record every event (large traces)\n"
           "      --set KEY=VALUE       any run setting by name (see --list-settings)\n"
           "      --list-settings       print every setting with its default and range\n"
-          "      --list-models         print the built-in models and their parameters\n"
+          "      --list-models         print the built-in models (and --model-plugin's) and their parameters\n"
           "  -o, --output TRACE        write the trace here (default: no trace)\n"
           "      --json                print the report as one JSON document\n"
           "  -q, --quiet               no progress line and no report\n"
@@ -173,14 +173,25 @@ static void check_fails(const char *fails, uint32_t tori, uint64_t exchanges)
   }
 }
 
-static void list_models(void)
+static void list_model(const braid_model *m, const char *plugin)
 {
-  for (unsigned i = 0; braid_builtin_model(i); i++) {
-    const braid_model *m = braid_builtin_model(i);
-    printf("%-8s %s\n", m->name, m->doc);
-    for (const braid_param_spec *p = m->params; p && p->name; p++)
-      printf("         -p %s=N  %s (default %lld, range %lld..%lld)\n", p->name, p->doc, (long long)p->def, (long long)p->min, (long long)p->max);
-  }
+  if (plugin) printf("%-8s version %u, from --model-plugin %s: %s\n", m->name, (unsigned)m->version, plugin, m->doc ? m->doc : "(no description)");
+  else printf("%-8s %s\n", m->name, m->doc);
+  for (const braid_param_spec *p = m->params; p && p->name; p++)
+    printf("         -p %s=N  %s (default %lld, range %lld..%lld)\n", p->name, p->doc ? p->doc : "", (long long)p->def, (long long)p->min,
+           (long long)p->max);
+}
+
+/* The built-in models, then the plugin's (--model-plugin, before or after
+ * --list-models), which is loaded to be listed. */
+static void list_models(const char *plugin)
+{
+  const braid_model *m = NULL;
+  char err[512];
+  /* Loaded first: a plugin that does not load leaves nothing on stdout. */
+  if (plugin && braid_model_load(plugin, &m, err, sizeof err)) cli_die("--model-plugin: %s", err);
+  for (unsigned i = 0; braid_builtin_model(i); i++) list_model(braid_builtin_model(i), NULL);
+  if (m) list_model(m, plugin);
 }
 
 /* The exchange count --duration sets: the largest the settings take, so
@@ -425,7 +436,7 @@ int main(int argc, char **argv)
   braid_config *cfg;
   if (braid_config_create(&cfg)) cli_die("out of memory");
   const char *out = NULL, *plugin = NULL, *model = NULL; /* model: the option that named a built-in one */
-  int json = 0, quiet = 0, c, x_given = 0; /* x_given: an -x after any --duration */
+  int json = 0, quiet = 0, c, x_given = 0, list = 0; /* x_given: an -x after any --duration */
   const char *threads_opt = NULL, *seq_opt = NULL;    /* the options that set them, for a conflict */
   uint64_t events = 0;
   const char *params[32];
@@ -513,10 +524,7 @@ int main(int argc, char **argv)
       fputs(braid_config_describe(), stdout);
       braid_config_destroy(cfg);
       return 0;
-    case O_LMOD:
-      list_models();
-      braid_config_destroy(cfg);
-      return 0;
+    case O_LMOD: list = 1; break;
     case 'o': out = optarg; break;
     case O_JSON: json = 1; break;
     case 'q': quiet = 1; break;
@@ -530,6 +538,11 @@ int main(int argc, char **argv)
     }
   }
   if (optind < argc) cli_die("unexpected argument '%s' (see --help)", argv[optind]);
+  if (list) {
+    list_models(plugin);
+    braid_config_destroy(cfg);
+    return 0;
+  }
   /* Either would silently give way to the other. */
   if (plugin && model) cli_die("%s and --model-plugin both name the model: give one of them", model);
   char nthreads[32]; /* braid_config_get() reuses its buffer */
