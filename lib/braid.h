@@ -619,7 +619,7 @@ typedef struct braid_diff_result {
   double mean_epoch_ns[2], mean_wait_ns[2], mean_exchange_ns[2], events_per_s[2];
   /* The logical settings that differ, each with both values ("seed 1 vs 2,
    * tori 3 vs 4"; "(unset)" for a setting a header lacks, "(none)" for an
-   * empty value); "" when none does.  Run length (exchanges, duration_ms)
+   * empty value); "" when none does.  Run length (exchanges, events, duration_ms)
    * and settings that cannot change results (threads, ...) are not
    * compared. */
   char settings[512];
