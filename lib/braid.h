@@ -326,8 +326,10 @@ BRAID_API void braid_runtime_destroy(braid_runtime *rt);
 /* Records the run into the trace file `path` (created or truncated now,
  * written by braid_runtime_run(), finished with a footer when the run ends
  * in any way).  Call once, before run: BRAID_ESTATE otherwise.  Returns 0,
- * BRAID_EIO / BRAID_ENOENT (cannot create; braid_runtime_error() says why)
- * or BRAID_ENOMEM.  `path` is copied. */
+ * BRAID_EINVAL when `path` is the file (by any path or link) of a model
+ * plugin loaded by this process (truncating it would crash the code that
+ * runs from it), BRAID_EIO / BRAID_ENOENT (cannot create;
+ * braid_runtime_error() says why) or BRAID_ENOMEM.  `path` is copied. */
 BRAID_API int braid_runtime_record(braid_runtime *rt, const char *path);
 /* Runs to completion (exchanges / events / duration reached, a stop request,
  * or an error) on the calling thread plus the configured worker threads,
@@ -704,8 +706,9 @@ typedef struct braid_replay_result {
  * changes), and compares every exchange's logical records with the
  * recording.  Returns 0 when the replay ran (see res->diverged and
  * res->warning), or an error with a one-line message in errbuf.  First,
- * BRAID_EINVAL when opts->out names the trace itself (the same file by any
- * path, hard link or symbolic link): nothing is read or written then.  The
+ * BRAID_EINVAL when opts->out names the trace itself or a model plugin
+ * loaded by this process (the same file by any path, hard link or symbolic
+ * link): nothing is read or written then.  The
  * trace is read through next (from the checkpoint, with opts->from), so its
  * damage comes before the other refusals: the reader's errors,
  * BRAID_ETRUNCATED (without opts->partial).  Then BRAID_EMISMATCH when the
@@ -736,7 +739,7 @@ typedef struct braid_diff_result {
   double mean_epoch_ns[2], mean_wait_ns[2], mean_exchange_ns[2], events_per_s[2];
   /* The logical settings that differ, each with both values ("seed 1 vs 2,
    * tori 3 vs 4"; "(unset)" for a setting a header lacks, "(none)" for an
-   * empty value); "" when none does.  Run length (exchanges, duration_ms)
+   * empty value); "" when none does.  Run length (exchanges, events, duration_ms)
    * and settings that cannot change results (threads, ...) are not
    * compared. */
   char settings[512];

@@ -1,7 +1,8 @@
 #!/bin/sh
 # check-install.sh - stages `make install DESTDIR=...` of this build, builds
 # tests/install_client.c against the staged copy with nothing but
-# `pkg-config --cflags --libs braid` and runs it on the staged library, builds
+# `pkg-config --cflags --libs braid` and runs it on the staged library (and
+# links it statically with `pkg-config --static`), builds
 # the example model plugin the same way and records, replays and diffs it
 # with the installed tools, checks what was installed, then checks that
 # `make uninstall DESTDIR=...` removes every file again.  Works inside make
@@ -43,15 +44,50 @@ $CC -std=c11 -pedantic -Wall -Wextra -Werror ${SANITIZER_CFLAGS:-} -o "$tmp/clie
 LD_LIBRARY_PATH="$root$libdir" LD_TRACE_LOADED_OBJECTS=1 "$tmp/client" | grep -q "$root$libdir/libbraid.so" ||
   die "the client does not load libbraid from $root$libdir"
 LD_LIBRARY_PATH="$root$libdir" "$tmp/client" "$tmp/run.braid" || die "the client failed"
+# A static link takes every library libbraid needs from
+# `pkg-config --static` (libm for the models' pow and log, libdl, pthreads,
+# zstd's and xxhash's own).  Sanitizer runtimes do not link statically, and a
+# build configured with --disable-static installs no libbraid.a.
+if [ -n "${SANITIZER_CFLAGS:-}" ]; then
+  say "static link not checked: a sanitizer build"
+elif [ ! -f "$root$libdir/libbraid.a" ]; then
+  say "static link not checked: no libbraid.a installed (configured with --disable-static)"
+else
+  sflags=$($PKG_CONFIG --static --cflags --libs braid) || die "pkg-config --static --cflags --libs braid failed"
+  $CC -std=c11 -static -o "$tmp/client-static" "$abs_top_srcdir/tests/install_client.c" $sflags >"$tmp/static.log" 2>&1 ||
+    { cat "$tmp/static.log" >&2; die "the client does not link statically with pkg-config --static: $sflags"; }
+  "$tmp/client-static" "$tmp/static.braid" || die "the statically linked client failed"
+  say "static: $sflags"
+fi
+# A program with the rpath libbraid(3) shows runs without LD_LIBRARY_PATH,
+# on the installed library.
+line=$(sed -n 's/^\.Dl \(cc -o example .*-Wl,-rpath.*\)$/\1/p' "$abs_top_srcdir/man/libbraid.3")
+[ -n "$line" ] || die "libbraid(3) gives no rpath build line (.Dl cc -o example ... -Wl,-rpath,...)"
+cmd=$(printf '%s\n' "$line" | sed -e 's/^cc /"$CC" ${SANITIZER_CFLAGS:-} /' -e 's/-o example libbraid-example\.c /-o "$tmp\/client-rpath" "$abs_top_srcdir\/tests\/install_client.c" /' \
+  -e 's/pkg-config /$PKG_CONFIG /g')
+eval "$cmd" 2>"$tmp/rpath.log" || { cat "$tmp/rpath.log" >&2; die "libbraid(3)'s rpath line fails: $line"; }
+(unset LD_LIBRARY_PATH; LD_TRACE_LOADED_OBJECTS=1 "$tmp/client-rpath") | grep -q "$root$libdir/libbraid.so" ||
+  die "with libbraid(3)'s rpath line the client does not find libbraid in $root$libdir by itself"
+(unset LD_LIBRARY_PATH; "$tmp/client-rpath" "$tmp/rpath.braid") || die "the client built with the rpath failed"
+# braid-trace(5)'s FILES name what an installation has.
+for f in $(sed -n '/^\.Sh FILES/,/^\.Sh /s/^\.It Pa //p' "$abs_top_srcdir/man/braid-trace.5"); do
+  [ -n "$(find "$root" -name "$(basename "$f")")" ] || die "braid-trace(5) FILES names $f, which is not installed"
+done
 # The installed tools run on the installed library too.
 LD_LIBRARY_PATH="$root$libdir" "$root$bindir/braid-replay" -q "$tmp/run.braid" || die "installed braid-replay rejects the client's trace"
 
 # A user's model: the example plugin built from nothing but the installed
 # header and pkg-config, recorded threaded and sequentially by the installed
 # tools, replayed, and the two runs diffed equal.
-$CC -std=c11 -pedantic -Wall -Wextra -Werror -shared -fPIC ${SANITIZER_CFLAGS:-} -o "$tmp/ripple.so" \
-  "$abs_top_srcdir/tests/plugin_example.c" $($PKG_CONFIG --cflags braid) 2>"$tmp/plugin.log" ||
-  { cat "$tmp/plugin.log" >&2; die "the example plugin does not build against the staged install"; }
+# The command is the one libbraid(3) gives, on the example plugin.
+man3=$abs_top_srcdir/man/libbraid.3
+line=$(sed -n 's/^\.Dl \(cc -shared -fPIC .*\)$/\1/p' "$man3")
+[ -n "$line" ] || die "libbraid(3) gives no plugin build line (.Dl cc -shared -fPIC ...)"
+# cc, the source and the object as this check has them; strict C11 on top.
+cmd=$(printf '%s\n' "$line" | sed -e 's/^cc /"$CC" -std=c11 -pedantic -Wall -Wextra -Werror ${SANITIZER_CFLAGS:-} /' \
+  -e 's/ mymodel\.c / "$abs_top_srcdir\/tests\/plugin_example.c" /' -e 's/-o mymodel\.so /-o "$tmp\/ripple.so" /' -e 's/pkg-config /$PKG_CONFIG /g')
+eval "$cmd" 2>"$tmp/plugin.log" || { cat "$tmp/plugin.log" >&2; die "libbraid(3)'s plugin build line fails on the example plugin: $line"; }
+[ -f "$tmp/ripple.so" ] || die "libbraid(3)'s plugin build line made no plugin: $line"
 tool() { t=$1; shift; LD_LIBRARY_PATH="$root$libdir" "$root$bindir/$t" "$@"; }
 tool braid-record --model-plugin "$tmp/ripple.so" -p delay=6 -n 3 -t 2 -d 16 -x 300 -q -o "$tmp/ripple-thr.braid" ||
   die "installed braid-record cannot record the plugin threaded"

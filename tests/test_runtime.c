@@ -503,3 +503,92 @@ Test(runtime, checkpoint_loader_takes_real_blobs_and_refuses_hostile_ones, .time
   }
   cr_assert_geq(seen, 1);
 }
+
+/* The tori's events added up after each exchange, from the logical stream:
+ * a projection carries its torus's count, a rebuild the count it goes on
+ * from.  totals[k] for k < *n. */
+static void event_totals(const mem_sink *m, uint64_t *totals, uint64_t cap, uint64_t *n)
+{
+  uint64_t per[16] = { 0 }, k = 0;
+  const uint8_t *p = m->logical.p, *end = p + m->logical.len;
+  *n = 0;
+  while (p < end) {
+    braid_record r;
+    cr_assert_eq(braid__rec_decode(&p, end, &r, NULL), 0);
+    if (r.type == BRAID_REC_EXCHANGE) {
+      if (*n) totals[*n - 1] = 0;
+      k = r.field[0];
+      cr_assert_lt(k, cap);
+      *n = k + 1;
+    } else if (r.type == BRAID_REC_PROJECTION || r.type == BRAID_REC_REBUILD) {
+      per[r.field[0] & 15] = r.field[1];
+    }
+    uint64_t sum = 0;
+    for (int i = 0; i < 16; i++) sum += per[i];
+    if (*n) totals[k] = sum;
+  }
+}
+
+/* events=N ends the run after the first exchange at which the total reaches
+ * N, whatever the adaptation does to the intervals, and every executor ends
+ * at that same exchange with the same stream. */
+Test(runtime, events_limit_ends_at_the_first_exchange_that_reaches_it, .timeout = 120)
+{
+  static const char *runs[] = {
+    "model=uniform tori=3 events=2000000",
+    "model=bursty tori=3 events=1500000",
+    "model=phold tori=5 events=3000000 interval=100 interval_max=20000",
+    "model=skewed tori=4 events=2500000 fail=B@20,C@21",
+  };
+  static uint64_t totals[100000];
+  for (unsigned i = 0; i < sizeof runs / sizeof runs[0]; i++) {
+    char kv[300];
+    mem_sink seq, thr;
+    snprintf(kv, sizeof kv, "%s dim=8 exchanges=1000000 seed=5 sequential=1", runs[i]);
+    run_into(kv, &seq);
+    uint64_t n, limit = strtoull(strstr(runs[i], "events=") + 7, NULL, 10);
+    event_totals(&seq, totals, sizeof totals / sizeof totals[0], &n);
+    cr_assert_eq(n, seq.exchanges);
+    cr_assert_geq(n, 2, "%s: %llu exchanges", runs[i], (unsigned long long)n);
+    cr_assert_geq(totals[n - 1], limit, "%s: the run ended at exchange %llu with %llu events", runs[i], (unsigned long long)n - 1,
+                  (unsigned long long)totals[n - 1]);
+    cr_assert_lt(totals[n - 2], limit, "%s: exchange %llu already had %llu events", runs[i], (unsigned long long)n - 2,
+                 (unsigned long long)totals[n - 2]);
+    for (unsigned t = 1; t <= 3; t++) {
+      snprintf(kv, sizeof kv, "%s dim=8 exchanges=1000000 seed=5 threads=%u", runs[i], t);
+      run_into(kv, &thr);
+      cr_assert_eq(thr.exchanges, seq.exchanges, "%s, %u threads: %llu exchanges, sequential %llu", runs[i], t, (unsigned long long)thr.exchanges,
+                   (unsigned long long)seq.exchanges);
+      cr_assert(same_stream(&seq, &thr), "%s: %u threads differ from sequential", runs[i], t);
+      mem_free(&thr);
+    }
+    mem_free(&seq);
+  }
+}
+
+/* Without it the settings text is what it was before the setting existed. */
+Test(runtime, events_limit_off_leaves_the_settings_text_alone)
+{
+  braid_config *cfg = settings("model=uniform");
+  cr_assert_null(strstr(braid_config_text(cfg), "\nevents="));
+  uint64_t h = braid_config_hash(cfg);
+  cr_assert_eq(braid_config_set(cfg, "events", "5"), 0);
+  cr_assert(strstr(braid_config_text(cfg), "\nevents=5\n"));
+  cr_assert_neq(braid_config_hash(cfg), h);
+  braid_config_destroy(cfg);
+}
+
+/* Threads beyond the tori would only wait: the runtime starts one per torus
+ * at most (the report says how many ran). */
+Test(runtime, starts_at_most_one_worker_thread_per_torus, .timeout = 60)
+{
+  mem_sink m;
+  braid_runtime *rt = make_runtime("model=uniform tori=2 dim=8 exchanges=20 threads=8", &m);
+  cr_assert_eq(braid_runtime_run(rt), 0, "%s", braid_runtime_error(rt));
+  braid_report rep;
+  cr_assert_eq(braid_runtime_report(rt, &rep), 0);
+  cr_assert_eq(rep.threads, 2);
+  cr_assert_eq(m.exchanges, 20);
+  braid_runtime_destroy(rt);
+  mem_free(&m);
+}

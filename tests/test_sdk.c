@@ -5,7 +5,9 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <limits.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <braid.h>
@@ -330,4 +332,32 @@ Test(sdk_replay, in_process_model_is_named_and_checked)
   cr_assert_eq(replay_api("still.braid", NULL, 0, &res, err, sizeof err), BRAID_EMISMATCH);
   cr_assert_eq(replay_api("still.braid", load(RIPPLE), 0, &res, err, sizeof err), BRAID_EMISMATCH);
   cr_assert(strstr(err, "'still 7 -'") && strstr(err, "'ripple 1 "), "%s", err);
+}
+
+/* A trace written over a loaded plugin truncates the code the run executes:
+ * braid_runtime_record() refuses the plugin's file under any other name. */
+Test(sdk_replay, recording_over_a_loaded_plugin_is_refused)
+{
+  const braid_model *m = load(RIPPLE);
+  braid_config *cfg;
+  braid_runtime *rt;
+  char err[512], path[300];
+  cr_assert_eq(braid_config_create(&cfg), 0);
+  cr_assert_eq(braid_config_set_model(cfg, m), 0, "%s", braid_config_error(cfg));
+  cr_assert_eq(braid_config_set(cfg, "dim", "8"), 0);
+  cr_assert_eq(braid_runtime_create(&rt, cfg, err, sizeof err), 0, "%s", err);
+  snprintf(path, sizeof path, "%s/link.so", dir);
+  char target[PATH_MAX];
+  cr_assert(realpath(RIPPLE, target));
+  cr_assert_eq(symlink(target, path), 0);
+  struct stat before, after;
+  cr_assert_eq(stat(RIPPLE, &before), 0);
+  cr_assert_eq(braid_runtime_record(rt, path), BRAID_EINVAL);
+  cr_assert(strstr(braid_runtime_error(rt), "is the model plugin"), "%s", braid_runtime_error(rt));
+  cr_assert_eq(stat(RIPPLE, &after), 0);
+  cr_assert_eq(after.st_size, before.st_size);
+  snprintf(path, sizeof path, "%s/run.braid", dir);
+  cr_assert_eq(braid_runtime_record(rt, path), 0, "%s", braid_runtime_error(rt));
+  braid_runtime_destroy(rt);
+  braid_config_destroy(cfg);
 }

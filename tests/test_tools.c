@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -146,14 +147,18 @@ static void expect_ok(result r)
   drop(&r);
 }
 
-/* A threaded recording of 300 exchanges of 3 tori of 16^3 cells. */
+/* A threaded recording of 300 exchanges of 3 tori of 16^3 cells (with
+ * extra "--sequential", the same run sequentially: a thread count would
+ * conflict with it). */
 static void record(const char *name, const char *extra)
 {
-  if (extra) expect_ok(run("braid-record", "-x", "300", "-d", "16", "-t", "2", "-q", extra, "-o", name, NULL));
+  if (extra && !strcmp(extra, "--sequential")) expect_ok(run("braid-record", "-x", "300", "-d", "16", "-q", extra, "-o", name, NULL));
+  else if (extra) expect_ok(run("braid-record", "-x", "300", "-d", "16", "-t", "2", "-q", extra, "-o", name, NULL));
   else expect_ok(run("braid-record", "-x", "300", "-d", "16", "-t", "2", "-q", "-o", name, NULL));
 }
 
-#define RACY "--model", "racy", "-n", "2", "-t", "2", "-d", "8", "-i", "2000", "--interval-min", "2000", "-x", "1000", "-q"
+#define RACY_RUN "--model", "racy", "-n", "2", "-d", "8", "-i", "2000", "--interval-min", "2000", "-x", "1000", "-q"
+#define RACY RACY_RUN, "-t", "2"
 
 TestSuite(tools, .init = make_dir, .fini = remove_dir, .timeout = 120);
 TestSuite(bad_input, .init = make_dir, .fini = remove_dir, .timeout = 60);
@@ -209,7 +214,7 @@ Test(tools, replay_divergence_of_a_sequential_recording_blames_no_parallel_run, 
 Test(tools, diff_catches_the_racy_model, .timeout = 60)
 {
   expect_ok(run("braid-record", RACY, "-o", "racy.btr", NULL));
-  expect_ok(run("braid-record", RACY, "--sequential", "-o", "racy-seq.btr", NULL));
+  expect_ok(run("braid-record", RACY_RUN, "--sequential", "-o", "racy-seq.btr", NULL));
   result r = run("braid-diff", "racy.btr", "racy-seq.btr", NULL);
   cr_assert_eq(r.status, 1, SHOW(r));
   cr_assert(strstr(r.out, "first difference at exchange"), SHOW(r));
@@ -343,7 +348,7 @@ Test(tools, diff_counts_no_more_differing_records_of_a_type_than_there_are, .tim
   record_with_and_without_an_injection();
   expect_counts_within_each_type("a.btr", "b.btr");
   expect_ok(run("braid-record", RACY, "-o", "racy.btr", NULL));
-  expect_ok(run("braid-record", RACY, "--sequential", "-o", "racy-seq.btr", NULL));
+  expect_ok(run("braid-record", RACY_RUN, "--sequential", "-o", "racy-seq.btr", NULL));
   expect_counts_within_each_type("racy.btr", "racy-seq.btr");
 }
 
@@ -830,6 +835,83 @@ Test(tools, dump_json_is_json_lines, .timeout = 60)
   drop(&r);
 }
 
+/* The first line of braid-dump --json TRACE into header.json. */
+static void dump_json_header(const char *trace)
+{
+  result d = run("braid-dump", "--json", trace, NULL);
+  cr_assert_eq(d.status, 0, SHOW(d));
+  char *nl = strchr(d.out, '\n');
+  cr_assert(nl, SHOW(d));
+  save(tpath("header.json"), d.out, (size_t)(nl - d.out + 1));
+  drop(&d);
+}
+
+static void header_says(const char *filter, const char *want)
+{
+  result r = jq("header.json", filter);
+  cr_assert_str_eq(r.out, want, "jq '%s' over\n%s", filter, (char *)load(tpath("header.json"), NULL));
+  drop(&r);
+}
+
+/* The start time in ns exceeds 2^53 (jq printed ...734300 for ...734207):
+ * also a string and whole microseconds.  The settings are an object, not
+ * a key=value blob. */
+Test(tools, dump_json_header_has_an_exact_start_time_and_settings_as_an_object, .timeout = 60)
+{
+  need_jq();
+  record("run.btr", "--seed=9007199254740993");
+  dump_json_header("run.btr");
+  header_says(".start_unix_ns_string | test(\"^[0-9]{19}$\")", "true");
+  header_says("(.start_unix_us | tostring) == .start_unix_ns_string[0:16]", "true");
+  header_says(".config | type", "object");
+  header_says("[.config.model, .config.tori, .config.dim, .config.adapt, .config.fail] | tojson", "[\"uniform\",3,16,\"violations\",\"\"]");
+  /* Above 2^53 a number would be rounded: it stays a string. */
+  header_says(".config.seed", "9007199254740993");
+  header_says(".config.seed | type", "string");
+}
+
+/* Build and host strings are copied from the trace: bytes that are not
+ * UTF-8 became invalid JSON, and a string longer than 8 KiB was cut in the
+ * middle of a character.  Now every bad byte is U+FFFD and nothing is cut,
+ * in --json and --chrome alike. */
+Test(tools, dump_json_and_chrome_escape_any_header_bytes_whole, .timeout = 60)
+{
+  need_jq();
+  record("run.btr", NULL);
+  static char build[30000];
+  size_t n = 0;
+  build[n++] = 'b';
+  build[n++] = (char)0xff; /* never UTF-8 */
+  build[n++] = (char)0xc3; /* a lead byte without its continuation */
+  build[n++] = '-';
+  while (n < sizeof build - 3) {
+    build[n++] = (char)0xc3; /* U+00E9, two bytes, across the old 8 KiB cut */
+    build[n++] = (char)0xa9;
+  }
+  build[n] = 0;
+  size_t chars = 4 + (n - 4) / 2;
+  char host[] = { 'h', (char)0xed, (char)0xa0, (char)0x80, 'x', 0 }; /* a UTF-16 surrogate: not UTF-8 */
+  expect_ok(run(BRAID_BUILDDIR "/tests/trace_child", "strings", "run.btr", "odd.btr", build, host, NULL));
+  dump_json_header("odd.btr");
+  /* The bytes themselves, not only jq's (lenient) reading of them. */
+  size_t hn;
+  char *raw = load(tpath("header.json"), &hn);
+  cr_assert_null(memchr(raw, 0xff, hn), "a 0xff byte in the JSON");
+  cr_assert_null(strstr(raw, "\xed\xa0"), "a surrogate in the JSON");
+  cr_assert_null(strstr(raw, "\xc3-"), "a lone lead byte in the JSON");
+  free(raw);
+  char want[64];
+  snprintf(want, sizeof want, "%zu", chars);
+  header_says(".build | length", want);
+  header_says(".build[0:5] | explode | tojson", "[98,65533,65533,45,233]");
+  header_says(".build[-1:] | explode | tojson", "[233]");
+  header_says(".host | explode | tojson", "[104,65533,65533,65533,120]");
+  dump_chrome("odd.btr", "odd.json");
+  result r = jq("odd.json", ".otherData.build | length");
+  cr_assert_str_eq(r.out, want);
+  drop(&r);
+}
+
 Test(tools, dump_stats_prints_the_exchange_count, .timeout = 60)
 {
   record("run.btr", NULL);
@@ -1193,6 +1275,23 @@ Test(tools, record_report_convergence_of_a_steady_and_a_perturbed_run, .timeout 
   report_says(".convergence.from_exchange", "102");
 }
 
+/* With --trace-events and a trace no event is timed: the report said
+ * "p50 0 ns (sampled 0)"; it says so in words, and null in JSON. */
+Test(tools, record_report_of_unsampled_event_latency_says_so, .timeout = 60)
+{
+  result r = run("braid-record", "-d", "8", "-x", "20", "--trace-events", "-o", "t.btr", NULL);
+  cr_assert_eq(r.status, 0, SHOW(r));
+  cr_assert(strstr(r.out, "\n  event latency      not sampled (--trace-events times no event)\n"), SHOW(r));
+  cr_assert_null(strstr(r.out, "(sampled 0)"), SHOW(r));
+  drop(&r);
+  need_jq();
+  r = run("braid-record", "-d", "8", "-x", "20", "--trace-events", "-o", "t.btr", "--json", NULL);
+  cr_assert_eq(r.status, 0, SHOW(r));
+  save(tpath("report.json"), r.out, r.outlen);
+  drop(&r);
+  report_says(".event_latency | [.p50_ns, .p95_ns, .p99_ns, .max_ns, .samples] | tojson", "[null,null,null,null,0]");
+}
+
 /* The text report names what its figures are. */
 Test(tools, record_text_report_labels_its_figures, .timeout = 60)
 {
@@ -1208,18 +1307,77 @@ Test(tools, record_text_report_labels_its_figures, .timeout = 60)
   drop(&r);
 }
 
+/* The report of one braid-record run (quiet, JSON) into report.json;
+ * returns jq's answer to FILTER over it. */
+static unsigned long long record_json_says(const char *filter, char **argv)
+{
+  result r = finish(start(NULL, "run", argv), "run");
+  cr_assert_eq(r.status, 0, SHOW(r));
+  save(tpath("report.json"), r.out, r.outlen);
+  drop(&r);
+  result q = jq("report.json", filter);
+  unsigned long long v = strtoull(q.out, NULL, 10);
+  drop(&q);
+  return v;
+}
+
+/* -e N ends the run after the first exchange at which the events reach N:
+ * one exchange less stays below N.  Threaded and sequential runs end at the
+ * same exchange, and the trace replays.  (It was the starting interval times
+ * the tori, 10x off once the interval adapted.) */
+Test(tools, record_events_limit_ends_at_the_first_exchange_that_reaches_it, .timeout = 60)
+{
+  need_jq();
+  static const char *models[] = { "bursty", "uniform" };
+  for (int m = 0; m < 2; m++) {
+    char *thr[] = { "braid-record", "-m", (char *)models[m], "-d", "8", "-t", "2", "-e", "3000000", "-q", "--json", "-o", "t.btr", NULL };
+    unsigned long long k = record_json_says(".exchanges", thr);
+    cr_assert_geq(k, 2, "%s: %llu exchanges", models[m], k);
+    result q = jq("report.json", ".events >= 3000000 and .events_limit.limit == 3000000 and .events_limit.reached");
+    cr_assert_str_eq(q.out, "true", "%s: %s", models[m], (char *)load(tpath("report.json"), NULL));
+    drop(&q);
+    expect_ok(run("braid-replay", "-q", "t.btr", NULL));
+    char *seq[] = { "braid-record", "-m", (char *)models[m], "-d", "8", "--sequential", "-e", "3000000", "-q", "--json", NULL };
+    cr_assert_eq(record_json_says(".exchanges", seq), k, "%s: the sequential run ended elsewhere", models[m]);
+    char less[32];
+    snprintf(less, sizeof less, "%llu", k - 1);
+    char *shorter[] = { "braid-record", "-m", (char *)models[m], "-d", "8", "--sequential", "-x", less, "-q", "--json", NULL };
+    cr_assert_lt(record_json_says(".events", shorter), 3000000, "%s: %s exchanges already reach 3000000 events", models[m], less);
+  }
+  result r = run("braid-record", "-m", "bursty", "-d", "8", "-e", "3000000", NULL);
+  cr_assert_eq(r.status, 0, SHOW(r));
+  cr_assert(strstr(r.out, "\n  events limit       3000000: reached at exchange "), SHOW(r));
+  drop(&r);
+  /* The limit is run length, which braid-diff does not compare: the same
+   * run cut by -x at the same exchange is equal. */
+  char *by_events[] = { "braid-record", "-d", "8", "--sequential", "-e", "3000000", "-q", "--json", "-o", "e.btr", NULL };
+  char x[32];
+  snprintf(x, sizeof x, "%llu", record_json_says(".exchanges", by_events));
+  expect_ok(run("braid-record", "-d", "8", "--sequential", "-x", x, "-q", "-o", "x.btr", NULL));
+  r = run("braid-diff", "e.btr", "x.btr", NULL);
+  cr_assert_eq(r.status, 0, SHOW(r));
+  cr_assert_null(strstr(r.out, "settings differ"), SHOW(r));
+  drop(&r);
+}
+
 /* ------------------------------------------------------------ progress line */
 
 /* Runs a tool in the test directory with standard error on a pseudo-
  * terminal (standard output to a file): what it wrote on the terminal in
  * r.err, its wall time in *seconds.  The output must fit the terminal's
  * buffer, which is read once the tool has exited. */
+static unsigned short tty_columns; /* the terminal's width for run_on_tty; 0: the pty's default */
+
 static result run_on_tty(double *seconds, char **argv)
 {
   int m = posix_openpt(O_RDWR | O_NOCTTY);
   cr_assert(m >= 0 && grantpt(m) == 0 && unlockpt(m) == 0, "no pseudo-terminal: %s", strerror(errno));
   int slave = open(ptsname(m), O_RDWR | O_NOCTTY); /* held, so the master never reads a hang-up */
   cr_assert(slave >= 0, "%s: %s", ptsname(m), strerror(errno));
+  if (tty_columns) {
+    struct winsize ws = { .ws_row = 24, .ws_col = tty_columns };
+    cr_assert_eq(ioctl(slave, TIOCSWINSZ, &ws), 0, "TIOCSWINSZ: %s", strerror(errno));
+  }
   char out[256];
   snprintf(out, sizeof out, "%s/.tty.out", dir);
   struct timespec t0, t1;
@@ -1278,6 +1436,30 @@ Test(tools, record_progress_line_of_a_timed_run_shows_seconds, .timeout = 60)
   cr_assert_not(strstr(r.err, "1099511627776"), SHOW(r));
   /* The line is wiped at the end: the last thing on the terminal. */
   cr_assert(r.errlen > 2 && r.err[r.errlen - 1] == '\r' && r.err[r.errlen - 2] == ' ', SHOW(r));
+  drop(&r);
+}
+
+/* In a terminal 30 columns wide the line wrapped, and every redraw left its
+ * first row behind.  Every redraw now fits in 29 columns. */
+Test(tools, record_progress_line_fits_a_narrow_terminal, .timeout = 60)
+{
+  char *argv[] = { "braid-record", "--duration", "0.7", "-d", "8", NULL };
+  double t;
+  tty_columns = 30;
+  result r = run_on_tty(&t, argv);
+  tty_columns = 0;
+  cr_assert_eq(r.status, 0, SHOW(r));
+  cr_assert(strstr(r.err, "\rbraid-record: exchange "), SHOW(r));
+  int redraws = 0;
+  for (char *p = r.err, *next; p && *p; p = next) {
+    next = strchr(p + 1, '\r');
+    size_t n = next ? (size_t)(next - p) : strlen(p);
+    if (*p == '\r') p++, n--;
+    cr_assert_leq(n, 29, "a redraw of %zu columns: '%.*s'", n, (int)n, p);
+    cr_assert_null(memchr(p, '\n', n), "a new line in the progress output");
+    redraws += n > 0;
+  }
+  cr_assert_geq(redraws, 1, SHOW(r));
   drop(&r);
 }
 
@@ -1406,6 +1588,197 @@ static void expect_trouble(result r, const char *w1, const char *w2)
   cr_assert_eq(strchr(r.err, '\n'), r.err + r.errlen - 1, "more than one line on stderr:\n%s", r.err);
   cr_assert(strstr(r.err, w1), "stderr does not say '%s':\n%s", w1, r.err);
   if (w2) cr_assert(strstr(r.err, w2), "stderr does not say '%s':\n%s", w2, r.err);
+  drop(&r);
+}
+
+/* A truncated trace was "truncated after exchange 0" in braid-replay but
+ * "ends inside the frame at offset 651" in braid-dump and braid-diff: every
+ * tool now says one line with both facts. */
+Test(tools, every_tool_words_a_truncation_alike, .timeout = 60)
+{
+  const char *t = BRAID_SRCDIR "/traces/broken-truncated.btr";
+  result rs[] = {
+    run("braid-replay", t, NULL), run("braid-dump", t, NULL), run("braid-dump", "--stats", t, NULL), run("braid-diff", t, t, NULL),
+  };
+  const char *progs[] = { "braid-replay", "braid-dump", "braid-dump", "braid-diff" };
+  char first[512] = "";
+  for (int i = 0; i < 4; i++) {
+    cr_assert_eq(rs[i].status, 2, SHOW(rs[i]));
+    char want[600];
+    snprintf(want, sizeof want, "%s: %s: truncated after exchange ", progs[i], t);
+    cr_assert(!strncmp(rs[i].err, want, strlen(want)), SHOW(rs[i]));
+    const char *fact = rs[i].err + strlen(progs[i]) + 2;
+    unsigned long long k, off;
+    cr_assert_eq(sscanf(fact + strlen(t) + 2, "truncated after exchange %llu: the file ends inside the frame at offset %llu", &k, &off), 2, SHOW(rs[i]));
+    size_t n = strcspn(fact, ";\n");
+    if (!first[0]) snprintf(first, sizeof first, "%.*s", (int)n, fact);
+    else cr_assert(strlen(first) == n && !strncmp(first, fact, n), "'%.*s' is not '%s'", (int)n, fact, first);
+    drop(&rs[i]);
+  }
+}
+
+/* ------------------------------------------------- --json of replay and diff */
+
+/* jq's answer to FILTER over the JSON a tool printed (saved as NAME). */
+static void json_says(const result *r, const char *name, const char *filter, const char *want)
+{
+  save(tpath(name), r->out, r->outlen);
+  result q = jq(name, filter);
+  cr_assert_str_eq(q.out, want, "jq '%s' over\n%s", filter, r->out);
+  drop(&q);
+}
+
+/* --json for CI: braid-replay's verdict, divergence and counts, one JSON
+ * document on stdout with the exit status of the text output. */
+Test(tools, replay_json_gives_the_verdict_and_the_divergence, .timeout = 60)
+{
+  need_jq();
+  expect_ok(run("braid-record", "-x", "50", "-d", "8", "--sequential", "-q", "-o", "seq.btr", NULL));
+  expect_ok(run(BRAID_BUILDDIR "/tests/trace_child", "copy", "seq.btr", "altered.btr", "0", "5", NULL));
+  result r = run("braid-replay", "--json", "seq.btr", NULL);
+  cr_assert_eq(r.status, 0, SHOW(r));
+  json_says(&r, "ok.json", "[.verdict, .exchanges_checked, .trace_exchanges, .recorded_threaded, .divergence, .from_checkpoint] | tojson",
+            "[\"ok\",50,50,false,null,null]");
+  drop(&r);
+  r = run("braid-replay", "--json", "altered.btr", NULL);
+  cr_assert_eq(r.status, 1, SHOW(r));
+  json_says(&r, "div.json", "[.verdict, .exchanges_checked, .divergence.exchange, .divergence.torus, .divergence.record, .divergence.field] | tojson",
+            "[\"diverged\",5,5,0,\"projection\",\"vtime\"]");
+  json_says(&r, "div.json", ".divergence.recorded - .divergence.replayed", "1");
+  json_says(&r, "div.json", ".divergence.context | test(\"projection\")", "true");
+  drop(&r);
+  r = run("braid-replay", "--json", "--violation", "1", "seq.btr", NULL);
+  cr_assert_eq(r.status, 0, SHOW(r));
+  json_says(&r, "viol.json", "[.verdict, .violation.n, (.violation.cells | length > 0)] | tojson", "[\"violation\",1,true]");
+  drop(&r);
+  /* Trouble stays one line on stderr, nothing on stdout. */
+  expect_trouble(run("braid-replay", "--json", "nosuch.btr", NULL), "nosuch.btr", NULL);
+}
+
+/* braid-diff --json: verdict, first difference and counts; a file compared
+ * with itself (by any path) is said to be one file, in words and in JSON. */
+Test(tools, diff_json_and_diff_of_one_file_with_itself, .timeout = 60)
+{
+  need_jq();
+  expect_ok(run("braid-record", "-x", "50", "-d", "8", "--sequential", "-q", "-o", "seq.btr", NULL));
+  expect_ok(run(BRAID_BUILDDIR "/tests/trace_child", "copy", "seq.btr", "altered.btr", "0", "5", NULL));
+  result r = run("braid-diff", "--json", "seq.btr", "altered.btr", NULL);
+  cr_assert_eq(r.status, 1, SHOW(r));
+  json_says(&r, "d.json", "[.verdict, .same_file, .divergence.exchange, .divergence.torus, .divergence.record, .divergence.field, .records.differing] | tojson",
+            "[\"differ\",false,5,0,\"projection\",\"vtime\",1]");
+  json_says(&r, "d.json", ".divergence.b - .divergence.a", "1");
+  json_says(&r, "d.json", "[.exchanges.a, .exchanges.common, .by_type[0].type, .by_type[0].differing] | tojson", "[50,50,\"projection\",1]");
+  drop(&r);
+  cr_assert_eq(symlink("seq.btr", tpath("link.btr")), 0);
+  r = run("braid-diff", "seq.btr", "link.btr", NULL);
+  cr_assert_eq(r.status, 0, SHOW(r));
+  cr_assert(strstr(r.out, "seq.btr and link.btr are the same file: it is compared with itself\n"), SHOW(r));
+  cr_assert(strstr(r.out, "\nequal: one file, compared with itself"), SHOW(r));
+  drop(&r);
+  r = run("braid-diff", "--json", "./seq.btr", "seq.btr", NULL);
+  cr_assert_eq(r.status, 0, SHOW(r));
+  json_says(&r, "s.json", "[.verdict, .same_file, .divergence] | tojson", "[\"equal\",true,null]");
+  drop(&r);
+  expect_ok(run("braid-record", "-x", "50", "-d", "8", "--sequential", "-q", "-o", "seq2.btr", NULL));
+  r = run("braid-diff", "seq.btr", "seq2.btr", NULL);
+  cr_assert_eq(r.status, 0, SHOW(r));
+  cr_assert_null(strstr(r.out, "same file"), SHOW(r));
+  drop(&r);
+}
+
+/* --sequential -t 2 was accepted, the thread count silently ignored; -t 64
+ * with 3 tori started 64 threads, 61 of them idle, and listed each. */
+Test(tools, record_refuses_sequential_with_threads_and_starts_no_idle_thread, .timeout = 60)
+{
+  expect_trouble(run("braid-record", "--sequential", "-t", "2", "-x", "1", NULL), "--sequential and --threads 2 conflict", NULL);
+  expect_trouble(run("braid-record", "-t", "3", "--set", "sequential=1", "-x", "1", NULL), "--set sequential and --threads 3 conflict", NULL);
+  expect_ok(run("braid-record", "--sequential", "-t", "0", "-d", "8", "-x", "1", "-q", NULL));
+  result r = run("braid-record", "-t", "64", "-n", "3", "-d", "8", "-x", "10", NULL);
+  cr_assert_eq(r.status, 0, SHOW(r));
+  cr_assert_str_eq(r.err, "braid-record: note: --threads 64 with 3 tori: a torus runs on one thread at a time, so 3 worker threads are started\n");
+  cr_assert(strstr(r.out, "\n  threads            3\n"), SHOW(r));
+  cr_assert(strstr(r.out, "\n    thread 2 ") && !strstr(r.out, "\n    thread 3 "), SHOW(r));
+  drop(&r);
+  r = run("braid-record", "-t", "64", "-n", "3", "-d", "8", "-x", "10", "-q", NULL);
+  cr_assert_eq(r.status, 0, SHOW(r));
+  cr_assert_eq(r.errlen, 0, SHOW(r));
+  drop(&r);
+}
+
+/* /proc/PID/NAME, NUL-terminated ("" when it cannot be read). */
+static char *proc_file(pid_t pid, const char *name)
+{
+  char path[64];
+  snprintf(path, sizeof path, "/proc/%d/%s", (int)pid, name);
+  char *b = calloc(1, 4096);
+  cr_assert(b);
+  FILE *f = fopen(path, "r");
+  size_t n = f ? fread(b, 1, 4095, f) : 0;
+  if (f) fclose(f);
+  b[n] = 0;
+  return b;
+}
+
+/* The signal handlers came after the trace file was created: a SIGINT in
+ * between killed braid-record and left a trace without a footer.  A FIFO
+ * holds braid-record inside that window (its open waits for a reader): the
+ * handlers must be in place there, and a SIGINT then still gives a whole,
+ * finalised trace and exit 130. */
+Test(tools, record_catches_signals_before_it_creates_the_trace, .timeout = 60)
+{
+  /* Whether the kernel names what a sleeping process waits in: a child
+   * asleep in pause() must not read as "0". */
+  pid_t sleeper = fork();
+  cr_assert(sleeper >= 0);
+  if (!sleeper) {
+    pause();
+    _exit(0);
+  }
+  char wchan[64];
+  for (char state = 0; state != 'S';) {
+    char *st = proc_file(sleeper, "stat");
+    state = strrchr(st, ')') ? strrchr(st, ')')[2] : 0;
+    free(st);
+  }
+  char *w = proc_file(sleeper, "wchan");
+  snprintf(wchan, sizeof wchan, "%s", w);
+  free(w);
+  kill(sleeper, SIGKILL);
+  waitpid(sleeper, NULL, 0);
+  if (!strcmp(wchan, "0") || !wchan[0]) cr_skip_test("this kernel does not name the function a process waits in (/proc/PID/wchan)");
+  cr_assert_eq(mkfifo(tpath("fifo"), 0644), 0, "mkfifo: %s", strerror(errno));
+  char *argv[] = { "braid-record", "-d", "8", "-x", "100000", "-q", "-o", "fifo", NULL };
+  pid_t pid = start(NULL, "rec", argv);
+  for (;;) { /* until it waits in the FIFO's open (fifo_open's wait) */
+    w = proc_file(pid, "wchan");
+    int there = !strcmp(w, "wait_for_partner");
+    free(w);
+    if (there) break;
+    int ws;
+    cr_assert_eq(waitpid(pid, &ws, WNOHANG), 0, "braid-record ended before opening the FIFO");
+    struct timespec ts = { 0, 2000000 };
+    nanosleep(&ts, NULL);
+  }
+  char *status = proc_file(pid, "status"), *cgt = strstr(status, "\nSigCgt:");
+  cr_assert(cgt, "%s", status);
+  unsigned long long caught = strtoull(cgt + 8, NULL, 16);
+  free(status);
+  cr_assert((caught >> (SIGINT - 1)) & 1, "SIGINT is not caught while the trace is created (SigCgt %llx)", caught);
+  cr_assert((caught >> (SIGTERM - 1)) & 1, "SIGTERM is not caught while the trace is created (SigCgt %llx)", caught);
+  cr_assert_eq(kill(pid, SIGINT), 0);
+  int in = open(tpath("fifo"), O_RDONLY), out = open(tpath("t.btr"), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  cr_assert(in >= 0 && out >= 0);
+  char buf[65536];
+  for (ssize_t n; (n = read(in, buf, sizeof buf)) > 0;) cr_assert_eq(write(out, buf, (size_t)n), n);
+  close(in);
+  close(out);
+  result r = finish(pid, "rec");
+  cr_assert_eq(r.status, 130, SHOW(r));
+  cr_assert_str_eq(r.err, "braid-record: interrupted by SIGINT after exchange 0; trace finalised\n");
+  drop(&r);
+  r = run("braid-dump", "--stats", "t.btr", NULL);
+  cr_assert_eq(r.status, 0, SHOW(r));
+  cr_assert(strstr(r.out, "interrupted"), SHOW(r));
   drop(&r);
 }
 
@@ -1675,6 +2048,25 @@ Test(bad_input, record_accepts_a_late_failure_in_a_timed_run)
   drop(&r);
 }
 #define RIPPLE_SO BRAID_BUILDDIR "/tests/.libs/plugin_ripple.so"
+/* --list-models ignored --model-plugin: the plugin's model and its
+ * parameters are listed after the built-in ones, whichever option comes
+ * first. */
+Test(bad_input, record_lists_the_plugin_model_with_list_models)
+{
+  result r = run("braid-record", "--list-models", "--model-plugin", RIPPLE_SO, NULL);
+  cr_assert_eq(r.status, 0, SHOW(r));
+  char want[512];
+  snprintf(want, sizeof want, "\nripple   version 1, from --model-plugin %s: ", RIPPLE_SO);
+  const char *p = strstr(r.out, want);
+  cr_assert(p && strstr(r.out, "\nphold ") < p, SHOW(r));
+  cr_assert(strstr(p, "\n         -p delay=N  ") && strstr(p, "\n         -p pop=N  "), SHOW(r));
+  result s = run("braid-record", "--model-plugin", RIPPLE_SO, "--list-models", NULL);
+  cr_assert_eq(s.status, 0, SHOW(s));
+  cr_assert_str_eq(s.out, r.out);
+  drop(&s);
+  drop(&r);
+  expect_trouble(run("braid-record", "--list-models", "--model-plugin", "nosuch.so", NULL), "--model-plugin: nosuch.so", NULL);
+}
 Test(bad_input, record_says_a_plugin_directory_is_a_directory)
 {
   cr_assert_eq(mkdir(tpath("plugins"), 0755), 0);
@@ -1719,6 +2111,16 @@ Test(bad_input, replay_refuses_until_before_from)
   record("ck.btr", "--checkpoint-every=50");
   expect_trouble(run("braid-replay", "--from", "150", "--until", "100", "ck.btr", NULL), "--until 100", "--from 150");
 }
+/* --from 120 --until 110 was refused, although the checkpoint --from
+ * picks (after exchange 99) lets exchanges 100..110 be replayed. */
+Test(tools, replay_until_before_from_but_after_its_checkpoint_replays, .timeout = 60)
+{
+  record("ck.btr", "--checkpoint-every=50");
+  result r = run("braid-replay", "--from", "120", "--until", "110", "ck.btr", NULL);
+  cr_assert_eq(r.status, 0, SHOW(r));
+  cr_assert_str_eq(r.out, "OK: 11 exchanges, parallel == sequential (exchanges 100..110, from a checkpoint)\n");
+  drop(&r);
+}
 /* Without the state before its first exchange, such a trace is refused. */
 Test(bad_input, replay_refuses_a_trace_that_starts_without_the_state_before_it, .timeout = 60)
 {
@@ -1746,6 +2148,33 @@ Test(bad_input, replay_refuses_an_output_that_is_the_trace_itself, .timeout = 60
     free(after);
   }
   free(before);
+}
+/* -o naming the model plugin that was loaded truncated the mapped code
+ * under the run: a bus error, and the plugin replaced by a trace.  Refused
+ * by braid-record and braid-replay, whatever the path, link or symbolic
+ * link, and the plugin is left as it was. */
+Test(bad_input, record_and_replay_refuse_an_output_that_is_the_plugin, .timeout = 60)
+{
+  size_t n0;
+  char *so = load(RIPPLE_SO, &n0);
+  save(tpath("victim.so"), so, n0);
+  cr_assert_eq(link(tpath("victim.so"), tpath("hard.so")), 0);
+  cr_assert_eq(symlink("victim.so", tpath("soft.so")), 0);
+  expect_ok(run("braid-record", "--model-plugin", "./victim.so", "-d", "8", "-x", "10", "-q", "-o", "t.btr", NULL));
+  const char *outs[] = { "victim.so", "./victim.so", "hard.so", "soft.so" };
+  for (size_t i = 0; i < sizeof outs / sizeof outs[0]; i++) {
+    char want[64];
+    snprintf(want, sizeof want, "%s: is the model plugin ./victim.so", outs[i]);
+    expect_trouble(run("braid-record", "--model-plugin", "./victim.so", "-d", "8", "-x", "10", "-q", "-o", outs[i], NULL), want, "another file");
+    snprintf(want, sizeof want, "the output %s is the model plugin ./victim.so", outs[i]);
+    expect_trouble(run("braid-replay", "--model-plugin", "./victim.so", "-o", outs[i], "t.btr", NULL), want, "another file");
+    size_t n;
+    char *after = load(tpath("victim.so"), &n);
+    cr_assert(n == n0 && !memcmp(so, after, n), "-o %s changed the plugin: %zu bytes, were %zu", outs[i], n, n0);
+    free(after);
+  }
+  free(so);
+  expect_ok(run("braid-replay", "--model-plugin", "./victim.so", "-q", "t.btr", NULL));
 }
 /* Damage wins over the semantics check: the hostile fixtures' synthetic
  * header names build "test", which has no semantics version. */
@@ -1946,7 +2375,8 @@ static void lint(const char *page)
     for (char *l = streams[i]; *l;) {
       char *nl = strchr(l, '\n');
       size_t len = nl ? (size_t)(nl - l) : strlen(l);
-      int machine = memmem(l, len, "referenced manual not found: Xr braid-", 38) || memmem(l, len, "outdated mandoc.db", 18);
+      int machine = memmem(l, len, "referenced manual not found: Xr braid-", 38) || memmem(l, len, "referenced manual not found: Xr libbraid 3", 42) ||
+                    memmem(l, len, "outdated mandoc.db", 18);
       if (!machine) bad++;
       l += len + (nl ? 1 : 0);
     }
@@ -1960,3 +2390,43 @@ Test(cli, man_braid_replay_is_lint_clean) { lint("braid-replay.1"); }
 Test(cli, man_braid_diff_is_lint_clean) { lint("braid-diff.1"); }
 Test(cli, man_braid_dump_is_lint_clean) { lint("braid-dump.1"); }
 Test(cli, man_braid_trace_is_lint_clean) { lint("braid-trace.5"); }
+
+/* braid-record(1)'s racy example printed the digests in decimal; the tool
+ * prints digests and hashes in hex, as braid-dump does.  Every DIVERGED line
+ * of the man pages shows a digest or hash as 16 hex digits. */
+Test(cli, man_examples_print_digests_in_hex)
+{
+  const char *pages[] = { "braid-record.1", "braid-replay.1", "braid-diff.1" };
+  int seen = 0;
+  for (int i = 0; i < 3; i++) {
+    char path[512];
+    snprintf(path, sizeof path, "%s/man/%s", BRAID_SRCDIR, pages[i]);
+    char *text = load(path, NULL);
+    for (char *p = strstr(text, "DIVERGED at exchange "); p; p = strstr(p + 1, "DIVERGED at exchange ")) {
+      char field[64], rec[64], rep[64];
+      const char *colon = strstr(p, "): ");
+      if (!colon || sscanf(colon + 3, "%63s recorded %63[^,], replayed %63s", field, rec, rep) != 3) continue;
+      if (!strstr(field, "digest") && !strstr(field, "hash")) continue;
+      seen++;
+      cr_assert(strlen(rec) == 16 && strspn(rec, "0123456789abcdef") == 16, "%s: %s recorded %s is not hex as braid-replay prints it", pages[i], field, rec);
+      cr_assert(strlen(rep) == 16 && strspn(rep, "0123456789abcdef") == 16, "%s: %s replayed %s is not hex as braid-replay prints it", pages[i], field, rep);
+    }
+    free(text);
+  }
+  cr_assert_gt(seen, 0, "no digest in a DIVERGED example");
+}
+
+/* The README's Install section said twice that libbraid(3) is the API
+ * overview with a complete example. */
+Test(cli, readme_install_names_libbraid_3_once)
+{
+  char *text = load(BRAID_SRCDIR "/README.md", NULL);
+  char *install = strstr(text, "\n## Install\n");
+  cr_assert(install);
+  char *end = strstr(install + 1, "\n## ");
+  if (end) *end = 0;
+  int n = 0;
+  for (char *p = strstr(install, "man 3 libbraid"); p; p = strstr(p + 1, "man 3 libbraid")) n++;
+  cr_assert_eq(n, 1, "the Install section names man 3 libbraid %d times", n);
+  free(text);
+}

@@ -11,6 +11,10 @@
  *                                 under SRC's header, without checkpoints;
  *                                 TAMPER > 0 adds 1 to the vtime of the first
  *                                 projection of exchange TAMPER
+ *   trace_child strings SRC DST BUILD HOST
+ *                                 copy SRC whole into DST under its header
+ *                                 with these build and host strings (any
+ *                                 bytes: no tool writes them)
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,7 +32,7 @@ static int child_open(braid__trace_writer **w, const char *path)
   return rc;
 }
 
-static int copy(const char *src, const char *dst, uint64_t from, uint64_t tamper)
+static int copy(const char *src, const char *dst, uint64_t from, uint64_t tamper, const char *build, const char *host)
 {
   braid_trace *t;
   braid__trace_writer *w;
@@ -38,7 +42,8 @@ static int copy(const char *src, const char *dst, uint64_t from, uint64_t tamper
     return 2;
   }
   const braid_trace_info *in = braid_trace_get_info(t);
-  braid__trace_header h = { in->config_text, in->config_hash, in->lib_version, in->build_id, in->host, in->start_unix_ns, in->plugin };
+  braid__trace_header h = { in->config_text, in->config_hash, in->lib_version, build ? build : in->build_id, host ? host : in->host,
+                            in->start_unix_ns, in->plugin };
   if (braid__tw_open(&w, dst, &h, err, sizeof err)) {
     fprintf(stderr, "trace_child: %s\n", err);
     return 2;
@@ -109,7 +114,8 @@ int main(int argc, char **argv)
     braid__buf_free(&b);
     return rc ? 2 : 0;
   }
-  if (argc == 6 && !strcmp(argv[1], "copy")) return copy(argv[2], argv[3], strtoull(argv[4], NULL, 10), strtoull(argv[5], NULL, 10));
-  fprintf(stderr, "usage: trace_child kill PATH FD | seed PATH N CKPT FINISH | copy SRC DST FROM TAMPER\n");
+  if (argc == 6 && !strcmp(argv[1], "copy")) return copy(argv[2], argv[3], strtoull(argv[4], NULL, 10), strtoull(argv[5], NULL, 10), NULL, NULL);
+  if (argc == 6 && !strcmp(argv[1], "strings")) return copy(argv[2], argv[3], 0, 0, argv[4], argv[5]);
+  fprintf(stderr, "usage: trace_child kill PATH FD | seed PATH N CKPT FINISH | copy SRC DST FROM TAMPER | strings SRC DST BUILD HOST\n");
   return 2;
 }

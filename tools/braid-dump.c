@@ -212,8 +212,11 @@ static int dump_json(braid_trace *t, const braid_trace_info *in)
   printf("{\"type\":\"header\",\"format\":%u,\"status\":\"%s\",\"build\":%s", in->format_version, cli_status_name(in->status), cli_json(in->build_id));
   printf(",\"host\":%s", cli_json(in->host));
   printf(",\"plugin\":%s", cli_json(in->plugin ? in->plugin : ""));
-  printf(",\"start_unix_ns\":%llu,\"config_hash\":\"%016llx\",\"config\":%s}\n", (unsigned long long)in->start_unix_ns,
-         (unsigned long long)in->config_hash, cli_json(in->config_text));
+  /* Nanoseconds since 1970 exceed 2^53, which a JSON number (a double in
+   * jq and JavaScript) holds exactly: also as a string, and in whole µs. */
+  printf(",\"start_unix_ns\":%llu,\"start_unix_ns_string\":\"%llu\",\"start_unix_us\":%llu", (unsigned long long)in->start_unix_ns,
+         (unsigned long long)in->start_unix_ns, (unsigned long long)in->start_unix_ns / 1000);
+  printf(",\"config_hash\":\"%016llx\",\"config\":%s}\n", (unsigned long long)in->config_hash, cli_json_settings(in->config_text));
   braid_record r;
   int rc = seek_selection(t);
   while (!rc && (rc = next_record(t, &r)) == 0) {

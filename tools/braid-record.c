@@ -7,11 +7,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <time.h>
 #include <unistd.h>
 #include "cli.h"
 
-static braid_runtime *g_rt;
+static braid_runtime *volatile g_rt;
 static volatile sig_atomic_t g_signal;
 
 static void on_signal(int sig)
@@ -34,7 +35,7 @@ static void usage(FILE *f)
           "  -t, --threads K           worker threads, 1..64 (default 0: min(tori, CPUs))\n"
           "      --sequential          run the sequential reference executor\n"
           "  -x, --exchanges N         exchanges to run (default 1000)\n"
-          "  -e, --events N            run about N events in total (sets the exchanges from the interval)\n"
+          "  -e, --events N            end after the first exchange at which the events reach N in total\n"
           "      --duration SECONDS    stop after this wall time (recorded; replay follows)\n"
           "  -i, --interval N          events per torus per epoch at the start (default 1000)\n"
           "      --interval-min N      smallest adaptive interval (default 100)\n"
@@ -50,7 +51,7 @@ static void usage(FILE *f)
           "      --trace-events        record every event (large traces)\n"
           "      --set KEY=VALUE       any run setting by name (see --list-settings)\n"
           "      --list-settings       print every setting with its default and range\n"
-          "      --list-models         print the built-in models and their parameters\n"
+          "      --list-models         print the built-in models (and --model-plugin's) and their parameters\n"
           "  -o, --output TRACE        write the trace here (default: no trace)\n"
           "      --json                print the report as one JSON document\n"
           "  -q, --quiet               no progress line and no report\n"
@@ -172,14 +173,25 @@ static void check_fails(const char *fails, uint32_t tori, uint64_t exchanges)
   }
 }
 
-static void list_models(void)
+static void list_model(const braid_model *m, const char *plugin)
 {
-  for (unsigned i = 0; braid_builtin_model(i); i++) {
-    const braid_model *m = braid_builtin_model(i);
-    printf("%-8s %s\n", m->name, m->doc);
-    for (const braid_param_spec *p = m->params; p && p->name; p++)
-      printf("         -p %s=N  %s (default %lld, range %lld..%lld)\n", p->name, p->doc, (long long)p->def, (long long)p->min, (long long)p->max);
-  }
+  if (plugin) printf("%-8s version %u, from --model-plugin %s: %s\n", m->name, (unsigned)m->version, plugin, m->doc ? m->doc : "(no description)");
+  else printf("%-8s %s\n", m->name, m->doc);
+  for (const braid_param_spec *p = m->params; p && p->name; p++)
+    printf("         -p %s=N  %s (default %lld, range %lld..%lld)\n", p->name, p->doc ? p->doc : "", (long long)p->def, (long long)p->min,
+           (long long)p->max);
+}
+
+/* The built-in models, then the plugin's (--model-plugin, before or after
+ * --list-models), which is loaded to be listed. */
+static void list_models(const char *plugin)
+{
+  const braid_model *m = NULL;
+  char err[512];
+  /* Loaded first: a plugin that does not load leaves nothing on stdout. */
+  if (plugin && braid_model_load(plugin, &m, err, sizeof err)) cli_die("--model-plugin: %s", err);
+  for (unsigned i = 0; braid_builtin_model(i); i++) list_model(braid_builtin_model(i), NULL);
+  if (m) list_model(m, plugin);
 }
 
 /* The exchange count --duration sets: the largest the settings take, so
@@ -191,7 +203,8 @@ typedef struct progress {
   pthread_mutex_t lock;
   pthread_cond_t cond; /* signalled when the run ends */
   int done;
-  uint64_t total;      /* exchanges to run; 0 when the clock ends the run */
+  uint64_t total;      /* exchanges to run; 0 when the clock or the events end the run */
+  uint64_t events;     /* --events, or 0 */
   double seconds;      /* --duration, or 0 */
   struct timespec start;
 } progress;
@@ -203,9 +216,22 @@ static double since(const struct timespec *t0)
   return (double)(t.tv_sec - t0->tv_sec) + (double)(t.tv_nsec - t0->tv_nsec) / 1e9;
 }
 
+/* Columns the progress line may use on standard error: one less than the
+ * terminal's width (a line that fills the last column wraps on some
+ * terminals), read at every redraw so that a resize is followed; 0 when the
+ * width is unknown. */
+static int line_columns(void)
+{
+  struct winsize ws;
+  if (ioctl(2, TIOCGWINSZ, &ws) || ws.ws_col < 2) return 0;
+  return ws.ws_col - 1;
+}
+
 /* Redraws the line every 200 ms.  It waits on the condition rather than
  * sleeping, so that the end of the run wakes it at once: a short run is not
- * held up, and no line is drawn after the end. */
+ * held up, and no line is drawn after the end.  The line is cut to the
+ * terminal's width: a line that wraps leaves its first row behind at every
+ * redraw, since \r only returns to the start of the last one. */
 static void *progress_main(void *arg)
 {
   progress *p = arg;
@@ -227,12 +253,21 @@ static void *progress_main(void *arg)
     int n = snprintf(line, sizeof line, "%s: exchange %llu", cli_prog, (unsigned long long)pr.exchanges);
     if (p->total) n += snprintf(line + n, sizeof line - (size_t)n, "/%llu", (unsigned long long)p->total);
     if (p->seconds > 0) n += snprintf(line + n, sizeof line - (size_t)n, ", %.1f/%.1f s", since(&p->start), p->seconds);
-    n += snprintf(line + n, sizeof line - (size_t)n, ", %.1fM events", (double)pr.events / 1e6);
+    n += snprintf(line + n, sizeof line - (size_t)n, ", %.1fM", (double)pr.events / 1e6);
+    if (p->events) n += snprintf(line + n, sizeof line - (size_t)n, "/%.1fM", (double)p->events / 1e6);
+    n += snprintf(line + n, sizeof line - (size_t)n, " events");
+    int cols = line_columns();
+    if (n >= (int)sizeof line) n = (int)sizeof line - 1;
+    if (cols && n > cols) line[n = cols] = 0;
+    if (cols && width > cols) width = cols;
     fprintf(stderr, "\r%s%*s", line, width > n ? width - n : 0, "");
     if (n > width) width = n;
   }
   pthread_mutex_unlock(&p->lock);
-  if (width) fprintf(stderr, "\r%*s\r", width, "");
+  if (width) {
+    int cols = line_columns();
+    fprintf(stderr, "\r%*s\r", cols && width > cols ? cols : width, "");
+  }
   return NULL;
 }
 
@@ -271,11 +306,26 @@ static void print_torus_convergence(uint32_t i, const braid_convergence *c)
   else printf("converged %lld %s later (from exchange %lld)\n", (long long)c->exchanges, cli_exchanges((uint64_t)c->exchanges), (long long)c->converged_exchange);
 }
 
-static void print_text(const braid_report *r, const char *trace)
+/* --events: where the run ended, so that nobody has to work it out. */
+static void print_events_limit(const braid_report *r, uint64_t limit)
+{
+  unsigned long long last = r->exchanges ? (unsigned long long)r->exchanges - 1 : 0;
+  if (r->events >= limit)
+    printf("  events limit       %llu: reached at exchange %llu, the first at which the total (%llu) reached it\n", (unsigned long long)limit,
+           last, (unsigned long long)r->events);
+  else if (r->exchanges)
+    printf("  events limit       %llu: not reached; the run ended after exchange %llu with %llu\n", (unsigned long long)limit, last,
+           (unsigned long long)r->events);
+  else
+    printf("  events limit       %llu: not reached; the run ended before the first exchange\n", (unsigned long long)limit);
+}
+
+static void print_text(const braid_report *r, const char *trace, uint64_t events, int trace_events)
 {
   printf("braid-record: %u tori, %s, %llu %s, %llu events in %.3f s\n", r->tori, r->threads ? "threaded" : "sequential",
          (unsigned long long)r->exchanges, cli_exchanges(r->exchanges), (unsigned long long)r->events, r->wall_seconds);
   if (r->threads) printf("  threads            %u\n", r->threads);
+  if (events) print_events_limit(r, events);
   printf("  throughput         %.2f M events/s\n", r->events_per_second / 1e6);
   for (uint32_t i = 0; i < r->tori; i++) {
     const braid_torus_report *t = &r->torus[i];
@@ -283,8 +333,12 @@ static void print_text(const braid_report *r, const char *trace)
            'A' + i, rate_while_running(t) / 1e6, t->busy_seconds, (unsigned long long)t->events, (unsigned long long)t->virtual_time, t->interval,
            (unsigned long long)t->failures, (unsigned long long)t->digest);
   }
-  printf("  event latency      p50 %.0f ns  p95 %.0f ns  p99 %.0f ns  (sampled %llu)\n", r->event_latency.p50, r->event_latency.p95,
-         r->event_latency.p99, (unsigned long long)r->event_latency.samples);
+  /* With --trace-events every event goes through the recorder, and none is
+   * timed: quantiles of no sample would read as 0 ns. */
+  if (!r->event_latency.samples) printf("  event latency      not sampled%s\n", trace_events ? " (--trace-events times no event)" : "");
+  else
+    printf("  event latency      p50 %.0f ns  p95 %.0f ns  p99 %.0f ns  (sampled %llu)\n", r->event_latency.p50, r->event_latency.p95,
+           r->event_latency.p99, (unsigned long long)r->event_latency.samples);
   printf("  exchange latency   p50 %.2f us  p95 %.2f us  p99 %.2f us\n", r->exchange_latency.p50 / 1e3, r->exchange_latency.p95 / 1e3,
          r->exchange_latency.p99 / 1e3);
   printf("  barrier wait       p50 %.2f us  p95 %.2f us  p99 %.2f us\n", r->barrier_wait.p50 / 1e3, r->barrier_wait.p95 / 1e3,
@@ -316,8 +370,13 @@ static void print_text(const braid_report *r, const char *trace)
            r->exchanges ? (double)r->trace_bytes / (double)r->exchanges / r->tori : 0);
 }
 
+/* Quantiles of no sample are null, not 0 ns. */
 static void print_quantiles(const char *name, const braid_quantiles *q, int last)
 {
+  if (!q->samples) {
+    printf("\"%s\":{\"p50_ns\":null,\"p95_ns\":null,\"p99_ns\":null,\"max_ns\":null,\"samples\":0}%s", name, last ? "" : ",");
+    return;
+  }
   printf("\"%s\":{\"p50_ns\":%.0f,\"p95_ns\":%.0f,\"p99_ns\":%.0f,\"max_ns\":%.0f,\"samples\":%llu}%s", name, q->p50, q->p95, q->p99, q->max,
          (unsigned long long)q->samples, last ? "" : ",");
 }
@@ -329,11 +388,13 @@ static void print_seconds(const char *name, const double *v, uint32_t n)
   printf("],");
 }
 
-static void print_json(const braid_report *r, const char *trace, int status)
+static void print_json(const braid_report *r, const char *trace, int status, uint64_t events)
 {
   printf("{\"status\":%s,\"tori\":%u,\"threads\":%u,\"exchanges\":%llu,\"events\":%llu,\"wall_seconds\":%.6f,\"events_per_second\":%.0f,",
          cli_json(status == 0 ? "complete" : "interrupted"), r->tori, r->threads, (unsigned long long)r->exchanges,
          (unsigned long long)r->events, r->wall_seconds, r->events_per_second);
+  if (events) printf("\"events_limit\":{\"limit\":%llu,\"reached\":%s},", (unsigned long long)events, r->events >= events ? "true" : "false");
+  else printf("\"events_limit\":null,");
   printf("\"per_torus\":[");
   for (uint32_t i = 0; i < r->tori; i++) {
     const braid_torus_report *t = &r->torus[i];
@@ -399,7 +460,8 @@ int main(int argc, char **argv)
   braid_config *cfg;
   if (braid_config_create(&cfg)) cli_die("out of memory");
   const char *out = NULL, *plugin = NULL, *model = NULL; /* model: the option that named a built-in one */
-  int json = 0, quiet = 0, c;
+  int json = 0, quiet = 0, c, x_given = 0, list = 0; /* x_given: an -x after any --duration */
+  const char *threads_opt = NULL, *seq_opt = NULL;    /* the options that set them, for a conflict */
   uint64_t events = 0;
   const char *params[32];
   unsigned nparams = 0;
@@ -423,15 +485,28 @@ int main(int argc, char **argv)
     case 's': set(cfg, "--seed", "seed", optarg); break;
     case 'n': set(cfg, "--tori", "tori", optarg); break;
     case 'd': set(cfg, "--dim", "dim", optarg); break;
-    case 't': set(cfg, "--threads", "threads", optarg); break;
-    case O_SEQ: set(cfg, "--sequential", "sequential", "1"); break;
-    case 'x': set(cfg, "--exchanges", "exchanges", optarg); break;
-    case 'e': events = cli_u64("--events", optarg, 1, UINT64_MAX / 2); break;
+    case 't':
+      set(cfg, "--threads", "threads", optarg);
+      threads_opt = "--threads";
+      break;
+    case O_SEQ:
+      set(cfg, "--sequential", "sequential", "1");
+      seq_opt = "--sequential";
+      break;
+    case 'x':
+      set(cfg, "--exchanges", "exchanges", optarg);
+      x_given = 1;
+      break;
+    case 'e':
+      events = cli_u64("--events", optarg, 1, INT64_MAX);
+      set(cfg, "--events", "events", optarg);
+      break;
     case O_DURATION: {
       double s = seconds("--duration", optarg);
       snprintf(num, sizeof num, "%llu", (unsigned long long)(s * 1000 + 0.5));
       set(cfg, "--duration", "duration_ms", num);
       set(cfg, "--duration", "exchanges", DURATION_EXCHANGES);
+      x_given = 0;
       break;
     }
     case 'i': set(cfg, "--interval", "interval", optarg); break;
@@ -465,16 +540,15 @@ int main(int argc, char **argv)
       *eq = 0;
       set(cfg, "--set", kv, eq + 1);
       if (!strcmp(kv, "model")) model = "--set model";
+      if (!strcmp(kv, "threads")) threads_opt = "--set threads";
+      if (!strcmp(kv, "sequential")) seq_opt = "--set sequential";
       break;
     }
     case O_LSET:
       fputs(braid_config_describe(), stdout);
       braid_config_destroy(cfg);
       return 0;
-    case O_LMOD:
-      list_models();
-      braid_config_destroy(cfg);
-      return 0;
+    case O_LMOD: list = 1; break;
     case 'o': out = optarg; break;
     case O_JSON: json = 1; break;
     case 'q': quiet = 1; break;
@@ -488,8 +562,17 @@ int main(int argc, char **argv)
     }
   }
   if (optind < argc) cli_die("unexpected argument '%s' (see --help)", argv[optind]);
+  if (list) {
+    list_models(plugin);
+    braid_config_destroy(cfg);
+    return 0;
+  }
   /* Either would silently give way to the other. */
   if (plugin && model) cli_die("%s and --model-plugin both name the model: give one of them", model);
+  char nthreads[32]; /* braid_config_get() reuses its buffer */
+  snprintf(nthreads, sizeof nthreads, "%s", braid_config_get(cfg, "threads"));
+  if (threads_opt && seq_opt && strcmp(nthreads, "0") && !strcmp(braid_config_get(cfg, "sequential"), "1"))
+    cli_die("%s and %s %s conflict: the sequential executor runs every torus on the calling thread; give one of them", seq_opt, threads_opt, nthreads);
   if (plugin) {
     const braid_model *m;
     char err[512];
@@ -503,33 +586,40 @@ int main(int argc, char **argv)
     *eq = 0;
     if (braid_config_set_param(cfg, kv, eq + 1)) cli_die("--param: %s", braid_config_error(cfg));
   }
-  if (events) {
-    uint64_t per = strtoull(braid_config_get(cfg, "tori"), NULL, 10) * strtoull(braid_config_get(cfg, "interval"), NULL, 10);
-    snprintf(num, sizeof num, "%llu", (unsigned long long)((events + per - 1) / per));
-    set(cfg, "--events", "exchanges", num);
-  }
+  /* The events end the run (or -x, or the clock, whichever comes first). */
+  if (events && !x_given) set(cfg, "--events", "exchanges", DURATION_EXCHANGES);
   uint32_t tori = (uint32_t)strtoul(braid_config_get(cfg, "tori"), NULL, 10);
+  /* The library starts one worker per torus at most. */
+  if (!quiet && strtoul(nthreads, NULL, 10) > tori && strcmp(braid_config_get(cfg, "sequential"), "1"))
+    fprintf(stderr, "%s: note: %s %s with %u tori: a torus runs on one thread at a time, so %u worker threads are started\n", cli_prog,
+            threads_opt ? threads_opt : "threads", nthreads, tori, tori);
   uint64_t dim = strtoull(braid_config_get(cfg, "dim"), NULL, 10);
   uint64_t exchanges = strtoull(braid_config_get(cfg, "exchanges"), NULL, 10);
   check_fails(fails, tori, exchanges);
   for (unsigned i = 0; i < ninjects; i++) inj[i] = parse_inject(injects[i], tori, dim * dim * dim, exchanges);
+  /* The handlers come before the trace file: a signal from here on ends the
+   * run with a finalised trace (of its first exchange, at the earliest), never
+   * kills it between the file's creation and the run.  SA_RESTART: the
+   * trace's creation (a FIFO's open waits for its reader) goes on. */
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = on_signal;
+  sa.sa_flags = SA_RESTART;
+  sigaction(SIGINT, &sa, NULL);
+  sigaction(SIGTERM, &sa, NULL);
   char err[512];
   braid_runtime *rt;
   if (braid_runtime_create(&rt, cfg, err, sizeof err)) cli_die("%s", err);
+  g_rt = rt;
+  if (g_signal) braid_runtime_stop(rt);
   if (out && braid_runtime_record(rt, out)) cli_die("%s", braid_runtime_error(rt));
   for (unsigned i = 0; i < ninjects; i++) {
     int rc = braid_inject(rt, inj[i].torus, inj[i].cell, inj[i].payload, inj[i].exchange);
     if (rc) cli_die("--inject: '%s': %s", injects[i], braid_strerror(rc));
   }
-  g_rt = rt;
-  struct sigaction sa;
-  memset(&sa, 0, sizeof sa);
-  sa.sa_handler = on_signal;
-  sigaction(SIGINT, &sa, NULL);
-  sigaction(SIGTERM, &sa, NULL);
-  progress pr = { .rt = rt, .lock = PTHREAD_MUTEX_INITIALIZER, .total = exchanges };
+  progress pr = { .rt = rt, .lock = PTHREAD_MUTEX_INITIALIZER, .total = exchanges, .events = events };
   pr.seconds = (double)strtoull(braid_config_get(cfg, "duration_ms"), NULL, 10) / 1000;
-  if (pr.seconds > 0 && !strcmp(braid_config_get(cfg, "exchanges"), DURATION_EXCHANGES)) pr.total = 0;
+  if ((pr.seconds > 0 || events) && !strcmp(braid_config_get(cfg, "exchanges"), DURATION_EXCHANGES)) pr.total = 0;
   pthread_condattr_t ca;
   pthread_condattr_init(&ca);
   pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
@@ -550,8 +640,9 @@ int main(int argc, char **argv)
   if (rc && rc != BRAID_EINTR) cli_die("%s", braid_runtime_error(rt));
   braid_report rep;
   braid_runtime_report(rt, &rep);
-  if (json) print_json(&rep, out, rc);
-  else if (!quiet) print_text(&rep, out);
+  if (json) print_json(&rep, out, rc, events);
+  else if (!quiet) print_text(&rep, out, events, out && !strcmp(braid_config_get(cfg, "trace_events"), "1"));
+  g_rt = NULL; /* a late signal must not reach a freed runtime */
   braid_runtime_destroy(rt);
   braid_config_destroy(cfg);
   if (rc == BRAID_EINTR) {

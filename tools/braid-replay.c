@@ -32,6 +32,7 @@ static void usage(FILE *f)
           "      --model-plugin PATH[:SYMBOL]  the plugin the trace was recorded with\n"
           "      --force               replay despite another semantics version or another plugin file\n"
           "      --partial             accept a truncated trace and replay its complete exchanges\n"
+          "      --json                print the verdict, the divergence or violation and the counts as one JSON document\n"
           "  -q, --quiet               print nothing; the exit status tells\n"
           "  -h, --help                this help\n"
           "  -V, --version             version\n\n"
@@ -104,18 +105,72 @@ static void run_under_rr(int argc, char **argv)
   cli_die("--rr: cannot run '%s': %s", rr, strerror(errno));
 }
 
+static void json_value(const braid_divergence *d, uint64_t v)
+{
+  if (d->field_hex) printf("\"%016llx\"", (unsigned long long)v);
+  else if (d->field_signed) printf("%lld", (long long)v);
+  else printf("%llu", (unsigned long long)v);
+}
+
+/* The outcome as one JSON document: what the text output says, in fields
+ * (see braid-replay(1)). */
+static void print_json(const char *path, const braid_replay_opts *o, const braid_replay_result *res)
+{
+  printf("{\"trace\":%s,\"verdict\":\"%s\",", cli_json(path), res->diverged ? "diverged" : res->stopped_at_violation ? "violation" : "ok");
+  printf("\"recorded_threaded\":%s,\"exchanges_checked\":%llu,", res->recorded_threaded ? "true" : "false", (unsigned long long)res->exchanges_checked);
+  if (res->first_exchange) printf("\"first_exchange\":%llu,\"from_checkpoint\":%llu,", (unsigned long long)res->first_exchange, (unsigned long long)res->first_exchange - 1);
+  else printf("\"first_exchange\":0,\"from_checkpoint\":null,");
+  printf("\"trace_exchanges\":%llu,\"status\":\"%s\",\"truncated\":%s,\"violations\":%llu,\"seconds\":%.6f,", (unsigned long long)res->trace_exchanges,
+         cli_status_name(res->status), res->truncated ? "true" : "false", (unsigned long long)res->violations, res->seconds);
+  if (o->until != UINT64_MAX) printf("\"until\":%llu,\"until_past_end\":%s,", (unsigned long long)o->until, o->until >= res->trace_exchanges ? "true" : "false");
+  else printf("\"until\":null,\"until_past_end\":false,");
+  printf("\"warning\":%s,", res->warning[0] ? cli_json(res->warning) : "null");
+  printf("\"divergence\":");
+  if (res->diverged) {
+    const braid_divergence *d = &res->div;
+    printf("{\"exchange\":%llu,\"torus\":", (unsigned long long)d->exchange);
+    if (d->torus >= 0) printf("%lld", (long long)d->torus);
+    else printf("null");
+    printf(",\"record\":%s,", cli_json(d->record));
+    printf("\"field\":%s,\"recorded\":", cli_json(d->field));
+    json_value(d, d->expected);
+    printf(",\"replayed\":");
+    json_value(d, d->actual);
+    printf(",\"context\":%s}", cli_json(d->context));
+  } else {
+    printf("null");
+  }
+  printf(",\"violation\":");
+  if (res->stopped_at_violation) {
+    const braid_violation_info *v = &res->viol;
+    printf("{\"n\":%llu,\"exchange\":%llu,\"torus\":%u,\"from\":%u,\"checked\":%llu,\"violations\":%llu,\"max_deviation\":%llu,"
+           "\"corrections_sum\":%lld,\"cells\":[",
+           (unsigned long long)o->violation, (unsigned long long)v->exchange, v->torus, v->from, (unsigned long long)v->checked,
+           (unsigned long long)v->violations, (unsigned long long)v->max_dev, (long long)v->corrective_sum);
+    for (unsigned i = 0; i < v->ncells; i++) {
+      const braid_violation_cell *c = &v->cells[i];
+      printf("%s{\"cell\":%u,\"x\":%u,\"y\":%u,\"z\":%u,\"expected\":%lld,\"actual\":%lld,\"correction\":%d}", i ? "," : "", c->cell, c->x, c->y,
+             c->z, (long long)c->expected, (long long)c->actual, c->payload);
+    }
+    printf("]}");
+  } else {
+    printf("null");
+  }
+  printf("}\n");
+}
+
 int main(int argc, char **argv)
 {
   cli_prog = "braid-replay";
-  enum { O_UNTIL = 256, O_VIOL, O_FROM, O_BREAK, O_RR, O_PLUGIN, O_FORCE, O_PARTIAL };
+  enum { O_UNTIL = 256, O_VIOL, O_FROM, O_BREAK, O_RR, O_PLUGIN, O_FORCE, O_PARTIAL, O_JSON };
   static const struct option opts[] = {
     { "until", 1, 0, O_UNTIL }, { "violation", 1, 0, O_VIOL }, { "from", 1, 0, O_FROM }, { "break", 0, 0, O_BREAK }, { "rr", 0, 0, O_RR },
-    { "output", 1, 0, 'o' }, { "model-plugin", 1, 0, O_PLUGIN }, { "force", 0, 0, O_FORCE }, { "partial", 0, 0, O_PARTIAL }, { "quiet", 0, 0, 'q' },
+    { "output", 1, 0, 'o' }, { "model-plugin", 1, 0, O_PLUGIN }, { "force", 0, 0, O_FORCE }, { "partial", 0, 0, O_PARTIAL }, { "json", 0, 0, O_JSON }, { "quiet", 0, 0, 'q' },
     { "help", 0, 0, 'h' }, { "version", 0, 0, 'V' }, { 0, 0, 0, 0 },
   };
   braid_replay_opts o;
   braid_replay_opts_init(&o);
-  int c, quiet = 0, rr = 0;
+  int c, quiet = 0, rr = 0, json = 0;
   opterr = 0;
   while ((c = getopt_long(argc, argv, ":o:qhV", opts, NULL)) != -1) {
     switch (c) {
@@ -132,6 +187,7 @@ int main(int argc, char **argv)
     }
     case O_FORCE: o.force = 1; break;
     case O_PARTIAL: o.partial = 1; break;
+    case O_JSON: json = 1; break;
     case 'q': quiet = 1; break;
     case 'h': usage(stdout); return 0;
     case 'V': cli_version();
@@ -139,8 +195,8 @@ int main(int argc, char **argv)
     default: cli_bad_option(c, argv, opts);
     }
   }
-  if (o.until != UINT64_MAX && o.from != UINT64_MAX && o.until < o.from)
-    cli_die("--until %llu is before --from %llu: nothing to replay", (unsigned long long)o.until, (unsigned long long)o.from);
+  /* --until before --from is fine while it follows the checkpoint that
+   * --from picks; the library knows that checkpoint and refuses the rest. */
   if (optind != argc - 1) cli_die(optind == argc ? "no trace given (see --help)" : "more than one trace given (see --help)");
   const char *path = argv[optind];
   cli_need_file(path);
@@ -149,6 +205,10 @@ int main(int argc, char **argv)
   char err[1024];
   int rc = braid_replay(path, &o, &res, err, sizeof err);
   if (rc) cli_die("%s", err);
+  if (json) {
+    print_json(path, &o, &res);
+    return res.diverged ? EXIT_DIFFERENT : EXIT_SAME;
+  }
   if (quiet) return res.diverged ? EXIT_DIFFERENT : EXIT_SAME;
   if (res.warning[0]) fprintf(stderr, "%s: warning: %s\n", cli_prog, res.warning);
   /* From a checkpoint, the exchanges before it are not counted (a trace may

@@ -104,28 +104,124 @@ const char *cli_status_name(braid_trace_status s)
   return (unsigned)s < 4 ? n[s] : "unknown";
 }
 
+/* Appends n bytes to a growing buffer; out of memory is trouble. */
+static void grow_put(char **buf, size_t *len, size_t *cap, const char *p, size_t n)
+{
+  if (*len + n + 1 > *cap) {
+    size_t nc = *cap ? *cap : 256;
+    while (*len + n + 1 > nc) nc *= 2;
+    char *nb = realloc(*buf, nc);
+    if (!nb) cli_die("out of memory");
+    *buf = nb;
+    *cap = nc;
+  }
+  memcpy(*buf + *len, p, n);
+  *len += n;
+  (*buf)[*len] = 0;
+}
+
+/* Length of the well-formed UTF-8 sequence at p (RFC 3629: no overlong
+ * forms, no surrogates, nothing above U+10FFFF), or 0. */
+static size_t utf8_len(const unsigned char *p)
+{
+  if (p[0] < 0x80) return 1;
+  if (p[0] >= 0xc2 && p[0] <= 0xdf) return (p[1] & 0xc0) == 0x80 ? 2 : 0;
+  if (p[0] >= 0xe0 && p[0] <= 0xef) {
+    unsigned lo = p[0] == 0xe0 ? 0xa0 : 0x80, hi = p[0] == 0xed ? 0x9f : 0xbf;
+    return p[1] >= lo && p[1] <= hi && (p[2] & 0xc0) == 0x80 ? 3 : 0;
+  }
+  if (p[0] >= 0xf0 && p[0] <= 0xf4) {
+    unsigned lo = p[0] == 0xf0 ? 0x90 : 0x80, hi = p[0] == 0xf4 ? 0x8f : 0xbf;
+    return p[1] >= lo && p[1] <= hi && (p[2] & 0xc0) == 0x80 && (p[3] & 0xc0) == 0x80 ? 4 : 0;
+  }
+  return 0;
+}
+
+/* The escaped string into a buffer that grows as needed (so no string is
+ * cut); each byte that is not part of well-formed UTF-8 becomes U+FFFD, so
+ * the output is valid JSON whatever a trace's strings hold. */
+static void json_into(char **buf, size_t *len, size_t *cap, const char *s)
+{
+  char esc[8];
+  grow_put(buf, len, cap, "\"", 1);
+  for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p;) {
+    size_t n = utf8_len(p);
+    if (*p == '"' || *p == '\\') {
+      esc[0] = '\\';
+      esc[1] = (char)*p;
+      grow_put(buf, len, cap, esc, 2);
+    } else if (*p == '\n') {
+      grow_put(buf, len, cap, "\\n", 2);
+    } else if (*p < 0x20) {
+      snprintf(esc, sizeof esc, "\\u%04x", *p);
+      grow_put(buf, len, cap, esc, 6);
+    } else if (!n) {
+      grow_put(buf, len, cap, "\\ufffd", 6);
+      n = 1;
+    } else {
+      grow_put(buf, len, cap, (const char *)p, n);
+    }
+    p += n ? n : 1;
+  }
+  grow_put(buf, len, cap, "\"", 1);
+}
+
 const char *cli_json(const char *s)
 {
-  static char buf[8192];
-  size_t o = 0;
-  buf[o++] = '"';
-  for (; s && *s && o < sizeof buf - 8; s++) {
-    unsigned char c = (unsigned char)*s;
-    if (c == '"' || c == '\\') {
-      buf[o++] = '\\';
-      buf[o++] = (char)c;
-    } else if (c == '\n') {
-      buf[o++] = '\\';
-      buf[o++] = 'n';
-    } else if (c < 0x20) {
-      o += (size_t)snprintf(buf + o, sizeof buf - o, "\\u%04x", c);
-    } else {
-      buf[o++] = (char)c;
-    }
-  }
-  buf[o++] = '"';
-  buf[o] = 0;
+  static char *buf;
+  static size_t cap;
+  size_t len = 0;
+  json_into(&buf, &len, &cap, s);
   return buf;
+}
+
+/* A value that JSON numbers hold exactly in every parser: a decimal whole
+ * number of magnitude below 2^53, without leading zeros. */
+static int exact_number(const char *v, size_t n)
+{
+  size_t i = v[0] == '-';
+  if (i == n || n - i > 16 || (v[i] == '0' && n - i > 1)) return 0;
+  for (size_t j = i; j < n; j++)
+    if (v[j] < '0' || v[j] > '9') return 0;
+  char tmp[24];
+  memcpy(tmp, v + i, n - i);
+  tmp[n - i] = 0;
+  return strtoull(tmp, NULL, 10) < (1ull << 53);
+}
+
+const char *cli_json_settings(const char *text)
+{
+  static char *buf;
+  static size_t cap;
+  size_t len = 0;
+  char *key = NULL, *val = NULL;
+  grow_put(&buf, &len, &cap, "{", 1);
+  for (const char *p = text ? text : ""; *p;) {
+    size_t n = strcspn(p, "\n"), k = strcspn(p, "=\n");
+    if (k < n) {
+      if (len > 1) grow_put(&buf, &len, &cap, ",", 1);
+      free(key);
+      free(val);
+      key = strndup(p, k);
+      val = strndup(p + k + 1, n - k - 1);
+      if (!key || !val) cli_die("out of memory");
+      json_into(&buf, &len, &cap, key);
+      grow_put(&buf, &len, &cap, ":", 1);
+      if (exact_number(val, n - k - 1)) grow_put(&buf, &len, &cap, val, n - k - 1);
+      else json_into(&buf, &len, &cap, val);
+    }
+    p += n + (p[n] == '\n');
+  }
+  free(key);
+  free(val);
+  grow_put(&buf, &len, &cap, "}", 1);
+  return buf;
+}
+
+int cli_same_file(const char *a, const char *b)
+{
+  struct stat sa, sb;
+  return !stat(a, &sa) && !stat(b, &sb) && sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
 }
 
 const char *cli_exchanges(uint64_t n) { return n == 1 ? "exchange" : "exchanges"; }

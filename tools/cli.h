@@ -33,7 +33,15 @@ void cli_need_whole_trace(const char *path);
 const char *cli_exchanges(uint64_t n);
 /* "complete", "interrupted", "failed", "unfinished" (static storage). */
 const char *cli_status_name(braid_trace_status s);
-/* JSON string escape into a static buffer (for short strings). */
+/* The JSON string of s (quotes included): escaped, every byte that is not
+ * well-formed UTF-8 replaced by U+FFFD, never cut.  The buffer is reused by
+ * the next call. */
 const char *cli_json(const char *s);
+/* Settings text ("key=value\n" lines, as a trace header holds them) as a
+ * JSON object: values that are whole numbers below 2^53 in magnitude are
+ * numbers, the others strings.  The buffer is reused by the next call. */
+const char *cli_json_settings(const char *text);
+/* Whether a and b name the same existing file (by any path or link). */
+int cli_same_file(const char *a, const char *b);
 
 #endif

@@ -9,7 +9,7 @@
 #include "runtime/settings.h"
 
 /* Whether braid-diff compares a setting of the header.  Run length
- * (exchanges, duration_ms) is not compared: runs that differ only in length
+ * (exchanges, events, duration_ms) is not compared: runs that differ only in length
  * have the same stream over the exchanges both have, and where one stops
  * earlier is reported by itself.  Neither are settings that cannot change
  * results.  Model, fail, model parameters and keys this build does not know
@@ -17,6 +17,7 @@
 static int setting_is_compared(const char *key, size_t len)
 {
   if (len == 9 && !memcmp(key, "exchanges", 9)) return 0;
+  if (len == 6 && !memcmp(key, "events", 6)) return 0;
   return braid__setting_is_logical(key, len) != 0;
 }
 

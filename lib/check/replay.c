@@ -299,12 +299,13 @@ static int choose_start(braid_trace *scan, const braid_replay_opts *opts, replay
  * reported as such, also when its header names another build (the broken
  * fixtures' header is a synthetic one whose build id has no semantics
  * version). */
-static int check_header(const char *path, const braid_trace_info *info, const braid_replay_opts *opts, const replay_plan *pl,
+static int check_header(const char *path, braid_trace *scan, const braid_trace_info *info, const braid_replay_opts *opts, const replay_plan *pl,
                         braid_replay_result *res, char *err, size_t errlen)
 {
   if (info->truncated && !opts->partial) {
-    braid__fmt(err, errlen, "%s: truncated after exchange %llu (the file ends inside a frame); --partial replays the complete exchanges", path,
-               (unsigned long long)(pl->nexch ? pl->nexch - 1 : 0));
+    /* The reader's line (the last complete exchange and the frame's
+     * offset), as braid-dump and braid-diff print it. */
+    braid__fmt(err, errlen, "%s; --partial replays the complete exchanges", braid_trace_error(scan));
     return BRAID_ETRUNCATED;
   }
   if (!pl->nexch) {
@@ -440,6 +441,12 @@ int braid_replay(const char *path, const braid_replay_opts *opts, braid_replay_r
     braid__fmt(err, errlen, "%s: the output %s is the same file as the trace; write the replay's trace to another file", path, opts->out);
     return BRAID_EINVAL;
   }
+  /* A plugin is mapped while it runs: truncating it crashes the replay. */
+  char plugin[1024];
+  if (opts->out && braid__is_loaded_plugin(opts->out, plugin, sizeof plugin)) {
+    braid__fmt(err, errlen, "%s: the output %s is the model plugin %s; write the replay's trace to another file", path, opts->out, plugin);
+    return BRAID_EINVAL;
+  }
   uint64_t t0 = braid__now_ns();
   if ((rc = braid_trace_open(&scan, path, err, errlen))) return rc;
   const braid_trace_info *info = braid_trace_get_info(scan);
@@ -452,7 +459,7 @@ int braid_replay(const char *path, const braid_replay_opts *opts, braid_replay_r
   res->truncated = info->truncated;
   res->status = info->status;
   res->recorded_threaded = !info->sequential;
-  if ((rc = check_header(path, info, opts, &pl, res, err, errlen))) goto out;
+  if ((rc = check_header(path, scan, info, opts, &pl, res, err, errlen))) goto out;
   if ((rc = braid_config_create(&cfg))) goto out;
   if ((rc = configure(path, info, opts, &pl, cfg, err, errlen))) goto out;
   if ((rc = braid_runtime_create(&x.rt, cfg, err, errlen))) goto out;

@@ -17,6 +17,9 @@
 typedef struct loaded {
   const braid_model *model;
   char id[512];
+  char path[1024]; /* as loaded */
+  dev_t dev;       /* the file as it was loaded */
+  ino_t ino;
 } loaded;
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
@@ -62,6 +65,7 @@ int braid_model_load(const char *spec, const braid_model **out, char *err, size_
   }
   /* A directory opens and then fails to read, which says nothing useful. */
   struct stat st;
+  memset(&st, 0, sizeof st);
   if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
     braid__fmt(err, errlen, "%s: is a directory, not a plugin", path);
     return BRAID_EPLUGIN;
@@ -101,6 +105,9 @@ int braid_model_load(const char *spec, const braid_model **out, char *err, size_
   if (i == nloaded && nloaded < sizeof table / sizeof table[0]) {
     table[nloaded].model = m;
     snprintf(table[nloaded].id, sizeof table[nloaded].id, "%s %u %016llx", m->name, m->version, (unsigned long long)h);
+    snprintf(table[nloaded].path, sizeof table[nloaded].path, "%s", path);
+    table[nloaded].dev = st.st_dev;
+    table[nloaded].ino = st.st_ino;
     nloaded++;
   } else if (i == nloaded) {
     rc = BRAID_ELIMIT;
@@ -126,3 +133,20 @@ void braid__model_id(const braid_model *m, char *buf, size_t len)
   pthread_mutex_unlock(&lock);
   if (!id) snprintf(buf, len, "%s %u -", m->name, m->version);
 }
+
+int braid__is_loaded_plugin(const char *path, char *buf, size_t len)
+{
+  struct stat st;
+  int hit = 0;
+  if (len) buf[0] = 0;
+  if (!path || stat(path, &st)) return 0;
+  pthread_mutex_lock(&lock);
+  for (unsigned i = 0; i < nloaded && !hit; i++)
+    if (table[i].ino == st.st_ino && table[i].dev == st.st_dev && table[i].ino) {
+      snprintf(buf, len, "%s", table[i].path);
+      hit = 1;
+    }
+  pthread_mutex_unlock(&lock);
+  return hit;
+}
+

@@ -9,5 +9,9 @@
  * built-in model, "name version xxh3-of-file" for a model loaded by
  * braid_model_load(), "name version -" for one compiled into the program. */
 void braid__model_id(const braid_model *m, char *buf, size_t len);
+/* Whether `path` names (by any name or link) the file of a plugin loaded in
+ * this process: writing it would truncate code that is mapped and running.
+ * The plugin's path as it was loaded goes into buf. */
+int braid__is_loaded_plugin(const char *path, char *buf, size_t len);
 
 #endif

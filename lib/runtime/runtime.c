@@ -48,6 +48,7 @@ int braid_runtime_create(braid_runtime **out, braid_config *cfg, char *errbuf, s
   pthread_mutex_init(&rt->err_lock, NULL);
   pthread_mutex_init(&rt->asm_lock, NULL);
   pthread_mutex_init(&rt->lock, NULL);
+  pthread_mutex_init(&rt->ev_lock, NULL);
   pthread_cond_init(&rt->cond, NULL);
   if ((rc = braid__config_copy(&rt->cfg, cfg))) goto fail;
   rt->model = cfg->model;
@@ -74,7 +75,9 @@ int braid_runtime_create(braid_runtime **out, braid_config *cfg, char *errbuf, s
       goto fail;
     }
   if (v[BRAID_K_sequential]) rt->nthreads = 0;
-  else if (v[BRAID_K_threads]) rt->nthreads = (uint32_t)v[BRAID_K_threads];
+  /* A torus runs on one thread at a time: threads beyond the tori would
+   * only ever wait. */
+  else if (v[BRAID_K_threads]) rt->nthreads = v[BRAID_K_threads] < rt->ntori ? (uint32_t)v[BRAID_K_threads] : rt->ntori;
   else rt->nthreads = rt->ntori < (uint32_t)usable_cpus() ? rt->ntori : (uint32_t)usable_cpus();
   rt->spin = (int)rt->nthreads <= usable_cpus();
   uint64_t cap = v[BRAID_K_queue_cap] ? (uint64_t)v[BRAID_K_queue_cap] : (uint64_t)64 * rt->dim * rt->dim * rt->dim;
@@ -139,6 +142,7 @@ void braid_runtime_destroy(braid_runtime *rt)
   pthread_mutex_destroy(&rt->err_lock);
   pthread_mutex_destroy(&rt->asm_lock);
   pthread_mutex_destroy(&rt->lock);
+  pthread_mutex_destroy(&rt->ev_lock);
   pthread_cond_destroy(&rt->cond);
   free(rt);
 }
@@ -210,7 +214,10 @@ int braid_runtime_run(braid_runtime *rt)
   rt->start_unix_ns = braid__wall_ns();
   rt->clock_overhead = braid__clock_overhead_ns();
   rt->start_ns = braid__now_ns();
-  for (uint32_t r = 0; r < rt->ntori; r++) rt->tc[r].wait_start = rt->start_ns;
+  for (uint32_t r = 0; r < rt->ntori; r++) {
+    rt->tc[r].wait_start = rt->start_ns;
+    atomic_store(&rt->tc[r].events_done, rt->tc[r].t.events);
+  }
   int rc = rt->nthreads ? braid__run_threaded(rt) : braid__run_sequential(rt);
   rt->end_ns = braid__now_ns();
   braid__report_build(rt);

@@ -67,6 +67,9 @@ typedef struct braid__tctx {
   _Atomic int last_thread; /* worker that ran it last (cache affinity) */
   _Atomic uint64_t step_started_ns;
   _Atomic uint64_t events_live; /* for progress */
+  /* t.events after the torus's last step, stored before steps_done: the
+   * events limit's view of it (never decreases, see braid__rebuild). */
+  _Atomic uint64_t events_done;
   braid__buf block[BRAID_REC_SLOTS];
 } braid__tctx;
 
@@ -122,6 +125,10 @@ struct braid_runtime {
   _Atomic int stop_requested;
   _Atomic int stop_final;
   _Atomic int deciding;
+  /* The events setting: T(j) < limit is proven for every exchange j below
+   * events_ok (T(j): the tori's events after step j); one prover at a time. */
+  _Atomic uint64_t events_ok;
+  pthread_mutex_t ev_lock;
   uint64_t clock_overhead;
   _Atomic int error;
   _Atomic int interrupted;

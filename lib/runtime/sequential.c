@@ -3,6 +3,7 @@
  * previous exchange before its own epoch. */
 #include "runtime/executor.h"
 #include "runtime/step.h"
+#include "runtime/stop.h"
 
 int braid__run_sequential(braid_runtime *rt)
 {
@@ -15,6 +16,7 @@ int braid__run_sequential(braid_runtime *rt)
     if (atomic_load(&rt->error)) return atomic_load(&rt->error);
     if (k == last + 1) break;
     if (atomic_load(&rt->stop_requested) && k < last) atomic_store(&rt->last_epoch, k);
+    if (rt->cfg.v[BRAID_K_events] && k < last && braid__total_events(rt) >= (uint64_t)rt->cfg.v[BRAID_K_events]) atomic_store(&rt->last_epoch, k);
     if (rt->cfg.v[BRAID_K_duration_ms] && braid__now_ns() - rt->start_ns >= (uint64_t)rt->cfg.v[BRAID_K_duration_ms] * 1000000ull &&
         k < last)
       atomic_store(&rt->last_epoch, k);

@@ -290,6 +290,9 @@ static char *render(braid_config *cfg, int logical_only)
   append(&buf, &len, &cap, line);
   for (int i = 0; i < BRAID_K__COUNT; i++) {
     if (logical_only && !keys[i].logical) continue;
+    /* Left out when off, so that every run without it keeps the settings
+     * text and hash it had before the setting existed. */
+    if (i == BRAID_K_events && !cfg->v[i]) continue;
     if (i == BRAID_K_adapt) snprintf(line, sizeof line, "%s=%s\n", keys[i].name, adapt_names[cfg->v[i]]);
     else snprintf(line, sizeof line, "%s=%lld\n", keys[i].name, (long long)cfg->v[i]);
     append(&buf, &len, &cap, line);

@@ -10,6 +10,7 @@
   XX(tori, 2, 16, 3, 1, "number of tori in the ring")                                          \
   XX(dim, 8, 128, 32, 1, "lattice side D (a power of two); D*D*D cells per torus")            \
   XX(exchanges, 1, (1ll << 40), 1000, 1, "exchanges to run")                                   \
+  XX(events, 0, INT64_MAX, 0, 1, "end after the first exchange at which the tori's events add up to this (0: no limit)") \
   XX(interval, 1, 10000000, 1000, 1, "events per torus per epoch at the start")               \
   XX(interval_min, 1, 10000000, 100, 1, "smallest adaptive interval")                          \
   XX(interval_max, 1, 10000000, 10000, 1, "largest adaptive interval")                         \
@@ -21,7 +22,7 @@
   XX(tolerance_time, 0, INT64_MAX, 1000000, 1, "virtual-time tolerance between neighbours")   \
   XX(queue_cap, 0, (1ll << 32), 0, 1, "event queue bound per torus (0: 64 per cell)")         \
   XX(procs, 0, 64, 16, 1, "process records per torus")                                         \
-  XX(threads, 0, 64, 0, 0, "worker threads (0: min(tori, CPUs))")                              \
+  XX(threads, 0, 64, 0, 0, "worker threads, at most one per torus (0: min(tori, CPUs))")                              \
   XX(sequential, 0, 1, 0, 0, "1: run the sequential reference executor")                      \
   XX(duration_ms, 0, (1ll << 40), 0, 0, "stop after this wall time (0: no limit)")            \
   XX(heartbeat_ms, 0, 3600000, 10000, 0, "declare a torus failed after this long without progress (0: never)") \

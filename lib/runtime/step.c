@@ -129,6 +129,7 @@ int braid__run_step(braid_runtime *rt, uint32_t r, uint64_t k, int thread)
     braid__hist_add(&c->exch_lat, exch);
     if (k > 0) braid__hist_add(&c->wait_lat, wait);
   }
+  atomic_store_explicit(&c->events_done, c->t.events, memory_order_relaxed);
   c->wait_start = braid__now_ns();
   atomic_store_explicit(&c->steps_done, k + 1, memory_order_release);
   if (rc) braid__set_error(rt, rc, "torus %u, exchange %llu: %s", r, (unsigned long long)k, braid_strerror(rc));

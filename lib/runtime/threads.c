@@ -10,6 +10,7 @@
 #include <time.h>
 #include "runtime/executor.h"
 #include "runtime/step.h"
+#include "runtime/stop.h"
 
 /* Chooses the last epoch after a stop request.  From the request on no
  * step starts (ready_step) until the decision is final, and a torus can only
@@ -23,7 +24,7 @@ static void decide_stop(braid_runtime *rt)
     uint64_t d = atomic_load(&rt->tc[r].steps_done);
     if (d > m) m = d;
   }
-  if (m < atomic_load(&rt->last_epoch)) atomic_store(&rt->last_epoch, m);
+  braid__lower_last_epoch(rt, m);
   atomic_store(&rt->stop_final, 1);
 }
 
@@ -74,9 +75,18 @@ typedef struct worker {
 static uint64_t ready_step(braid_runtime *rt, uint32_t r)
 {
   uint64_t k = atomic_load_explicit(&rt->tc[r].steps_done, memory_order_acquire);
-  if (k > atomic_load(&rt->last_epoch) + 1) return UINT64_MAX; /* finished */
+  uint64_t last = atomic_load(&rt->last_epoch);
+  if (k > last + 1) return UINT64_MAX; /* finished */
   if (atomic_load(&rt->stop_requested) && !atomic_load(&rt->stop_final)) return UINT64_MAX;
-  return rt->transport->ready(rt, r, k) ? k : UINT64_MAX;
+  if (!rt->transport->ready(rt, r, k)) return UINT64_MAX;
+  if (k > 0 && k <= last && rt->cfg.v[BRAID_K_events]) {
+    int below = braid__events_below(rt, k - 1);
+    if (!below) return UINT64_MAX;
+    /* The limit was reached at exchange k-1: this step is the last one, its
+     * exchange-in only (unless a stop lowered the end further still). */
+    if (below < 0 && k > atomic_load(&rt->last_epoch) + 1) return UINT64_MAX;
+  }
+  return k;
 }
 
 /* Picks the torus for worker w to run next, or UINT32_MAX: the ready torus

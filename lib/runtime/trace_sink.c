@@ -62,6 +62,11 @@ int braid_runtime_record(braid_runtime *rt, const char *path)
 {
   BRAID_RETURN_IF(!rt || !path, BRAID_EINVAL);
   BRAID_RETURN_IF(rt->ran || rt->tw, BRAID_ESTATE);
+  char plugin[1024];
+  if (braid__is_loaded_plugin(path, plugin, sizeof plugin)) {
+    braid__fmt(rt->errmsg, sizeof rt->errmsg, "%s: is the model plugin %s, loaded by this process; write the trace to another file", path, plugin);
+    return BRAID_EINVAL;
+  }
   char host[256] = "";
   braid__model_id(rt->model, rt->plugin_id, sizeof rt->plugin_id);
   gethostname(host, sizeof host - 1);

@@ -48,6 +48,8 @@ struct braid_trace {
   int scanned;       /* the table covers every readable frame */
   int scan_err;      /* what stopped the scan early, if anything */
   uint64_t scan_off; /* frames below this offset are in the table */
+  uint64_t last_k;   /* the last exchange of those frames, when any_k */
+  int any_k;
   braid__buf cbuf;   /* checkpoint lookups and scans decode here */
   char err[512];
 };
@@ -101,6 +103,13 @@ static int tr_short(braid_trace *t, uint64_t off)
 {
   if (t->data_end == t->size) {
     t->info.truncated = 1;
+    /* Frames hold whole exchanges, so the frames before this one (all
+     * noted: a file without footer has no index to skip through) end with
+     * the last complete exchange.  Every tool says this one line. */
+    if (t->any_k && t->scan_off >= off)
+      return tr_fail(t, BRAID_ETRUNCATED, "truncated after exchange %" PRIu64 ": the file ends inside the frame at offset %" PRIu64, t->last_k, off);
+    if (!t->any_k && t->scan_off >= off)
+      return tr_fail(t, BRAID_ETRUNCATED, "truncated before its first complete exchange: the file ends inside the frame at offset %" PRIu64, off);
     return tr_fail(t, BRAID_ETRUNCATED, "truncated: the file ends inside the frame at offset %" PRIu64, off);
   }
   return tr_fail(t, BRAID_ECORRUPT, "frame at offset %" PRIu64 " runs into the index at offset %" PRIu64, off, t->data_end);
@@ -357,6 +366,8 @@ static void tr_note(braid_trace *t, uint64_t off, uint64_t end, const braid__buf
       tr_list *l = &t->data;
       if (first && (l->n == 0 || k > l->v[l->n - 1].k)) tr_list_add(l, k, off);
       t->info.exchanges++;
+      t->last_k = k;
+      t->any_k = 1;
     } else if (r.type == BRAID_REC_CHECKPOINT && c && first) {
       tr_list *l = &t->ckpt;
       if (l->n == 0 || k >= l->v[l->n - 1].k) tr_list_add(l, k, off);
