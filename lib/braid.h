@@ -554,6 +554,17 @@ enum { BRAID__FIELDS_FIRST = 0, BRAID_RECORD_TABLE(BRAID__RT, BRAID__RF) BRAID__
 #undef BRAID__RT
 #undef BRAID__RF
 
+/* Every record type but EXCHANGE and CHECKPOINT has the torus it concerns
+ * as its first field, and PROJECTION and REBUILD have its event count at
+ * the same place. */
+#define BRAID_F_TORUS 0
+#define BRAID_F_EVENTS 1
+#ifndef __cplusplus
+_Static_assert(BRAID_F_PROJECTION_TORUS == BRAID_F_TORUS && BRAID_F_BARRIER_TORUS == BRAID_F_TORUS && BRAID_F_BOUNDARY_TORUS == BRAID_F_TORUS,
+               "the torus is every record's first field");
+_Static_assert(BRAID_F_PROJECTION_EVENTS == BRAID_F_EVENTS && BRAID_F_REBUILD_EVENTS == BRAID_F_EVENTS, "events at one place");
+#endif
+
 /* Failure reasons (FAILURE.reason) and interval change reasons
  * (INTERVAL.reason). */
 enum { BRAID_FAIL_INJECTED = 1, BRAID_FAIL_HEARTBEAT = 2 };

@@ -11,7 +11,6 @@
 #include "cli.h"
 #include "dump_html.h"
 
-enum { REC_EXCHANGE = 1, REC_PROJECTION = 2, REC_BOUNDARY = 3, REC_INTERVAL = 6, REC_INJECTION = 7, REC_FAILURE = 8, REC_REBUILD = 9, REC_BARRIER = 64 };
 
 static void usage(FILE *f)
 {
@@ -94,7 +93,7 @@ static int next_record(braid_trace *t, braid_record *r)
   while ((rc = braid_trace_next(t, r)) == 0) {
     if (r->exchange > sel.to) return BRAID_EEOF;
     if (r->exchange < sel.from) continue;
-    if (has_torus(r) && (r->field[0] >= 32 || !(sel.tori >> r->field[0] & 1))) continue;
+    if (has_torus(r) && (r->field[BRAID_F_TORUS] >= 32 || !(sel.tori >> r->field[BRAID_F_TORUS] & 1))) continue;
     return 0;
   }
   return rc;
@@ -192,8 +191,8 @@ static int dump_text(braid_trace *t, const braid_trace_info *in)
   int rc = seek_selection(t);
   while (!rc && (rc = next_record(t, &r)) == 0) {
     const char *name = braid_record_type_name(r.type);
-    if (r.type == REC_EXCHANGE) {
-      printf("exchange %llu\n", (unsigned long long)r.field[0]);
+    if (r.type == BRAID_REC_EXCHANGE) {
+      printf("exchange %llu\n", (unsigned long long)r.field[BRAID_F_EXCHANGE_K]);
       continue;
     }
     if (name) printf("  %s", name);
@@ -417,10 +416,10 @@ static int dump_chrome(braid_trace *t, const braid_trace_info *in)
   uint64_t last_ts[16] = { 0 }; /* end of the torus's last epoch: where its instants and counters go */
   uint64_t interval[16] = { 0 }; /* the interval counter's value, 0 before the first */
   while (!rc && (rc = next_record(t, &r)) == 0) {
-    uint32_t tor = r.nfields ? (uint32_t)r.field[0] : 0;
+    uint32_t tor = r.nfields ? (uint32_t)r.field[BRAID_F_TORUS] : 0;
     if (tor >= c.tori) continue;
     switch (r.type) {
-    case REC_BARRIER: {
+    case BRAID_REC_BARRIER: {
       if (r.nfields < 6) break;
       if (c.n == c.cap) {
         size_t nc = c.cap ? c.cap * 2 : 1024;
@@ -430,7 +429,8 @@ static int dump_chrome(braid_trace *t, const braid_trace_info *in)
         c.cap = nc;
       }
       step *p = &c.steps[c.n++];
-      *p = (step){ r.exchange, r.field[2], r.field[3], r.field[4], r.field[5], 0, 0, tor, (uint32_t)r.field[1] & 63 };
+      *p = (step){ r.exchange, r.field[BRAID_F_BARRIER_EPOCH_START_NS], r.field[BRAID_F_BARRIER_EPOCH_NS], r.field[BRAID_F_BARRIER_WAIT_NS],
+                   r.field[BRAID_F_BARRIER_EXCHANGE_NS], 0, 0, tor, (uint32_t)r.field[BRAID_F_BARRIER_THREAD] & 63 };
       if (!c.threads_seen[p->thread]) {
         c.threads_seen[p->thread] = 1;
         ev(&c, "{\"ph\":\"M\",\"pid\":1,\"tid\":%u,\"name\":\"thread_name\",\"args\":{\"name\":\"worker %u\"}}", p->thread, p->thread);
@@ -438,34 +438,36 @@ static int dump_chrome(braid_trace *t, const braid_trace_info *in)
       last_ts[tor] = after(p->start, p->dur);
       break;
     }
-    case REC_PROJECTION:
+    case BRAID_REC_PROJECTION:
       /* The interval the epoch ran with: so the counter starts at the first
        * epoch, also when adaptation never changes it. */
-      if (r.nfields > 6 && r.field[6] != interval[tor]) {
-        interval[tor] = r.field[6];
+      if (r.nfields > BRAID_F_PROJECTION_INTERVAL && r.field[BRAID_F_PROJECTION_INTERVAL] != interval[tor]) {
+        interval[tor] = r.field[BRAID_F_PROJECTION_INTERVAL];
         ev(&c, "{\"ph\":\"C\",\"pid\":2,\"ts\":%llu.%03u,\"name\":\"interval %c\",\"args\":{\"events\":%llu}}", US(last_ts[tor]), 'A' + tor,
            (unsigned long long)interval[tor]);
       }
       break;
-    case REC_BOUNDARY:
-      if (r.field[3])
+    case BRAID_REC_BOUNDARY:
+      if (r.field[BRAID_F_BOUNDARY_VIOLATIONS])
         ev(&c, "{\"ph\":\"i\",\"s\":\"t\",\"pid\":2,\"tid\":%u,\"ts\":%llu.%03u,\"name\":\"violations\",\"args\":{\"exchange\":%llu,\"cells\":%llu,\"max_dev\":%llu}}",
-           tor, US(last_ts[tor]), (unsigned long long)r.exchange, (unsigned long long)r.field[3], (unsigned long long)r.field[4]);
+           tor, US(last_ts[tor]), (unsigned long long)r.exchange, (unsigned long long)r.field[BRAID_F_BOUNDARY_VIOLATIONS],
+           (unsigned long long)r.field[BRAID_F_BOUNDARY_MAX_DEV]);
       ev(&c, "{\"ph\":\"C\",\"pid\":2,\"ts\":%llu.%03u,\"name\":\"violation rate %c\",\"args\":{\"ppm\":%llu}}", US(last_ts[tor]), 'A' + tor,
-         (unsigned long long)(r.field[2] ? r.field[3] * 1000000 / r.field[2] : 0));
+         (unsigned long long)(r.field[BRAID_F_BOUNDARY_CHECKED] ? r.field[BRAID_F_BOUNDARY_VIOLATIONS] * 1000000 / r.field[BRAID_F_BOUNDARY_CHECKED] : 0));
       break;
-    case REC_INTERVAL:
-      interval[tor] = r.field[2];
+    case BRAID_REC_INTERVAL:
+      interval[tor] = r.field[BRAID_F_INTERVAL_NEW];
       ev(&c, "{\"ph\":\"C\",\"pid\":2,\"ts\":%llu.%03u,\"name\":\"interval %c\",\"args\":{\"events\":%llu}}", US(last_ts[tor]), 'A' + tor,
-         (unsigned long long)r.field[2]);
+         (unsigned long long)r.field[BRAID_F_INTERVAL_NEW]);
       break;
-    case REC_FAILURE:
+    case BRAID_REC_FAILURE:
       ev(&c, "{\"ph\":\"i\",\"s\":\"p\",\"pid\":2,\"tid\":%u,\"ts\":%llu.%03u,\"name\":\"failure\",\"args\":{\"exchange\":%llu,\"reason\":%llu,\"lost_events\":%llu}}",
-         tor, US(last_ts[tor]), (unsigned long long)r.exchange, (unsigned long long)r.field[1], (unsigned long long)r.field[2]);
+         tor, US(last_ts[tor]), (unsigned long long)r.exchange, (unsigned long long)r.field[BRAID_F_FAILURE_REASON],
+         (unsigned long long)r.field[BRAID_F_FAILURE_LOST_EVENTS]);
       break;
-    case REC_INJECTION:
+    case BRAID_REC_INJECTION:
       ev(&c, "{\"ph\":\"i\",\"s\":\"t\",\"pid\":2,\"tid\":%u,\"ts\":%llu.%03u,\"name\":\"injection\",\"args\":{\"cell\":%llu,\"payload\":%lld}}", tor,
-         US(last_ts[tor]), (unsigned long long)r.field[1], (long long)r.sfield[2]);
+         US(last_ts[tor]), (unsigned long long)r.field[BRAID_F_INJECTION_CELL], (long long)r.sfield[BRAID_F_INJECTION_PAYLOAD]);
       break;
     default: break;
     }
@@ -503,7 +505,8 @@ static int dump_stats(braid_trace *t, const braid_trace_info *in, const char *pa
    * the selected tori's counts at its end less those just before it. */
   if (sel.any && sel.from > 0 && braid_trace_seek(t, sel.from - 1) == 0) {
     while (braid_trace_next(t, &r) == 0 && r.exchange < sel.from)
-      if ((r.type == REC_PROJECTION || r.type == REC_REBUILD) && r.nfields > 1 && r.field[0] < 16) base_events[r.field[0]] = r.field[1];
+      if ((r.type == BRAID_REC_PROJECTION || r.type == BRAID_REC_REBUILD) && r.nfields > 1 && r.field[BRAID_F_TORUS] < 16)
+        base_events[r.field[BRAID_F_TORUS]] = r.field[BRAID_F_EVENTS];
   }
   rc = seek_selection(t);
   while (!rc && (rc = next_record(t, &r)) == 0) {
@@ -520,14 +523,14 @@ static int dump_stats(braid_trace *t, const braid_trace_info *in, const char *pa
     }
     if (r.type < 256) count[r.type]++;
     else unknown++;
-    if (r.type == REC_EXCHANGE) exchanges++;
-    if (r.type == REC_BOUNDARY) {
-      viol += r.field[3];
-      checked += r.field[2];
+    if (r.type == BRAID_REC_EXCHANGE) exchanges++;
+    if (r.type == BRAID_REC_BOUNDARY) {
+      viol += r.field[BRAID_F_BOUNDARY_VIOLATIONS];
+      checked += r.field[BRAID_F_BOUNDARY_CHECKED];
     }
-    if ((r.type == REC_PROJECTION || r.type == REC_REBUILD) && r.nfields > 1 && r.field[0] < 16) {
-      last_events[r.field[0]] = r.field[1];
-      seen[r.field[0]] = 1;
+    if ((r.type == BRAID_REC_PROJECTION || r.type == BRAID_REC_REBUILD) && r.nfields > 1 && r.field[BRAID_F_TORUS] < 16) {
+      last_events[r.field[BRAID_F_TORUS]] = r.field[BRAID_F_EVENTS];
+      seen[r.field[BRAID_F_TORUS]] = 1;
     }
   }
   if (in_ckpt && size > ckpt_off) ckpt_bytes += size - ckpt_off;
@@ -642,7 +645,7 @@ static void need_whole_trace(const char *path, const char *shown)
   uint64_t first = UINT64_MAX, last = 0;
   if (braid_trace_open(&t, path, err, sizeof err)) cli_die("%s", named(err, path, shown));
   while ((rc = braid_trace_next(t, &r)) == 0)
-    if (r.type == REC_EXCHANGE) {
+    if (r.type == BRAID_REC_EXCHANGE) {
       if (first == UINT64_MAX) first = r.exchange;
       last = r.exchange;
     }

@@ -16,7 +16,6 @@
 #include "cli.h"
 #include "dump_html.h"
 
-enum { REC_EXCHANGE = 1, REC_PROJECTION = 2, REC_BOUNDARY = 3, REC_INTERVAL = 6, REC_INJECTION = 7, REC_FAILURE = 8, REC_REBUILD = 9, REC_BARRIER = 64 };
 
 #define NB 512   /* buckets over the exchanges: points per series */
 #define MAXT 16  /* tori */
@@ -144,8 +143,8 @@ static bucket *bucket_of(run *R, uint64_t k)
 
 static void gather(run *R, const braid_record *r)
 {
-  uint32_t tor = r->nfields ? (uint32_t)r->field[0] : 0;
-  if (r->type == REC_EXCHANGE) {
+  uint32_t tor = r->nfields ? (uint32_t)r->field[BRAID_F_TORUS] : 0;
+  if (r->type == BRAID_REC_EXCHANGE) {
     R->exchanges++;
     bucket_of(R, r->exchange);
     return;
@@ -154,36 +153,39 @@ static void gather(run *R, const braid_record *r)
   bucket *b = bucket_of(R, r->exchange);
   cell *c = &b->c[tor];
   switch (r->type) {
-  case REC_PROJECTION:
+  case BRAID_REC_PROJECTION:
     if (r->nfields < 2) break;
     /* Its events are the torus's count after the epoch: the epoch's own are
      * the difference to the count before (unknown for the first one of a
      * selection that starts after exchange 0). */
     if (R->have_events[tor] || r->exchange == 0) {
       uint64_t before = R->have_events[tor] ? R->events[tor] : 0;
-      uint64_t d = r->field[1] > before ? r->field[1] - before : 0;
+      uint64_t d = r->field[BRAID_F_PROJECTION_EVENTS] > before ? r->field[BRAID_F_PROJECTION_EVENTS] - before : 0;
       c->ev += d;
       R->delta[tor] = d;
       R->delta_k[tor] = r->exchange;
     }
-    R->events[tor] = r->field[1];
+    R->events[tor] = r->field[BRAID_F_PROJECTION_EVENTS];
     R->have_events[tor] = 1;
-    if (r->nfields > 6 && r->field[6] <= UINT32_MAX) c->interval = (uint32_t)r->field[6];
+    if (r->nfields > BRAID_F_PROJECTION_INTERVAL && r->field[BRAID_F_PROJECTION_INTERVAL] <= UINT32_MAX)
+      c->interval = (uint32_t)r->field[BRAID_F_PROJECTION_INTERVAL];
     break;
-  case REC_REBUILD:
+  case BRAID_REC_REBUILD:
     if (r->nfields < 2) break;
-    R->events[tor] = r->field[1];
+    R->events[tor] = r->field[BRAID_F_REBUILD_EVENTS];
     R->have_events[tor] = 1;
     break;
-  case REC_BARRIER: {
+  case BRAID_REC_BARRIER: {
     if (r->nfields < 6) break;
-    uint64_t start = r->field[2], dur = r->field[3], wait = r->field[4], exch = r->field[5];
+    uint64_t start = r->field[BRAID_F_BARRIER_EPOCH_START_NS], dur = r->field[BRAID_F_BARRIER_EPOCH_NS];
+    uint64_t wait = r->field[BRAID_F_BARRIER_WAIT_NS], exch = r->field[BRAID_F_BARRIER_EXCHANGE_NS];
     uint64_t end = start + dur < start ? UINT64_MAX : start + dur;
     if (!c->steps || start < c->t0) c->t0 = start;
     if (end > c->t1) c->t1 = end;
     if (end > R->end_ns && end != UINT64_MAX) R->end_ns = end;
     c->steps++;
-    if (r->field[1] < 64 && r->field[1] + 1 > R->threads) R->threads = (uint32_t)r->field[1] + 1;
+    uint64_t thread = r->field[BRAID_F_BARRIER_THREAD];
+    if (thread < 64 && thread + 1 > R->threads) R->threads = (uint32_t)thread + 1;
     c->wait_sum += wait;
     if (wait > c->wait_max) c->wait_max = wait;
     hist_add(&R->wait, wait);
@@ -193,22 +195,24 @@ static void gather(run *R, const braid_record *r)
     if (R->delta_k[tor] == r->exchange && R->delta[tor]) hist_add(&R->ev_lat, dur / R->delta[tor]);
     break;
   }
-  case REC_BOUNDARY:
+  case BRAID_REC_BOUNDARY:
     if (r->nfields < 4) break;
-    c->checked += r->field[2];
-    c->viol += r->field[3];
+    c->checked += r->field[BRAID_F_BOUNDARY_CHECKED];
+    c->viol += r->field[BRAID_F_BOUNDARY_VIOLATIONS];
     break;
-  case REC_INTERVAL:
-    if (r->nfields > 2 && r->field[2] <= UINT32_MAX) c->interval = (uint32_t)r->field[2];
+  case BRAID_REC_INTERVAL:
+    if (r->nfields > BRAID_F_INTERVAL_NEW && r->field[BRAID_F_INTERVAL_NEW] <= UINT32_MAX) c->interval = (uint32_t)r->field[BRAID_F_INTERVAL_NEW];
     break;
-  case REC_INJECTION:
+  case BRAID_REC_INJECTION:
     b->inj++;
-    if (R->ninj < NLIST) R->inj[R->ninj] = (mark){ r->exchange, r->nfields > 1 ? r->field[1] : 0, r->nfields > 2 ? r->field[2] : 0, tor };
+    if (R->ninj < NLIST) R->inj[R->ninj] = (mark){ r->exchange, r->nfields > 1 ? r->field[BRAID_F_INJECTION_CELL] : 0,
+                                            r->nfields > 2 ? r->field[BRAID_F_INJECTION_PAYLOAD] : 0, tor };
     R->ninj++;
     break;
-  case REC_FAILURE:
+  case BRAID_REC_FAILURE:
     b->fail++;
-    if (R->nfail < NLIST) R->fail[R->nfail] = (mark){ r->exchange, r->nfields > 1 ? r->field[1] : 0, r->nfields > 2 ? r->field[2] : 0, tor };
+    if (R->nfail < NLIST) R->fail[R->nfail] = (mark){ r->exchange, r->nfields > 1 ? r->field[BRAID_F_FAILURE_REASON] : 0,
+                                              r->nfields > 2 ? r->field[BRAID_F_FAILURE_LOST_EVENTS] : 0, tor };
     R->nfail++;
     break;
   default: break;
