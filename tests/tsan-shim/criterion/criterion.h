@@ -106,8 +106,14 @@ __attribute__((format(printf, 1, 2), noreturn, unused)) static void shim_skip(co
 #define cr_assert_null(p, ...) SHIM_CHECK((p) == NULL, "The expression " #p " is not NULL.", ##__VA_ARGS__)
 #define cr_assert_float_eq(a, b, eps, ...) \
   SHIM_CHECK((a) - (b) <= (eps) && (b) - (a) <= (eps), "The expression (" #a ") == (" #b ") +- " #eps " is false.", ##__VA_ARGS__)
+/* The stand-in's expectations end the test like assertions do. */
 #define cr_expect cr_assert
 #define cr_expect_eq cr_assert_eq
+#define cr_expect_neq cr_assert_neq
+#define cr_expect_lt cr_assert_lt
+#define cr_expect_leq cr_assert_leq
+#define cr_expect_gt cr_assert_gt
+#define cr_expect_geq cr_assert_geq
 #define cr_skip_test(...) shim_skip("" __VA_ARGS__)
 #define cr_log_info(...) (printf("[----] " __VA_ARGS__), printf("\n"))
 
