@@ -171,6 +171,7 @@ int braid__publish(braid_runtime *rt, uint32_t r, uint64_t k, braid__buf *blk)
   braid__projection_copy(&c->own, p);
   const braid__test_hooks *h = &rt->hooks;
   if (h->projection_fault && h->fault_torus == r && h->fault_exchange == k) p->face[0] ^= 1; /* bit rot after the hash */
+  p->published_ns = braid__now_ns();
   tr->publish(rt, r, k, 0);
   return blk->err;
 }

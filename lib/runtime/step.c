@@ -100,7 +100,12 @@ int braid__run_step(braid_runtime *rt, uint32_t r, uint64_t k, int thread)
   int rc = 0;
   atomic_store_explicit(&c->step_started_ns, t0, memory_order_relaxed);
   if (k > 0) {
-    rc = braid__exchange_in(rt, r, k - 1, rt->transport->predecessor(rt, r, k - 1));
+    const braid__projection *pred = rt->transport->predecessor(rt, r, k - 1);
+    /* A hand-over: this torus finished its last step before its
+     * predecessor published what this one needed, so it waited for it. */
+    if (rt->nthreads && pred && c->wait_start && pred->published_ns > c->wait_start && t0 > pred->published_ns)
+      braid__hist_add(&c->handover_lat, t0 - pred->published_ns);
+    rc = braid__exchange_in(rt, r, k - 1, pred);
     rt->transport->hand_over(rt, r, k - 1);
   }
   uint64_t t1 = braid__now_ns();
