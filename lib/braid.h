@@ -435,6 +435,10 @@ typedef struct braid_report {
   double thread_cpu_user_seconds[64]; /* the user part of thread_cpu_seconds */
   double thread_cpu_sys_seconds[64];  /* its system part */
   const braid_convergence *convergence; /* array of `tori`, owned by the runtime */
+  /* Threaded executor: from a predecessor's publication to the start of
+   * the step of a successor that was waiting for it (empty when
+   * sequential). */
+  braid_quantiles handover;
 } braid_report;
 
 /* Copies the final report into *out.  out->torus points into the runtime

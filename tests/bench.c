@@ -16,6 +16,10 @@
 
 #define REPS 5
 
+#ifndef BENCH_HANDOVER
+#define BENCH_HANDOVER(r) (r).handover
+#endif
+
 static int64_t params[BRAID_MAX_PARAMS];
 
 static int make(braid_torus *t, const char *model, uint32_t dim)
@@ -96,9 +100,7 @@ static void drain_into(heap *h, braid_torus *t)
   braid__qev ev;
   while (braid__queue_pop(&t->q, &time, &ev)) hpush(h, time, &ev);
   /* Leave the mailbox's current bucket reset so `now` can be moved. */
-  uint32_t cur = (uint32_t)t->q.now & t->q.mask;
-  t->q.b[cur].head = t->q.b[cur].count = 0;
-  t->q.bits[cur >> 6] &= ~(1ull << (cur & 63));
+  braid__queue_release_current(&t->q);
 }
 
 static double run_heap(const char *model, uint64_t n)
@@ -240,17 +242,22 @@ static void *sample_main(void *arg)
   return NULL;
 }
 
-/* One recorded run: RSS after warm-up (exchange 2000) against RSS near the
- * end of the 10x longer run (exchange 19900), both sampled while it runs.
- * Returns the growth, or a negative number on trouble. */
-static double memory_once(uint64_t *warm, uint64_t *late)
+/* One recorded run of `model`: RSS after warm-up (exchange 2000) against
+ * RSS near the end of the 10x longer run (exchange 19900), both sampled
+ * while it runs.  Returns the growth, or a negative number on trouble.
+ * The warm-up covers the trace writer's data index, which grows to its
+ * bound of 4096 entries (64 KiB, writer.c) over the first few thousand
+ * frames: 0.8% of a uniform run's 8 MiB. */
+static double memory_once(const char *model, uint64_t *warm, uint64_t *late)
 {
   braid_config *cfg;
   braid_runtime *rt;
   char err[256];
   const char *trace = "/tmp/braid-bench-mem.btr";
   braid_config_create(&cfg);
+  braid_config_set(cfg, "model", model);
   braid_config_set(cfg, "exchanges", "20000");
+  braid_config_set(cfg, "adapt", "off");
   braid_config_set(cfg, "threads", "2");
   if (braid_runtime_create(&rt, cfg, err, sizeof err) || braid_runtime_record(rt, trace)) return -1;
   sampler s = { rt, 2000, 19900, 0, 0, 0 };
@@ -269,13 +276,18 @@ static double memory_once(uint64_t *warm, uint64_t *late)
 
 static void bench_memory(void)
 {
-  double g[3];
-  uint64_t warm = 0, late = 0;
-  printf("== memory: uniform, 3 tori, D=32, 2 threads, recording, 20000 exchanges (median of 3) ==\n");
-  for (int i = 0; i < 3; i++) g[i] = memory_once(&warm, &late);
-  double m = median(g, 3);
-  printf("RSS growth from exchange 2000 to 19900: %.2f%% (goal < 1%%: %s); runs: %.2f%% %.2f%% %.2f%%, last %llu -> %llu KiB\n\n", m * 100,
-         m >= 0 && m < 0.01 ? "met" : "MISSED", g[0] * 100, g[1] * 100, g[2] * 100, (unsigned long long)warm, (unsigned long long)late);
+  static const char *models[] = { "uniform", "skewed", "bursty", "phold", "racy" };
+  printf("== memory flatness: 3 tori, D=32, interval 1000, 2 threads, recording, 20000 exchanges (median of 3) ==\n");
+  printf("%-8s %9s %12s %12s  %s\n", "model", "growth", "RSS@2000", "RSS@19900", "goal < 1%");
+  for (unsigned m = 0; m < sizeof models / sizeof *models; m++) {
+    double g[3];
+    uint64_t warm = 0, late = 0;
+    for (int i = 0; i < 3; i++) g[i] = memory_once(models[m], &warm, &late);
+    double med = median(g, 3);
+    printf("%-8s %8.2f%% %9llu KiB %9llu KiB  %s\n", models[m], med * 100, (unsigned long long)warm, (unsigned long long)late,
+           med >= 0 && med < 0.01 ? "met" : "MISSED");
+  }
+  printf("\n");
 }
 
 static double file_size(const char *path)
@@ -385,11 +397,119 @@ static void bench_convergence(void)
          "   cells at one check beyond the tolerance on the far side of their perturbation, steady noise included)\n\n");
 }
 
+/* Threaded / sequential at fixed intervals (adapt=off) and with the
+ * adaptive default: each row alternates sequential and threaded runs of the
+ * same configuration and takes the median of the per-pair ratios.  Every run
+ * does about the same number of events, whatever the interval. */
+#define SCALE_EVENTS 12000000ull
+
+static double cpu_of(const braid_report *r) { return r->cpu_user_seconds + r->cpu_sys_seconds; }
+
+static int scale_pair(uint32_t tori, uint32_t interval, double *seq, double *thr, double *ratio, double *eff, braid_report *last)
+{
+  char kv[256];
+  braid_report rep;
+  for (int r = 0; r < REPS; r++) {
+    uint64_t x = interval ? SCALE_EVENTS / ((uint64_t)tori * interval) : 2000;
+    if (interval)
+      snprintf(kv, sizeof kv, "model=uniform dim=32 seed=1 tori=%u interval=%u adapt=off exchanges=%llu", tori, interval, (unsigned long long)x);
+    else
+      snprintf(kv, sizeof kv, "model=uniform dim=32 seed=1 tori=%u exchanges=%llu", tori, (unsigned long long)x);
+    char k2[300];
+    snprintf(k2, sizeof k2, "%s sequential=1", kv);
+    if (run_config(k2, NULL, &rep)) return -1;
+    seq[r] = rep.events_per_second;
+    double seq_per_cpu = (double)rep.events / cpu_of(&rep);
+    snprintf(k2, sizeof k2, "%s threads=2", kv);
+    if (run_config(k2, NULL, &rep)) return -1;
+    thr[r] = rep.events_per_second;
+    ratio[r] = thr[r] / seq[r];
+    eff[r] = (double)rep.events / cpu_of(&rep) / seq_per_cpu;
+  }
+  *last = rep;
+  return 0;
+}
+
+static void bench_scaling(void)
+{
+  static const uint32_t intervals[] = { 100, 1000, 3000, 10000 };
+  printf("== scaling: uniform, D=32, 2 threads vs sequential (median of %d alternating pairs, ~%lluM events per run) ==\n", REPS,
+         SCALE_EVENTS / 1000000);
+  /* On a loaded machine the ratio says more about the other processes than
+   * about the executor; the CPU efficiency (events per CPU second,
+   * threaded over sequential, spinning included) shows what the threaded
+   * executor costs whatever the load: 2 x efficiency is its ratio on two
+   * idle cores. */
+  printf("%5s %9s %12s %12s %8s %8s  %-7s %6s  %s\n", "tori", "interval", "seq M ev/s", "thr M ev/s", "ratio", "goal", "verdict", "cpu-eff",
+         "wait p50/p95 us (last threaded run)");
+  for (uint32_t tori = 2; tori <= 4; tori++)
+    for (unsigned i = 0; i <= sizeof intervals / sizeof *intervals; i++) {
+      uint32_t iv = i < 4 ? intervals[i] : 0;
+      double seq[REPS], thr[REPS], ratio[REPS], eff[REPS];
+      braid_report last;
+      if (scale_pair(tori, iv, seq, thr, ratio, eff, &last)) return;
+      double goal = iv == 0 ? 1.9 : iv == 100 ? 1.5 : 1.8, mr = median(ratio, REPS);
+      char ivs[16];
+      if (iv) snprintf(ivs, sizeof ivs, "%u", iv);
+      else snprintf(ivs, sizeof ivs, "adaptive");
+      printf("%5u %9s %12.1f %12.1f %7.2fx %7.2fx  %-7s %6.2f  %.2f / %.2f\n", tori, ivs, median(seq, REPS) / 1e6, median(thr, REPS) / 1e6, mr,
+             goal, mr >= goal ? "met" : "MISSED", median(eff, REPS), last.barrier_wait.p50 / 1e3, last.barrier_wait.p95 / 1e3);
+    }
+  printf("(load average now: see uptime; the machine is shared)\n\n");
+}
+
+/* One torus's exchange step (exchange-in + publish + records, recording
+ * on), sequentially, and the hand-over: from a predecessor's publication to
+ * the start of its waiting successor's step, threaded. */
+static void bench_step(void)
+{
+  const char *trace = "/tmp/braid-bench-step.btr";
+  double st[REPS], ho[REPS], hon[REPS];
+  braid_report r;
+  printf("== exchange step and hand-over: uniform, 3 tori, D=32, interval 1000, adapt=off (median of %d) ==\n", REPS);
+  for (int i = 0; i < REPS; i++) {
+    if (run_config("model=uniform tori=3 dim=32 interval=1000 adapt=off exchanges=3000 seed=1 sequential=1", trace, &r)) return;
+    st[i] = r.exchange_latency.p50;
+    if (run_config("model=uniform tori=3 dim=32 interval=1000 adapt=off exchanges=3000 seed=1 threads=2", trace, &r)) return;
+    ho[i] = BENCH_HANDOVER(r).p50;
+    hon[i] = (double)BENCH_HANDOVER(r).samples;
+  }
+  unlink(trace);
+  double ms = median(st, REPS), mh = median(ho, REPS);
+  printf("exchange step p50 (sequential, recording)  %6.2f us  (goal <= 0.5 us: %s)\n", ms / 1e3, ms <= 500 ? "met" : "MISSED");
+  printf("hand-over p50 (threaded, to a waiting successor) %6.2f us  (goal <= 1 us: %s; %.0f hand-overs)\n\n", mh / 1e3,
+         median(hon, REPS) > 0 && mh <= 1000 ? "met" : "MISSED", median(hon, REPS));
+}
+
+/* A big lattice: D=128, 3 tori.  Throughput per core, sequential and
+ * threaded, and resident memory per cell (the RSS the runtime adds). */
+static void bench_large(void)
+{
+  double seq[3], thr[3], bpc[3];
+  braid_report r;
+  printf("== large lattice: uniform, 3 tori, D=128, interval 10000, adapt=off (median of 3) ==\n");
+  for (int i = 0; i < 3; i++) {
+    uint64_t before = braid__rss_kib();
+    if (run_config("model=uniform tori=3 dim=128 interval=10000 adapt=off exchanges=400 seed=1 sequential=1", NULL, &r)) return;
+    seq[i] = r.events_per_second;
+    bpc[i] = ((double)r.rss_peak_kib - (double)before) * 1024.0 / (3.0 * 128 * 128 * 128);
+    if (run_config("model=uniform tori=3 dim=128 interval=10000 adapt=off exchanges=400 seed=1 threads=2", NULL, &r)) return;
+    thr[i] = r.events_per_second / 2;
+  }
+  double ms = median(seq, 3), mt = median(thr, 3), mb = median(bpc, 3);
+  printf("sequential          %6.1fM ev/s per core  (goal >= 30M: %s)\n", ms / 1e6, ms >= 30e6 ? "met" : "MISSED");
+  printf("threaded, 2 threads %6.1fM ev/s per core  (goal >= 30M: %s)\n", mt / 1e6, mt >= 30e6 ? "met" : "MISSED");
+  printf("resident memory     %6.1f bytes per cell (goal <= 48: %s)\n\n", mb, mb <= 48 ? "met" : "MISSED");
+}
+
 int main(int argc, char **argv)
 {
   const char *only = argc > 1 ? argv[1] : NULL;
   setvbuf(stdout, NULL, _IOLBF, 0);
   if (!only || !strcmp(only, "kernel")) bench_kernel();
+  if (!only || !strcmp(only, "scaling")) bench_scaling();
+  if (!only || !strcmp(only, "step")) bench_step();
+  if (!only || !strcmp(only, "large")) bench_large();
   if (!only || !strcmp(only, "runtime")) bench_runtime();
   if (!only || !strcmp(only, "memory")) bench_memory();
   if (!only || !strcmp(only, "recording")) bench_recording();

@@ -343,6 +343,9 @@ static void print_text(const braid_report *r, const char *trace, uint64_t events
          r->exchange_latency.p99 / 1e3);
   printf("  barrier wait       p50 %.2f us  p95 %.2f us  p99 %.2f us\n", r->barrier_wait.p50 / 1e3, r->barrier_wait.p95 / 1e3,
          r->barrier_wait.p99 / 1e3);
+  if (r->handover.samples)
+    printf("  hand-over          p50 %.2f us  p95 %.2f us  p99 %.2f us  (%llu)\n", r->handover.p50 / 1e3, r->handover.p95 / 1e3,
+           r->handover.p99 / 1e3, (unsigned long long)r->handover.samples);
   printf("  violations         %llu of %llu checked cells (%.4f%%)\n", (unsigned long long)r->boundary_violations,
          (unsigned long long)r->checked_cells, r->violation_rate * 100);
   /* A boundary check: one torus's x=D-1 face against its predecessor's
@@ -412,6 +415,7 @@ static void print_json(const braid_report *r, const char *trace, int status, uin
   print_quantiles("event_latency", &r->event_latency, 0);
   print_quantiles("exchange_latency", &r->exchange_latency, 0);
   print_quantiles("barrier_wait", &r->barrier_wait, 0);
+  print_quantiles("handover", &r->handover, 0);
   printf("\"checked_cells\":%llu,\"boundary_violations\":%llu,\"violation_rate\":%.8f,", (unsigned long long)r->checked_cells,
          (unsigned long long)r->boundary_violations, r->violation_rate);
   printf("\"convergence\":{\"rule\":\"%s\",", CONVERGENCE_RULE);

@@ -6,9 +6,18 @@
  * of insertion (a deterministic sequence within one torus); the one exception
  * is braid__queue_push_first(), which puts events before the pending events
  * of the current time (what an exchange adds lands ahead of the epoch's
- * events, see torus.h).  Total size is
- * bounded by `cap`; a push past it, or beyond the horizon, fails and is
- * counted, never dropped silently.
+ * events, see torus.h).  Total size is bounded by `cap`; a push past it, or
+ * beyond the horizon, fails and is counted, never dropped silently.
+ *
+ * Memory.  A bucket is a chain of fixed-size chunks taken from one free
+ * list per queue; a bucket's chunks go back to the list as soon as virtual
+ * time leaves it.  So the queue holds what is pending (plus at most two
+ * partly used chunks per non-empty bucket), whatever the distribution of
+ * delays: with one growable array per bucket every bucket kept the peak
+ * load it ever had, and a model with long delays (phold: 2048 buckets)
+ * grew for the whole run as virtual time swept the ring.  Chunks are carved
+ * on demand from slabs that are never returned before braid__queue_free(),
+ * so `chunks` (the chunks ever carved) is the queue's high-water mark.
  */
 #ifndef BRAID_QUEUE_H
 #define BRAID_QUEUE_H
@@ -22,9 +31,20 @@ typedef struct braid__qev {
   int32_t payload;
 } braid__qev;
 
+/* 8 + 42 * 12 = 512 bytes: eight cache lines. */
+#define BRAID_CHUNK_EVENTS 42
+
+typedef struct braid__chunk {
+  struct braid__chunk *next;
+  braid__qev ev[BRAID_CHUNK_EVENTS];
+} braid__chunk;
+
 typedef struct braid__bucket {
-  braid__qev *ev;
-  uint32_t head, count, cap;
+  braid__chunk *head, *tail; /* NULL when the bucket holds no chunk */
+  uint32_t hpos;             /* next event to pop in head */
+  uint32_t tpos;             /* next free slot in tail; BRAID_CHUNK_EVENTS: none */
+  uint32_t count;            /* pending events */
+  uint32_t unused;
 } braid__bucket;
 
 typedef struct braid__queue {
@@ -37,16 +57,27 @@ typedef struct braid__queue {
   uint64_t cap;
   uint64_t overflows; /* pushes refused: full queue */
   uint64_t horizon_errors; /* pushes refused: beyond the horizon or in the past */
+  uint64_t nomem;   /* pushes refused: no memory for another chunk */
+  braid__chunk *free; /* chunks in no bucket */
+  uint64_t chunks;  /* chunks carved so far: the high-water mark */
+  /* Slabs the chunks are carved from. */
+  braid__chunk *carve; /* next uncarved chunk of the newest slab */
+  uint32_t carve_left;
+  uint32_t nslabs, capslabs;
+  void **slabs;
 } braid__queue;
 
 int braid__queue_init(braid__queue *q, uint32_t horizon, uint64_t cap);
 void braid__queue_free(braid__queue *q);
+/* Empties the queue (its chunks stay for reuse) with `now` as its time. */
 void braid__queue_clear(braid__queue *q, uint64_t now);
-int braid__queue_grow(braid__bucket *b);
-/* Reserves every bucket for twice the largest bucket's load, so buckets do
- * not grow one by one during a run (each growth leaves the old array in the
- * heap and RSS creeps up).  Reserved memory is not touched until used. */
-int braid__queue_presize(braid__queue *q);
+/* Gives bucket b a fresh tail chunk; BRAID_ENOMEM (counted in nomem) when
+ * there is no memory for one. */
+int braid__queue_extend(braid__queue *q, braid__bucket *b);
+/* The head chunk of b is consumed: it goes back to the free list. */
+void braid__queue_next_chunk(braid__queue *q, braid__bucket *b);
+/* Bytes the queue holds (buckets and every chunk carved). */
+uint64_t braid__queue_bytes(const braid__queue *q);
 
 /* Pushes an event at `time` (now <= time < now + W). */
 static inline int braid__queue_push(braid__queue *q, uint64_t time, uint32_t dst, uint32_t src, int32_t payload)
@@ -61,14 +92,15 @@ static inline int braid__queue_push(braid__queue *q, uint64_t time, uint32_t dst
   }
   uint32_t i = (uint32_t)time & q->mask;
   braid__bucket *b = &q->b[i];
-  if (BRAID_UNLIKELY(b->count == b->cap)) {
-    int rc = braid__queue_grow(b);
+  if (BRAID_UNLIKELY(b->tpos == BRAID_CHUNK_EVENTS)) {
+    int rc = braid__queue_extend(q, b);
     if (rc) return rc;
   }
-  braid__qev *e = &b->ev[b->count++];
+  braid__qev *e = &b->tail->ev[b->tpos++];
   e->dst = dst;
   e->src = src;
   e->payload = payload;
+  b->count++;
   q->bits[i >> 6] |= 1ull << (i & 63);
   q->size++;
   return 0;
@@ -86,16 +118,22 @@ void braid__queue_advance(braid__queue *q);
 static inline int braid__queue_pop(braid__queue *q, uint64_t *time, braid__qev *out)
 {
   braid__bucket *b = &q->b[q->now & q->mask];
-  if (BRAID_UNLIKELY(b->head == b->count)) {
+  if (BRAID_UNLIKELY(!b->count)) {
     if (!q->size) return 0;
     braid__queue_advance(q);
     b = &q->b[q->now & q->mask];
   }
-  *out = b->ev[b->head++];
+  if (BRAID_UNLIKELY(b->hpos == BRAID_CHUNK_EVENTS)) braid__queue_next_chunk(q, b);
+  *out = b->head->ev[b->hpos++];
+  b->count--;
   q->size--;
   *time = q->now;
   return 1;
 }
+
+/* The queue is empty: lets its time be set freely (the bench's heap driver
+ * moves `now` by hand). */
+void braid__queue_release_current(braid__queue *q);
 
 /* Calls fn for every pending event in pop order. */
 typedef void (*braid__queue_visit_fn)(void *ud, uint64_t time, const braid__qev *ev);

@@ -72,7 +72,6 @@ int braid__torus_init(braid_torus *t, const braid__torus_opts *o)
   if (!rc) rc = braid__queue_init(&t->q, horizon, o->queue_cap);
   if (!rc) rc = spawn_procs(t, o->procs);
   if (!rc) rc = model_init(t);
-  if (!rc) rc = braid__queue_presize(&t->q);
   if (rc) braid__torus_free(t);
   return rc;
 }

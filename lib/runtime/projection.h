@@ -19,6 +19,9 @@ typedef struct braid__projection {
   uint32_t facelen;
   int64_t *face; /* x=0 face, facelen = D*D values */
   uint64_t hash; /* XXH3 of everything above */
+  /* Timing, not hashed and not logical: when the publisher made it
+   * visible (braid__now_ns), for the hand-over latency of its successor. */
+  uint64_t published_ns;
 } braid__projection;
 
 int braid__projection_alloc(braid__projection *p, uint32_t facelen);

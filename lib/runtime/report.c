@@ -7,7 +7,7 @@
 void braid__report_build(braid_runtime *rt)
 {
   braid_report *rep = &rt->report;
-  braid__hist ev = { 0 }, ex = { 0 }, wt = { 0 };
+  braid__hist ev = { 0 }, ex = { 0 }, wt = { 0 }, ho = { 0 };
   memset(rep, 0, sizeof *rep);
   free(rt->torus_reports);
   rt->torus_reports = calloc(rt->ntori, sizeof *rt->torus_reports);
@@ -47,6 +47,7 @@ void braid__report_build(braid_runtime *rt)
     braid__hist_merge(&ev, &c->event_lat);
     braid__hist_merge(&ex, &c->exch_lat);
     braid__hist_merge(&wt, &c->wait_lat);
+    braid__hist_merge(&ho, &c->handover_lat);
     uint64_t s = atomic_load(&c->steps_done);
     if (s < steps) steps = s;
   }
@@ -58,6 +59,7 @@ void braid__report_build(braid_runtime *rt)
   rep->event_latency = braid__hist_quantiles(&ev);
   rep->exchange_latency = braid__hist_quantiles(&ex);
   rep->barrier_wait = braid__hist_quantiles(&wt);
+  rep->handover = braid__hist_quantiles(&ho);
   /* CPU time of the run: the process's since the start of the run, the
    * workers' whole lives, or the calling thread's since the start. */
   braid__cpu now;

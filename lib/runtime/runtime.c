@@ -95,7 +95,10 @@ int braid_runtime_create(braid_runtime **out, braid_config *cfg, char *errbuf, s
     braid__tctx *c = &rt->tc[r];
     braid__torus_opts o = { r, rt->dim, (uint64_t)v[BRAID_K_seed], cap, (uint32_t)v[BRAID_K_procs], rt->model, rt->params, braid__builtin_loop(rt->model) };
     if ((rc = braid__torus_init(&c->t, &o))) {
-      braid__fmt(errbuf, errlen, "model %s: torus %u failed to initialise: %s", rt->model->name, r, braid_strerror(rc));
+      if (rc == BRAID_ENOMEM)
+        braid__fmt(errbuf, errlen, "dim=%u: torus %u of %u (%u cells each) does not fit in memory: lower dim or tori", rt->dim, r, rt->ntori,
+                   rt->dim * rt->dim * rt->dim);
+      else braid__fmt(errbuf, errlen, "model %s: torus %u failed to initialise: %s", rt->model->name, r, braid_strerror(rc));
       goto fail;
     }
     c->adapt = braid__adapt_start(&rt->cfg);

@@ -49,6 +49,7 @@ typedef struct braid__tctx {
   uint64_t sample_left; /* events to run before the next timed one */
   braid__hist exch_lat;
   braid__hist wait_lat;
+  braid__hist handover_lat; /* predecessor published -> this step started, when it waited for it */
   uint64_t wait_start;
   /* Serialised state for checkpoints, two buffers by the parity of the
    * exchange: exchange k is assembled only after step k+1 (its block closes

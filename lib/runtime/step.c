@@ -100,7 +100,12 @@ int braid__run_step(braid_runtime *rt, uint32_t r, uint64_t k, int thread)
   int rc = 0;
   atomic_store_explicit(&c->step_started_ns, t0, memory_order_relaxed);
   if (k > 0) {
-    rc = braid__exchange_in(rt, r, k - 1, rt->transport->predecessor(rt, r, k - 1));
+    const braid__projection *pred = rt->transport->predecessor(rt, r, k - 1);
+    /* A hand-over: this torus finished its last step before its
+     * predecessor published what this one needed, so it waited for it. */
+    if (rt->nthreads && pred && c->wait_start && pred->published_ns > c->wait_start && t0 > pred->published_ns)
+      braid__hist_add(&c->handover_lat, t0 - pred->published_ns);
+    rc = braid__exchange_in(rt, r, k - 1, pred);
     rt->transport->hand_over(rt, r, k - 1);
   }
   uint64_t t1 = braid__now_ns();
@@ -113,7 +118,17 @@ int braid__run_step(braid_runtime *rt, uint32_t r, uint64_t k, int thread)
     c->epoch_ns = t2 - t1;
     c->epoch_events = n;
     c->rep.busy_seconds += (double)(t2 - t1) / 1e9;
-    rc = braid__publish(rt, r, k, blk);
+    if (BRAID_UNLIKELY(c->t.q.nomem)) {
+      /* The queue could not get memory for more events: the run cannot go
+       * on deterministically, so it stops, naming the bound to lower. */
+      braid__set_error(rt, BRAID_ENOMEM,
+                       "torus %u, exchange %llu: out of memory for the event queue at %llu events (%llu MiB); "
+                       "queue_cap=%llu allows more than fits: lower queue_cap or the model's population",
+                       r, (unsigned long long)k, (unsigned long long)c->t.q.size, (unsigned long long)(braid__queue_bytes(&c->t.q) >> 20),
+                       (unsigned long long)c->t.q.cap);
+      rc = BRAID_ENOMEM;
+    }
+    if (!rc) rc = braid__publish(rt, r, k, blk);
     if (!rc && braid__checkpoint_due(rt, k)) {
       rc = braid__checkpoint_save(c, k, &c->ckpt[k & 1]);
       atomic_store_explicit(&c->ckpt_taken[k & 1], k + 1, memory_order_release);

@@ -2,9 +2,10 @@
  * step is ready (transport->ready: its predecessor has published the
  * projection the step needs, and what the step writes has room).  No global
  * barrier: a torus waits only for its predecessor, so 3 tori keep 2 cores
- * busy.  A worker with nothing ready spins briefly when it has a CPU of its
- * own, then blocks on a condition variable; every 20 ms of blocking it
- * checks the heartbeat. */
+ * busy.  A worker with nothing ready first writes what the tori handed
+ * over (so compression stays off the critical path), then spins briefly
+ * when it has a CPU of its own, then blocks on a condition variable; every
+ * 20 ms of blocking it checks the heartbeat. */
 #include <errno.h>
 #include <pthread.h>
 #include <time.h>
@@ -133,13 +134,29 @@ static int take_step(braid_runtime *rt, worker *w, uint32_t r, int chaos)
   return ran;
 }
 
-/* Waits until generation g passes: spins a little when the worker has a
- * CPU of its own, then blocks for up to 20 ms, after which it looks at the
- * heartbeat and the writer. */
+/* How long a worker with a CPU of its own spins before it blocks.  An
+ * epoch of 1000 events at D=32 is about 15 us and a condition-variable
+ * wake-up costs tens of us, so the spin covers a few epochs of the other
+ * worker; it was 2000 pause instructions, which is 2 us on some CPUs and
+ * 50 us on others.  Time-bounded: the clock is read every 64 turns. */
+#define SPIN_NS 100000u
+
+/* Waits until generation g passes: spins on the one cache line that
+ * changes (gen) when the worker has a CPU of its own, then blocks for up
+ * to 20 ms, after which it looks at the heartbeat and the writer. */
 static void wait_for_work(braid_runtime *rt, uint64_t g)
 {
-  if (rt->spin)
-    for (int i = 0; i < 2000 && atomic_load(&rt->gen) == g; i++) braid__cpu_relax();
+  if (rt->spin) {
+    uint64_t until = 0;
+    for (unsigned i = 1; atomic_load_explicit(&rt->gen, memory_order_acquire) == g; i++) {
+      braid__cpu_relax();
+      if (i % 64 == 0) {
+        uint64_t now = braid__now_ns();
+        if (!until) until = now + SPIN_NS;
+        else if (now >= until) break;
+      }
+    }
+  }
   if (atomic_load(&rt->gen) != g) return;
   pthread_mutex_lock(&rt->lock);
   atomic_fetch_add(&rt->sleepers, 1);
@@ -172,6 +189,7 @@ static void *worker_main(void *arg)
   const uint64_t duration = (uint64_t)rt->cfg.v[BRAID_K_duration_ms] * 1000000ull;
   uint32_t pref = (uint32_t)w->id % rt->ntori;
   uint64_t picks = 0;
+  int drained = 0;
   while (!atomic_load(&rt->error)) {
     if (atomic_load(&rt->stop_requested) && !atomic_load(&rt->stop_final)) {
       int expect = 0;
@@ -187,10 +205,20 @@ static void *worker_main(void *arg)
     if (r != UINT32_MAX && take_step(rt, w, r, chaos)) {
       pref = r;
       wake_all(rt);
-      rt->transport->drain(rt, 0);
+      drained = 0;
       if (duration && !atomic_load(&rt->stop_requested) && braid__now_ns() - rt->start_ns >= duration) atomic_store(&rt->stop_requested, 1);
       continue;
     }
+    /* Nothing to run: the trace is assembled, compressed and written now,
+     * off the steps' critical path (a torus whose record slots are full
+     * waits for it, and then this is where it gets them back).  Then look
+     * again before waiting: writing may have made a step ready. */
+    if (!drained) {
+      drained = 1;
+      rt->transport->drain(rt, 0);
+      continue;
+    }
+    drained = 0;
     wait_for_work(rt, g);
   }
   w->cpu = braid__thread_cpu_seconds();
