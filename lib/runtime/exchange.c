@@ -12,19 +12,6 @@ static int32_t clamp32(int64_t v) { return v > INT32_MAX ? INT32_MAX : v < INT32
 
 static uint64_t absdiff(uint64_t a, uint64_t b) { return a > b ? a - b : b - a; }
 
-/* Boundary constraint: the receiver's x=D-1 face follows the sender's x=0
- * face; each cell off by more than the tolerance is a violation and gets a
- * corrective event.  The correction is the deviation that remains once the
- * corrections still in flight for the cell have been applied: the
- * deviation is measured exactly, and counting what is in flight means that
- * a deviation is never corrected twice, so the corrections never carry a
- * cell past the expected value (no overshoot) and need no damping.  It
- * lands at the torus's current time ahead of the next epoch's events
- * (torus.h), so the next check sees it applied; what is still in flight at
- * a check is only what a full queue refused or a short last epoch left.
- * (Before semantics version 3 the correction was half the remaining
- * deviation landing at now+1, and took 7 halvings of ~3 exchanges each to
- * absorb a face perturbed by 1000.) */
 /* Whether any of the 64 cells a[i] is off e[i] by more than tol, exact for
  * any int64 values: the difference is taken modulo 2^64 (in range iff
  * d + tol <= 2 tol, unsigned) and an overflowing subtraction (a and e of
@@ -45,6 +32,19 @@ static int any_out_of_tolerance(const int64_t *a, const int64_t *e, uint64_t tol
   return out != 0;
 }
 
+/* Boundary constraint: the receiver's x=D-1 face follows the sender's x=0
+ * face; each cell off by more than the tolerance is a violation and gets a
+ * corrective event.  The correction is the deviation that remains once the
+ * corrections still in flight for the cell have been applied: the
+ * deviation is measured exactly, and counting what is in flight means that
+ * a deviation is never corrected twice, so the corrections never carry a
+ * cell past the expected value (no overshoot) and need no damping.  It
+ * lands at the torus's current time ahead of the next epoch's events
+ * (torus.h), so the next check sees it applied; what is still in flight at
+ * a check is only what a full queue refused or a short last epoch left.
+ * (Before semantics version 3 the correction was half the remaining
+ * deviation landing at now+1, and took 7 halvings of ~3 exchanges each to
+ * absorb a face perturbed by 1000.) */
 static uint64_t boundary(braid_runtime *rt, braid__tctx *c, uint32_t from, const braid__projection *pred, braid__buf *blk, uint64_t k)
 {
   braid_torus *t = &c->t;
