@@ -42,7 +42,7 @@ static int any_out_of_tolerance(const int64_t *a, const int64_t *e, uint64_t tol
  * lands at the torus's current time ahead of the next epoch's events
  * (torus.h), so the next check sees it applied; what is still in flight at
  * a check is only what a full queue refused or a short last epoch left.
- * (Before semantics version 3 the correction was half the remaining
+ * (Before semantics version 2 the correction was half the remaining
  * deviation landing at now+1, and took 7 halvings of ~3 exchanges each to
  * absorb a face perturbed by 1000.) */
 static uint64_t boundary(braid_runtime *rt, braid__tctx *c, uint32_t from, const braid__projection *pred, braid__buf *blk, uint64_t k)
