@@ -44,7 +44,9 @@ static void threaded_matches(const matrix_case *c, const char *extra, uint64_t f
     snprintf(kv, sizeof kv, "%s threads=%u", base, k);
     run_into(kv, &thr);
     cr_assert_eq(thr.exchanges, 1000);
-    cr_assert(same_stream(&seq, &thr), "%s, %u tori, %s: %u threads differ from sequential", c->model, c->tori, extra, k);
+    cr_assert(same_stream(&seq, &thr), "%s, %u tori, %s: %u threads differ from sequential (%llu failures vs %llu, %llu bytes vs %llu)", c->model,
+              c->tori, extra, k, (unsigned long long)thr.counts[BRAID_REC_FAILURE], (unsigned long long)seq.counts[BRAID_REC_FAILURE],
+              (unsigned long long)thr.logical.len, (unsigned long long)seq.logical.len);
     mem_free(&thr);
   }
   mem_free(&seq);
