@@ -234,6 +234,25 @@ BRAID_API int braid_torus_set_horizon(braid_torus *t, uint32_t max_delay);
  * cell or 64 per torus, BRAID_ENOMEM. */
 BRAID_API int braid_torus_spawn(braid_torus *t, uint32_t cell, uint32_t pid, int64_t state);
 
+/* Model checks: how a model states an invariant (what simulation testing
+ * calls an assertion).  When `ok` is 0 the check failed: the kernel stages
+ * it and the runtime writes it into the trace at the end of the torus's
+ * epoch as a logical CHECK record (braid-trace(5)): the exchange, this
+ * torus, braid_torus_events() (the event being handled; 0 in the first
+ * init), `cell`, `code` (the model's own number for the invariant; any
+ * value, 0 included) and up to BRAID_CHECK_MESSAGE_MAX - 1 bytes of
+ * `message` (copied; NULL for none).  The first BRAID_CHECKS_PER_EPOCH
+ * failures of a torus in one epoch are recorded; every failure is counted
+ * in the report (braid_report.check_failures).  With the setting
+ * check_stop=1 the run ends soon after the first failure, at the same
+ * exchange in every executor (see libbraid(3)); replay reproduces the
+ * records and braid-replay --check N stops at the Nth.  Valid in init()
+ * and handle() like the services above; cheap when ok is nonzero (one
+ * call, one branch), so it may run per event.  Returns ok != 0. */
+#define BRAID_CHECK_MESSAGE_MAX 96
+#define BRAID_CHECKS_PER_EPOCH 4
+BRAID_API int braid_torus_check(braid_torus *t, int ok, uint32_t cell, uint32_t code, const char *message);
+
 /* Loads a model from a shared object: spec is PATH or PATH:SYMBOL (default
  * symbol braid_model_entry).  PATH names a file (relative to the current
  * directory unless absolute; no library search path), so the file hashed is
@@ -433,6 +452,16 @@ typedef struct braid_report {
   double thread_cpu_user_seconds[64]; /* the user part of thread_cpu_seconds */
   double thread_cpu_sys_seconds[64];  /* its system part */
   const braid_convergence *convergence; /* array of `tori`, owned by the runtime */
+  /* Failed model checks (braid_torus_check), every torus, all of them
+   * (also those beyond BRAID_CHECKS_PER_EPOCH that the trace does not
+   * keep), and the first one in exchange order: exchange -1 when none
+   * failed. */
+  uint64_t check_failures;
+  int64_t first_check_exchange;
+  uint32_t first_check_torus, first_check_cell, first_check_code;
+  uint64_t first_check_event;
+  char first_check_message[BRAID_CHECK_MESSAGE_MAX];
+  int check_stopped; /* the run ended early because check_stop=1 and a check failed */
 } braid_report;
 
 /* Copies the final report into *out.  out->torus points into the runtime
@@ -445,7 +474,9 @@ BRAID_API int braid_runtime_report(const braid_runtime *rt, braid_report *out);
 /* A decoded record of the trace's record stream (see braid-trace(5)).
  * Field values are widened to 64 bits; `sfield` holds the same values read as
  * signed.  Blob records (checkpoints) have nfields == 0 and blob/bloblen set,
- * pointing into the reader's memory until the next call. */
+ * pointing into the reader's memory until the next call.  A CHECK record
+ * has its fields and, in blob/bloblen, its message (not NUL-terminated, at
+ * most message_len bytes: the bytes the record holds). */
 #define BRAID_RECORD_MAX_FIELDS 12
 typedef struct braid_record {
   uint32_t type;
@@ -531,6 +562,12 @@ typedef struct braid_record {
     F(EVENT, DST, "dst", 0) \
     F(EVENT, SRC, "src", 0) \
     F(EVENT, PAYLOAD, "payload", 1) \
+  T(CHECK, 14, "check", 5) /* a failed model check (braid_torus_check); the message follows the fields */ \
+    F(CHECK, TORUS, "torus", 0) \
+    F(CHECK, EVENT, "event", 0) \
+    F(CHECK, CELL, "cell", 0) \
+    F(CHECK, CODE, "code", 0) \
+    F(CHECK, MESSAGE_LEN, "message_len", 0) \
   T(BARRIER, 64, "barrier", 6) /* timing of one step: ns since the run's start, the epoch, the wait for the predecessor, the exchange */ \
     F(BARRIER, TORUS, "torus", 0) \
     F(BARRIER, THREAD, "thread", 0) \
@@ -667,6 +704,13 @@ typedef struct braid_violation_info {
   braid_violation_cell cells[BRAID_VIOLATION_MAX_CELLS];
 } braid_violation_info;
 
+/* A failed model check as braid_replay() found it (a CHECK record). */
+typedef struct braid_check_info {
+  uint64_t exchange, event;
+  uint32_t torus, cell, x, y, z, code;
+  char message[BRAID_CHECK_MESSAGE_MAX];
+} braid_check_info;
+
 typedef struct braid_replay_opts {
   uint64_t until;     /* last exchange to replay; UINT64_MAX: all */
   uint64_t violation; /* stop at the Nth boundary check with violations (1-based); 0: off */
@@ -677,6 +721,7 @@ typedef struct braid_replay_opts {
                          trace starts with that checkpoint, so that it replays on its own */
   const braid_model *model; /* the plugin model, for traces recorded with one */
   int partial;        /* accept a truncated trace: replay its complete exchanges */
+  uint64_t check;     /* stop at the Nth failed model check (1-based, in stream order); 0: off */
 } braid_replay_opts;
 
 /* Fills opts with the defaults (all exchanges, no stop, from 0, no model,
@@ -697,6 +742,11 @@ typedef struct braid_replay_result {
   double seconds;
   int recorded_threaded;     /* the recording ran the threaded executor */
   uint64_t violations;       /* boundary checks with violations among the exchanges compared */
+  /* Failed model checks (CHECK records) among the exchanges compared, and
+   * the one opts->check stopped at. */
+  uint64_t checks;
+  int stopped_at_check;
+  braid_check_info check;
 } braid_replay_result;
 
 /* Re-runs a trace single-threaded with the sequential executor, following

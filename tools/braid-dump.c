@@ -49,6 +49,18 @@ static void print_fields(const braid_record *r, int json)
   }
 }
 
+/* A check record's message (braid-trace(5)): untrusted bytes, shown as
+ * printable ASCII. */
+static void print_message(const braid_record *r, int json)
+{
+  char msg[BRAID_CHECK_MESSAGE_MAX];
+  size_t n = r->bloblen < sizeof msg - 1 ? r->bloblen : sizeof msg - 1;
+  for (size_t i = 0; i < n; i++) msg[i] = r->blob[i] >= 0x20 && r->blob[i] < 0x7f ? (char)r->blob[i] : '?';
+  msg[n] = 0;
+  if (json) printf(",\"message\":%s", cli_json(msg));
+  else printf(" message=%s", cli_json(msg));
+}
+
 /* Output is buffered by stdio; on a damaged trace we still print what was
  * good (that is the point of a dump), then the error on stderr, exit 2. */
 static int finish(braid_trace *t, int rc)
@@ -80,8 +92,9 @@ static int dump_text(braid_trace *t, const braid_trace_info *in)
     }
     if (name) printf("  %s", name);
     else printf("  type%u", r.type);
-    if (r.blob) printf(" bytes=%zu", r.bloblen);
+    if (r.blob && r.type != BRAID_REC_CHECK) printf(" bytes=%zu", r.bloblen);
     print_fields(&r, 0);
+    if (r.type == BRAID_REC_CHECK) print_message(&r, 0);
     printf("\n");
   }
   if (rc == BRAID_EEOF)
@@ -102,8 +115,9 @@ static int dump_json(braid_trace *t, const braid_trace_info *in)
     const char *name = braid_record_type_name(r.type);
     if (name) printf("{\"type\":\"%s\",\"exchange\":%llu", name, (unsigned long long)r.exchange);
     else printf("{\"type\":\"type%u\",\"exchange\":%llu", r.type, (unsigned long long)r.exchange);
-    if (r.blob) printf(",\"bytes\":%zu", r.bloblen);
+    if (r.blob && r.type != BRAID_REC_CHECK) printf(",\"bytes\":%zu", r.bloblen);
     print_fields(&r, 1);
+    if (r.type == BRAID_REC_CHECK) print_message(&r, 1);
     printf("}\n");
   }
   if (rc == BRAID_EEOF) {

@@ -48,6 +48,7 @@ static void usage(FILE *f)
           "      --chaos SEED          perturb thread scheduling from SEED (the run stays replayable)\n"
           "      --checkpoint-every K  write a full-state checkpoint every K exchanges\n"
           "      --trace-events        record every event (large traces)\n"
+          "      --check-stop          end the run soon after the first failed model check\n"
           "      --set KEY=VALUE       any run setting by name (see --list-settings)\n"
           "      --list-settings       print every setting with its default and range\n"
           "      --list-models         print the built-in models and their parameters\n"
@@ -56,7 +57,8 @@ static void usage(FILE *f)
           "  -q, --quiet               no progress line and no report\n"
           "  -h, --help                this help\n"
           "  -V, --version             version\n\n"
-          "Exit status: 0 ok, 2 trouble, 130/143 stopped by SIGINT/SIGTERM (trace finalised).\n");
+          "Exit status: 0 ok, 1 a model check failed, 2 trouble, 130/143 stopped by SIGINT/SIGTERM\n"
+          "(trace finalised).\n");
 }
 
 /* The library's message starts with the setting's name ("tori: 17 is out of
@@ -300,6 +302,14 @@ static void print_text(const braid_report *r, const char *trace)
     printf(" (< 1%% of the cells violated over up to 10 checks since, after the last perturbation)\n");
     for (uint32_t i = 0; i < r->tori && r->convergence; i++) print_torus_convergence(i, &r->convergence[i]);
   }
+  if (!r->check_failures) printf("  model checks       none failed\n");
+  else {
+    printf("  model checks       %llu failed; the first at exchange %lld, torus %c, event %llu, cell %u: code %u: %s\n",
+           (unsigned long long)r->check_failures, (long long)r->first_check_exchange, 'A' + (int)r->first_check_torus,
+           (unsigned long long)r->first_check_event, r->first_check_cell, r->first_check_code,
+           r->first_check_message[0] ? r->first_check_message : "(no message)");
+    if (r->check_stopped) printf("                     the run stopped early (check_stop=1)\n");
+  }
   uint32_t flo, fhi;
   final_intervals(r, &flo, &fhi);
   printf("  interval           %u..%u over the run, %u..%u at the end, %llu changes\n", r->interval_min_seen, r->interval_max_seen, flo, fhi,
@@ -368,6 +378,11 @@ static void print_json(const braid_report *r, const char *trace, int status)
     else printf("\"converged_exchange\":null,\"exchanges\":null}");
   }
   printf("]},");
+  printf("\"model_checks\":{\"failed\":%llu,\"stopped_run\":%s,\"first\":", (unsigned long long)r->check_failures, r->check_stopped ? "true" : "false");
+  if (r->first_check_exchange < 0) printf("null},");
+  else
+    printf("{\"exchange\":%lld,\"torus\":%u,\"event\":%llu,\"cell\":%u,\"code\":%u,\"message\":%s}},", (long long)r->first_check_exchange,
+           r->first_check_torus, (unsigned long long)r->first_check_event, r->first_check_cell, r->first_check_code, cli_json(r->first_check_message));
   uint32_t flo, fhi;
   final_intervals(r, &flo, &fhi);
   printf("\"interval\":{\"min\":%u,\"max\":%u,\"final_min\":%u,\"final_max\":%u,\"changes\":%llu},", r->interval_min_seen, r->interval_max_seen,
@@ -386,13 +401,13 @@ static void print_json(const braid_report *r, const char *trace, int status)
 int main(int argc, char **argv)
 {
   cli_prog = "braid-record";
-  enum { O_SEQ = 256, O_DURATION, O_IMIN, O_IMAX, O_ADAPT, O_THRESH, O_TOL, O_FAIL, O_HB, O_CHAOS, O_CKPT, O_TEV, O_SET, O_LSET, O_LMOD, O_JSON, O_PLUGIN, O_INJECT };
+  enum { O_SEQ = 256, O_DURATION, O_IMIN, O_IMAX, O_ADAPT, O_THRESH, O_TOL, O_FAIL, O_HB, O_CHAOS, O_CKPT, O_TEV, O_SET, O_LSET, O_LMOD, O_JSON, O_PLUGIN, O_INJECT, O_CHECK_STOP };
   static const struct option opts[] = {
     { "model", 1, 0, 'm' }, { "model-plugin", 1, 0, O_PLUGIN }, { "param", 1, 0, 'p' }, { "seed", 1, 0, 's' }, { "tori", 1, 0, 'n' },
     { "dim", 1, 0, 'd' }, { "threads", 1, 0, 't' }, { "sequential", 0, 0, O_SEQ }, { "exchanges", 1, 0, 'x' }, { "events", 1, 0, 'e' },
     { "duration", 1, 0, O_DURATION }, { "interval", 1, 0, 'i' }, { "interval-min", 1, 0, O_IMIN }, { "interval-max", 1, 0, O_IMAX },
     { "adapt", 1, 0, O_ADAPT }, { "threshold", 1, 0, O_THRESH }, { "tolerance", 1, 0, O_TOL }, { "fail", 1, 0, O_FAIL }, { "inject", 1, 0, O_INJECT },
-    { "heartbeat-ms", 1, 0, O_HB }, { "chaos", 1, 0, O_CHAOS }, { "checkpoint-every", 1, 0, O_CKPT }, { "trace-events", 0, 0, O_TEV },
+    { "heartbeat-ms", 1, 0, O_HB }, { "chaos", 1, 0, O_CHAOS }, { "checkpoint-every", 1, 0, O_CKPT }, { "trace-events", 0, 0, O_TEV }, { "check-stop", 0, 0, O_CHECK_STOP },
     { "set", 1, 0, O_SET }, { "list-settings", 0, 0, O_LSET }, { "list-models", 0, 0, O_LMOD }, { "output", 1, 0, 'o' },
     { "json", 0, 0, O_JSON }, { "quiet", 0, 0, 'q' }, { "help", 0, 0, 'h' }, { "version", 0, 0, 'V' }, { 0, 0, 0, 0 },
   };
@@ -457,6 +472,7 @@ int main(int argc, char **argv)
     case O_CHAOS: set(cfg, "--chaos", "chaos", optarg); break;
     case O_CKPT: set(cfg, "--checkpoint-every", "checkpoint_every", optarg); break;
     case O_TEV: set(cfg, "--trace-events", "trace_events", "1"); break;
+    case O_CHECK_STOP: set(cfg, "--check-stop", "check_stop", "1"); break;
     case O_SET: {
       char kv[256];
       snprintf(kv, sizeof kv, "%s", optarg);
@@ -561,5 +577,5 @@ int main(int argc, char **argv)
     else fprintf(stderr, "%s: interrupted by %s before the first exchange%s\n", cli_prog, sig, fin);
     return g_signal == SIGTERM ? 143 : 130;
   }
-  return 0;
+  return rep.check_failures ? EXIT_DIFFERENT : EXIT_SAME;
 }
