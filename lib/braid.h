@@ -815,6 +815,92 @@ typedef struct braid_diff_result {
  * respect to other calls that do not share its arguments. */
 BRAID_API int braid_diff(const char *a, const char *b, braid_diff_result *res, char *errbuf, size_t errlen);
 
+/* ------------------------------------------------------------------ shrink */
+
+/* What braid_shrink() looks for (braid_shrink_result.kind). */
+typedef enum braid_shrink_kind {
+  BRAID_SHRINK_NONE = 0,       /* the trace shows no failure: nothing to shrink */
+  BRAID_SHRINK_CHECK = 1,      /* a failed model check (CHECK record), matched by its code */
+  BRAID_SHRINK_OVERFLOW = 2,   /* a run error: the queue refused events (OVERFLOW record) */
+  BRAID_SHRINK_FAILED = 3,     /* a torus failed by the heartbeat (FAILURE record, not a --fail) */
+  BRAID_SHRINK_DEVIATION = 4,  /* a boundary deviation above opts->deviation */
+  BRAID_SHRINK_DIVERGENCE = 5, /* the threaded run differs from sequential execution */
+} braid_shrink_kind;
+
+/* The size of a run, before and after. */
+typedef struct braid_shrink_shape {
+  uint64_t exchanges;  /* exchanges run */
+  uint32_t tori, dim, interval, interval_min;
+  unsigned injections, faults;
+  uint64_t events;     /* events processed by all tori */
+  uint64_t seed;
+  uint64_t failure_exchange; /* the first exchange that shows the failure */
+} braid_shrink_shape;
+
+typedef struct braid_shrink_result braid_shrink_result;
+
+typedef struct braid_shrink_opts {
+  const braid_model *model;  /* the plugin of a plugin trace (as for braid_replay) */
+  const char *model_spec;    /* how the command line names it: the --model-plugin value */
+  int divergence;            /* look for a divergence between threaded and sequential runs */
+  uint64_t deviation;        /* > 0: look for a boundary deviation above this */
+  unsigned tries;            /* chaos seeds per candidate for timing-dependent failures (default 8) */
+  uint32_t threads;          /* worker threads of those runs (default 2) */
+  uint64_t max_runs;         /* runs in all (default 200) */
+  double max_seconds;        /* wall time in all (default 600) */
+  double run_seconds;        /* one run's limit; a run over it does not count as failing (default 60) */
+  int seeds;                 /* also try other seeds (off by default: a seed is part of the failure) */
+  const char *out;           /* write the small run's trace here; NULL: do not */
+  const char *out_name;      /* how the command line names `out` (default: out itself) */
+  /* Called after every run (on the calling thread): what was tried and the
+   * result so far.  May be NULL. */
+  void (*progress)(void *ud, const char *trying, const braid_shrink_result *sofar);
+  void *ud;
+} braid_shrink_opts;
+
+struct braid_shrink_result {
+  braid_shrink_kind kind;
+  char failure[256];           /* what fails, in words ("model check code 1 (ripple: ...)") */
+  int shrank;                  /* a smaller run shows the same failure */
+  braid_shrink_shape before, after;
+  uint64_t runs;               /* runs done, the ones judging a divergence each counting once per chaos seed */
+  uint64_t timeouts;           /* runs stopped at opts->run_seconds */
+  double seconds;
+  int limit;                   /* 1: stopped by max_runs, 2: by max_seconds (the result is the best so far) */
+  unsigned tries, reproduced;  /* timing-dependent kinds: chaos seeds the final run was tried with, how many showed it */
+  uint64_t chaos;              /* the chaos seed in the command line (timing-dependent kinds), else 0 */
+  char command[4096];          /* the braid-record command line of the small run */
+  char note[256];              /* why something could not be reduced, or "" */
+};
+
+/* Fills opts with the defaults. */
+BRAID_API void braid_shrink_opts_init(braid_shrink_opts *opts);
+
+/* Reads the failure from the trace at `path` -- opts->divergence: a
+ * divergence (a threaded trace that braid_replay() finds diverging, or whose
+ * settings diverge under chaos); opts->deviation: the first boundary check
+ * whose max_dev exceeds it; otherwise the first failed model check, else a
+ * queue overflow, else a heartbeat failure -- and searches for a smaller run
+ * that shows the same failure (same check code, kind, or a divergence):
+ * stop just after the failure, fewer faults and injections (ddmin over the
+ * recorded lists), fewer tori, a smaller lattice, earlier injections and
+ * faults, a smaller interval, model parameters at their defaults, and other
+ * seeds with opts->seeds.  Deterministic failures are judged on sequential
+ * runs; a divergence and a heartbeat failure on opts->threads-thread runs
+ * under opts->tries chaos seeds, a candidate counting as failing when one of
+ * them shows it.  Runs happen in this process, one at a time.  The result
+ * names the braid-record command line that reproduces the small run and,
+ * with opts->out, writes its trace (for a divergence, the first of up to
+ * opts->tries runs that showed it).  Returns 0 when the search ran
+ * (res->kind is BRAID_SHRINK_NONE when the trace shows no failure;
+ * res->shrank says whether a smaller run fails), or an error with a
+ * one-line message: the reader's (a damaged or truncated trace),
+ * BRAID_EMISMATCH (a plugin trace without opts->model, or another model),
+ * BRAID_EINVAL, or the error of writing opts->out.  Not thread-safe with
+ * respect to the plugin model's own state; independent calls with built-in
+ * models may run concurrently. */
+BRAID_API int braid_shrink(const char *path, const braid_shrink_opts *opts, braid_shrink_result *res, char *errbuf, size_t errlen);
+
 /* An empty, never-inlined function called by braid_replay() at its stop
  * point when opts->do_break is set (braid-replay --break): put a breakpoint
  * on it in gdb or rr.  Thread-safe. */
