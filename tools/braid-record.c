@@ -612,7 +612,11 @@ int main(int argc, char **argv)
   uint64_t exchanges = strtoull(braid_config_get(cfg, "exchanges"), NULL, 10);
   check_fails(fails, tori, exchanges);
   for (unsigned i = 0; i < ninjects; i++) inj[i] = parse_inject(injects[i], tori, dim * dim * dim, exchanges);
-  if (repeat) return hunt(cfg, out, inj, injects, ninjects, repeat, json, quiet);
+  if (repeat) {
+    int st = hunt(cfg, out, inj, injects, ninjects, repeat, json, quiet);
+    braid_config_destroy(cfg);
+    return st;
+  }
   char err[512];
   braid_runtime *rt;
   if (braid_runtime_create(&rt, cfg, err, sizeof err)) cli_die("%s", err);
