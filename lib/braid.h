@@ -234,6 +234,25 @@ BRAID_API int braid_torus_set_horizon(braid_torus *t, uint32_t max_delay);
  * cell or 64 per torus, BRAID_ENOMEM. */
 BRAID_API int braid_torus_spawn(braid_torus *t, uint32_t cell, uint32_t pid, int64_t state);
 
+/* Model checks: how a model states an invariant (what simulation testing
+ * calls an assertion).  When `ok` is 0 the check failed: the kernel stages
+ * it and the runtime writes it into the trace at the end of the torus's
+ * epoch as a logical CHECK record (braid-trace(5)): the exchange, this
+ * torus, braid_torus_events() (the event being handled; 0 in the first
+ * init), `cell`, `code` (the model's own number for the invariant; any
+ * value, 0 included) and up to BRAID_CHECK_MESSAGE_MAX - 1 bytes of
+ * `message` (copied; NULL for none).  The first BRAID_CHECKS_PER_EPOCH
+ * failures of a torus in one epoch are recorded; every failure is counted
+ * in the report (braid_report.check_failures).  With the setting
+ * check_stop=1 the run ends soon after the first failure, at the same
+ * exchange in every executor (see libbraid(3)); replay reproduces the
+ * records and braid-replay --check N stops at the Nth.  Valid in init()
+ * and handle() like the services above; cheap when ok is nonzero (one
+ * call, one branch), so it may run per event.  Returns ok != 0. */
+#define BRAID_CHECK_MESSAGE_MAX 96
+#define BRAID_CHECKS_PER_EPOCH 4
+BRAID_API int braid_torus_check(braid_torus *t, int ok, uint32_t cell, uint32_t code, const char *message);
+
 /* Loads a model from a shared object: spec is PATH or PATH:SYMBOL (default
  * symbol braid_model_entry).  PATH names a file (relative to the current
  * directory unless absolute; no library search path), so the file hashed is
@@ -439,6 +458,16 @@ typedef struct braid_report {
    * the step of a successor that was waiting for it (empty when
    * sequential). */
   braid_quantiles handover;
+  /* Failed model checks (braid_torus_check), every torus, all of them
+   * (also those beyond BRAID_CHECKS_PER_EPOCH that the trace does not
+   * keep), and the first one in exchange order: exchange -1 when none
+   * failed. */
+  uint64_t check_failures;
+  int64_t first_check_exchange;
+  uint32_t first_check_torus, first_check_cell, first_check_code;
+  uint64_t first_check_event;
+  char first_check_message[BRAID_CHECK_MESSAGE_MAX];
+  int check_stopped; /* the run ended early because check_stop=1 and a check failed */
 } braid_report;
 
 /* Copies the final report into *out.  out->torus points into the runtime
@@ -451,7 +480,9 @@ BRAID_API int braid_runtime_report(const braid_runtime *rt, braid_report *out);
 /* A decoded record of the trace's record stream (see braid-trace(5)).
  * Field values are widened to 64 bits; `sfield` holds the same values read as
  * signed.  Blob records (checkpoints) have nfields == 0 and blob/bloblen set,
- * pointing into the reader's memory until the next call. */
+ * pointing into the reader's memory until the next call.  A CHECK record
+ * has its fields and, in blob/bloblen, its message (not NUL-terminated, at
+ * most message_len bytes: the bytes the record holds). */
 #define BRAID_RECORD_MAX_FIELDS 12
 typedef struct braid_record {
   uint32_t type;
@@ -537,6 +568,12 @@ typedef struct braid_record {
     F(EVENT, DST, "dst", 0) \
     F(EVENT, SRC, "src", 0) \
     F(EVENT, PAYLOAD, "payload", 1) \
+  T(CHECK, 14, "check", 5) /* a failed model check (braid_torus_check); the message follows the fields */ \
+    F(CHECK, TORUS, "torus", 0) \
+    F(CHECK, EVENT, "event", 0) \
+    F(CHECK, CELL, "cell", 0) \
+    F(CHECK, CODE, "code", 0) \
+    F(CHECK, MESSAGE_LEN, "message_len", 0) \
   T(BARRIER, 64, "barrier", 6) /* timing of one step: ns since the run's start, the epoch, the wait for the predecessor, the exchange */ \
     F(BARRIER, TORUS, "torus", 0) \
     F(BARRIER, THREAD, "thread", 0) \
@@ -684,6 +721,13 @@ typedef struct braid_violation_info {
   braid_violation_cell cells[BRAID_VIOLATION_MAX_CELLS];
 } braid_violation_info;
 
+/* A failed model check as braid_replay() found it (a CHECK record). */
+typedef struct braid_check_info {
+  uint64_t exchange, event;
+  uint32_t torus, cell, x, y, z, code;
+  char message[BRAID_CHECK_MESSAGE_MAX];
+} braid_check_info;
+
 typedef struct braid_replay_opts {
   uint64_t until;     /* last exchange to replay; UINT64_MAX: all */
   uint64_t violation; /* stop at the Nth boundary check with violations (1-based); 0: off */
@@ -694,6 +738,7 @@ typedef struct braid_replay_opts {
                          trace starts with that checkpoint, so that it replays on its own */
   const braid_model *model; /* the plugin model, for traces recorded with one */
   int partial;        /* accept a truncated trace: replay its complete exchanges */
+  uint64_t check;     /* stop at the Nth failed model check (1-based, in stream order); 0: off */
 } braid_replay_opts;
 
 /* Fills opts with the defaults (all exchanges, no stop, from 0, no model,
@@ -714,6 +759,11 @@ typedef struct braid_replay_result {
   double seconds;
   int recorded_threaded;     /* the recording ran the threaded executor */
   uint64_t violations;       /* boundary checks with violations among the exchanges compared */
+  /* Failed model checks (CHECK records) among the exchanges compared, and
+   * the one opts->check stopped at. */
+  uint64_t checks;
+  int stopped_at_check;
+  braid_check_info check;
 } braid_replay_result;
 
 /* Re-runs a trace single-threaded with the sequential executor, following
@@ -782,6 +832,92 @@ typedef struct braid_diff_result {
  * with a one-line message in errbuf.  res owns nothing.  Thread-safe with
  * respect to other calls that do not share its arguments. */
 BRAID_API int braid_diff(const char *a, const char *b, braid_diff_result *res, char *errbuf, size_t errlen);
+
+/* ------------------------------------------------------------------ shrink */
+
+/* What braid_shrink() looks for (braid_shrink_result.kind). */
+typedef enum braid_shrink_kind {
+  BRAID_SHRINK_NONE = 0,       /* the trace shows no failure: nothing to shrink */
+  BRAID_SHRINK_CHECK = 1,      /* a failed model check (CHECK record), matched by its code */
+  BRAID_SHRINK_OVERFLOW = 2,   /* a run error: the queue refused events (OVERFLOW record) */
+  BRAID_SHRINK_FAILED = 3,     /* a torus failed by the heartbeat (FAILURE record, not a --fail) */
+  BRAID_SHRINK_DEVIATION = 4,  /* a boundary deviation above opts->deviation */
+  BRAID_SHRINK_DIVERGENCE = 5, /* the threaded run differs from sequential execution */
+} braid_shrink_kind;
+
+/* The size of a run, before and after. */
+typedef struct braid_shrink_shape {
+  uint64_t exchanges;  /* exchanges run */
+  uint32_t tori, dim, interval, interval_min;
+  unsigned injections, faults;
+  uint64_t events;     /* events processed by all tori */
+  uint64_t seed;
+  uint64_t failure_exchange; /* the first exchange that shows the failure */
+} braid_shrink_shape;
+
+typedef struct braid_shrink_result braid_shrink_result;
+
+typedef struct braid_shrink_opts {
+  const braid_model *model;  /* the plugin of a plugin trace (as for braid_replay) */
+  const char *model_spec;    /* how the command line names it: the --model-plugin value */
+  int divergence;            /* look for a divergence between threaded and sequential runs */
+  uint64_t deviation;        /* > 0: look for a boundary deviation above this */
+  unsigned tries;            /* chaos seeds per candidate for timing-dependent failures (default 8) */
+  uint32_t threads;          /* worker threads of those runs (default 2) */
+  uint64_t max_runs;         /* runs in all (default 200) */
+  double max_seconds;        /* wall time in all (default 600) */
+  double run_seconds;        /* one run's limit; a run over it does not count as failing (default 60) */
+  int seeds;                 /* also try other seeds (off by default: a seed is part of the failure) */
+  const char *out;           /* write the small run's trace here; NULL: do not */
+  const char *out_name;      /* how the command line names `out` (default: out itself) */
+  /* Called after every run (on the calling thread): what was tried and the
+   * result so far.  May be NULL. */
+  void (*progress)(void *ud, const char *trying, const braid_shrink_result *sofar);
+  void *ud;
+} braid_shrink_opts;
+
+struct braid_shrink_result {
+  braid_shrink_kind kind;
+  char failure[256];           /* what fails, in words ("model check code 1 (ripple: ...)") */
+  int shrank;                  /* a smaller run shows the same failure */
+  braid_shrink_shape before, after;
+  uint64_t runs;               /* runs done, the ones judging a divergence each counting once per chaos seed */
+  uint64_t timeouts;           /* runs stopped at opts->run_seconds */
+  double seconds;
+  int limit;                   /* 1: stopped by max_runs, 2: by max_seconds (the result is the best so far) */
+  unsigned tries, reproduced;  /* timing-dependent kinds: chaos seeds the final run was tried with, how many showed it */
+  uint64_t chaos;              /* the chaos seed in the command line (timing-dependent kinds), else 0 */
+  char command[4096];          /* the braid-record command line of the small run */
+  char note[256];              /* why something could not be reduced, or "" */
+};
+
+/* Fills opts with the defaults. */
+BRAID_API void braid_shrink_opts_init(braid_shrink_opts *opts);
+
+/* Reads the failure from the trace at `path` -- opts->divergence: a
+ * divergence (a threaded trace that braid_replay() finds diverging, or whose
+ * settings diverge under chaos); opts->deviation: the first boundary check
+ * whose max_dev exceeds it; otherwise the first failed model check, else a
+ * queue overflow, else a heartbeat failure -- and searches for a smaller run
+ * that shows the same failure (same check code, kind, or a divergence):
+ * stop just after the failure, fewer faults and injections (ddmin over the
+ * recorded lists), fewer tori, a smaller lattice, earlier injections and
+ * faults, a smaller interval, model parameters at their defaults, and other
+ * seeds with opts->seeds.  Deterministic failures are judged on sequential
+ * runs; a divergence and a heartbeat failure on opts->threads-thread runs
+ * under opts->tries chaos seeds, a candidate counting as failing when one of
+ * them shows it.  Runs happen in this process, one at a time.  The result
+ * names the braid-record command line that reproduces the small run and,
+ * with opts->out, writes its trace (for a divergence, the first of up to
+ * opts->tries runs that showed it).  Returns 0 when the search ran
+ * (res->kind is BRAID_SHRINK_NONE when the trace shows no failure;
+ * res->shrank says whether a smaller run fails), or an error with a
+ * one-line message: the reader's (a damaged or truncated trace),
+ * BRAID_EMISMATCH (a plugin trace without opts->model, or another model),
+ * BRAID_EINVAL, or the error of writing opts->out.  Not thread-safe with
+ * respect to the plugin model's own state; independent calls with built-in
+ * models may run concurrently. */
+BRAID_API int braid_shrink(const char *path, const braid_shrink_opts *opts, braid_shrink_result *res, char *errbuf, size_t errlen);
 
 /* An empty, never-inlined function called by braid_replay() at its stop
  * point when opts->do_break is set (braid-replay --break): put a breakpoint

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "bench_shrink.h"
 #include "convergence.h"
 #include "kernel/models.h"
 #include "runtime/runtime.h"
@@ -515,5 +516,6 @@ int main(int argc, char **argv)
   if (!only || !strcmp(only, "recording")) bench_recording();
   if (!only || !strcmp(only, "from")) bench_from();
   if (!only || !strcmp(only, "convergence")) bench_convergence();
+  if (!only || !strcmp(only, "shrink")) bench_shrink();
   return 0;
 }

@@ -27,7 +27,8 @@ fresh_make() { env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL -u MAKEOVERRIDES $MAKE -C
 fresh_make install DESTDIR="$root" >"$tmp/install.log" 2>&1 || { cat "$tmp/install.log" >&2; die "make install DESTDIR=$root failed"; }
 
 for f in "$includedir/braid.h" "$libdir/pkgconfig/braid.pc" "$bindir/braid-record" "$bindir/braid-replay" "$bindir/braid-diff" \
-         "$bindir/braid-dump" "$prefix/share/man/man3/libbraid.3" "$prefix/share/man/man5/braid-trace.5"; do
+         "$bindir/braid-dump" "$bindir/braid-shrink" "$prefix/share/man/man1/braid-shrink.1" "$prefix/share/man/man3/libbraid.3" \
+         "$prefix/share/man/man5/braid-trace.5"; do
   [ -f "$root$f" ] || die "not installed: $f"
 done
 ls "$root$libdir"/libbraid.so.* >/dev/null 2>&1 || die "no shared libbraid.so.N in $libdir"

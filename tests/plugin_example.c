@@ -14,6 +14,11 @@
  *   cc -shared -fPIC $(pkg-config --cflags braid) -o ripple.so plugin_example.c
  *   braid-record --model-plugin ./ripple.so -p delay=8 -o run.braid
  *   braid-replay --model-plugin ./ripple.so run.braid
+ *
+ * Its model check (see ripple_handle) fails when a cell's state leaves
+ * -bound..bound, e.g. after --inject A@700:1000=500000; braid-shrink then
+ * finds the smallest run that still fails it:
+ *   braid-shrink --model-plugin ./ripple.so run.braid -o small.braid
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -25,13 +30,19 @@ enum { S_INIT_DELAY = 1, S_INIT_PAYLOAD, S_DIR, S_DELAY, S_PAYLOAD };
 static const braid_param_spec ripple_params[] = {
   { "delay", 4, 1, 64, "largest delay of a hop" },
   { "pop", 1, 1, 4, "initial events per cell (the population stays constant)" },
+  { "bound", 100000, 1, 2147483647, "model check: no cell's state may leave -bound..bound" },
   { NULL, 0, 0, 0, NULL },
 };
 
 /* Per-torus state: the parameters, looked up once rather than per event. */
 typedef struct ripple {
   uint64_t delay;
+  int64_t bound;
 } ripple;
+
+/* Model check codes (braid_torus_check): the model's own numbers, which
+ * braid-replay --check and braid-shrink report and match. */
+enum { CHECK_BOUND = 1 };
 
 static int32_t step_payload(uint64_t r) { return (int32_t)(r % 3) - 1; }
 
@@ -84,6 +95,7 @@ static int ripple_init(braid_torus *t, void **state)
   ripple *s = malloc(sizeof *s);
   if (!s) return BRAID_ENOMEM;
   s->delay = (uint64_t)braid_torus_param(t, "delay");
+  s->bound = braid_torus_param(t, "bound");
   *state = s;
   uint32_t n = braid_torus_ncells(t), pop = (uint32_t)braid_torus_param(t, "pop");
   for (uint32_t c = 0; c < n; c++)
@@ -99,6 +111,13 @@ static int ripple_init(braid_torus *t, void **state)
 static void ripple_handle(braid_torus *t, void *state, const braid_event *ev)
 {
   const ripple *s = state;
+  /* The model's invariant: steps of -1..1 keep every cell's state near 0,
+   * so a state beyond the bound means that something from outside the model
+   * (an injection, a correction it forwarded) broke it.  A failed check is
+   * recorded (with check_stop=1 the run ends soon after); the model goes on
+   * as before either way. */
+  int64_t here = braid_torus_cell_state(t, ev->dst);
+  braid_torus_check(t, here >= -s->bound && here <= s->bound, ev->dst, CHECK_BOUND, "ripple: a cell's state left -bound..bound");
   /* The torus's event count is a counter private to this torus and the same
    * in every run, so the random choices are too. */
   uint64_t n = braid_torus_events(t);

@@ -138,29 +138,19 @@ static void parse_torus(const char *v, int first)
   sel.any = 1;
 }
 
-/* The value of `key` in the trace's settings ("key=value" lines), or NULL;
- * in a static buffer. */
-static const char *setting(const braid_trace_info *in, const char *key)
-{
-  static char v[256];
-  size_t n = strlen(key);
-  for (const char *p = in->config_text; p && *p;) {
-    size_t len = strcspn(p, "\n");
-    if (len > n && !strncmp(p, key, n) && p[n] == '=') {
-      snprintf(v, sizeof v, "%.*s", (int)(len - n - 1), p + n + 1);
-      return v;
-    }
-    p += len + (p[len] ? 1 : 0);
-  }
-  return NULL;
-}
+/* The trace's tori (its settings say; 16 when they name none in 2..16). */
+static uint32_t trace_tori(const braid_trace_info *in) { return in->config_tori ? in->config_tori : 16; }
 
-/* The trace's tori (its settings say; 1..16). */
-static uint32_t trace_tori(const braid_trace_info *in)
+/* A check record's message (braid-trace(5)): untrusted bytes, shown as
+ * printable ASCII. */
+static void print_message(const braid_record *r, int json)
 {
-  const char *v = setting(in, "tori");
-  long n = v ? atol(v) : 0;
-  return n >= 1 && n <= 16 ? (uint32_t)n : 16;
+  char msg[BRAID_CHECK_MESSAGE_MAX];
+  size_t n = r->bloblen < sizeof msg - 1 ? r->bloblen : sizeof msg - 1;
+  for (size_t i = 0; i < n; i++) msg[i] = r->blob[i] >= 0x20 && r->blob[i] < 0x7f ? (char)r->blob[i] : '?';
+  msg[n] = 0;
+  if (json) printf(",\"message\":%s", cli_json(msg));
+  else printf(" message=%s", cli_json(msg));
 }
 
 /* Output is buffered by stdio; on a damaged trace we still print what was
@@ -197,8 +187,9 @@ static int dump_text(braid_trace *t, const braid_trace_info *in)
     }
     if (name) printf("  %s", name);
     else printf("  type%u", r.type);
-    if (r.blob) printf(" bytes=%zu", r.bloblen);
+    if (r.blob && r.type != BRAID_REC_CHECK) printf(" bytes=%zu", r.bloblen);
     print_fields(&r, 0);
+    if (r.type == BRAID_REC_CHECK) print_message(&r, 0);
     printf("\n");
   }
   if (rc == BRAID_EEOF)
@@ -222,8 +213,9 @@ static int dump_json(braid_trace *t, const braid_trace_info *in)
     const char *name = braid_record_type_name(r.type);
     if (name) printf("{\"type\":\"%s\",\"exchange\":%llu", name, (unsigned long long)r.exchange);
     else printf("{\"type\":\"type%u\",\"exchange\":%llu", r.type, (unsigned long long)r.exchange);
-    if (r.blob) printf(",\"bytes\":%zu", r.bloblen);
+    if (r.blob && r.type != BRAID_REC_CHECK) printf(",\"bytes\":%zu", r.bloblen);
     print_fields(&r, 1);
+    if (r.type == BRAID_REC_CHECK) print_message(&r, 1);
     printf("}\n");
   }
   if (rc == BRAID_EEOF) {
@@ -539,8 +531,7 @@ static int dump_stats(braid_trace *t, const braid_trace_info *in, const char *pa
          in->format_version, in->build_id);
   /* The model as the settings name it, with the plugin's identity (name,
    * version and the XXH3 of its file) when it came from one. */
-  const char *model = setting(in, "model");
-  printf("model          %s", model && *model ? model : "(unknown)");
+  printf("model          %s", in->model && *in->model ? in->model : "(unknown)");
   if (in->plugin && in->plugin[0]) printf(" (plugin %s)", in->plugin);
   printf("\n");
   if (sel.any) {

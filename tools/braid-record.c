@@ -49,6 +49,9 @@ static void usage(FILE *f)
           "      --chaos SEED          perturb thread scheduling from SEED (the run stays replayable)\n"
           "      --checkpoint-every K  write a full-state checkpoint every K exchanges\n"
           "      --trace-events        record every event (large traces)\n"
+          "      --check-stop          end the run soon after the first failed model check\n"
+          "      --repeat N            hunt races: run under N chaos seeds, replay each, keep the first\n"
+          "                            that diverges from sequential execution in -o TRACE (exit 1)\n"
           "      --set KEY=VALUE       any run setting by name (see --list-settings)\n"
           "      --list-settings       print every setting with its default and range\n"
           "      --list-models         print the built-in models (and --model-plugin's) and their parameters\n"
@@ -57,7 +60,9 @@ static void usage(FILE *f)
           "  -q, --quiet               no progress line and no report\n"
           "  -h, --help                this help\n"
           "  -V, --version             version\n\n"
-          "Exit status: 0 ok, 2 trouble, 130/143 stopped by SIGINT/SIGTERM (trace finalised).\n");
+          "Exit status: 0 ok, 1 a model check failed (--repeat: a run diverged), 2 trouble,\n"
+          "130/143 stopped by SIGINT/SIGTERM\n"
+          "(trace finalised).\n");
 }
 
 /* The library's message starts with the setting's name ("tori: 17 is out of
@@ -357,6 +362,14 @@ static void print_text(const braid_report *r, const char *trace, uint64_t events
     printf(" (< 1%% of the cells violated over up to 10 checks since, after the last perturbation)\n");
     for (uint32_t i = 0; i < r->tori && r->convergence; i++) print_torus_convergence(i, &r->convergence[i]);
   }
+  if (!r->check_failures) printf("  model checks       none failed\n");
+  else {
+    printf("  model checks       %llu failed; the first at exchange %lld, torus %c, event %llu, cell %u: code %u: %s\n",
+           (unsigned long long)r->check_failures, (long long)r->first_check_exchange, 'A' + (int)r->first_check_torus,
+           (unsigned long long)r->first_check_event, r->first_check_cell, r->first_check_code,
+           r->first_check_message[0] ? r->first_check_message : "(no message)");
+    if (r->check_stopped) printf("                     the run stopped early (check_stop=1)\n");
+  }
   uint32_t flo, fhi;
   final_intervals(r, &flo, &fhi);
   printf("  interval           %u..%u over the run, %u..%u at the end, %llu changes\n", r->interval_min_seen, r->interval_max_seen, flo, fhi,
@@ -433,6 +446,11 @@ static void print_json(const braid_report *r, const char *trace, int status, uin
     else printf("\"converged_exchange\":null,\"exchanges\":null}");
   }
   printf("]},");
+  printf("\"model_checks\":{\"failed\":%llu,\"stopped_run\":%s,\"first\":", (unsigned long long)r->check_failures, r->check_stopped ? "true" : "false");
+  if (r->first_check_exchange < 0) printf("null},");
+  else
+    printf("{\"exchange\":%lld,\"torus\":%u,\"event\":%llu,\"cell\":%u,\"code\":%u,\"message\":%s}},", (long long)r->first_check_exchange,
+           r->first_check_torus, (unsigned long long)r->first_check_event, r->first_check_cell, r->first_check_code, cli_json(r->first_check_message));
   uint32_t flo, fhi;
   final_intervals(r, &flo, &fhi);
   printf("\"interval\":{\"min\":%u,\"max\":%u,\"final_min\":%u,\"final_max\":%u,\"changes\":%llu},", r->interval_min_seen, r->interval_max_seen,
@@ -448,16 +466,95 @@ static void print_json(const braid_report *r, const char *trace, int status, uin
   printf("\"trace\":%s,\"trace_bytes\":%llu}\n", trace ? cli_json(trace) : "null", (unsigned long long)r->trace_bytes);
 }
 
+/* One run of the hunt: recorded to `out`, nothing printed; its report in
+ * *rep.  A signal ends the hunt (130/143). */
+static void hunt_run(braid_config *cfg, const char *out, const injection *inj, const char **injects, unsigned ninjects, braid_report *rep)
+{
+  char err[512];
+  braid_runtime *rt;
+  if (braid_runtime_create(&rt, cfg, err, sizeof err)) cli_die("%s", err);
+  if (braid_runtime_record(rt, out)) cli_die("%s", braid_runtime_error(rt));
+  for (unsigned i = 0; i < ninjects; i++) {
+    int rc = braid_inject(rt, inj[i].torus, inj[i].cell, inj[i].payload, inj[i].exchange);
+    if (rc) cli_die("--inject: '%s': %s", injects[i], braid_strerror(rc));
+  }
+  g_rt = rt;
+  int rc = braid_runtime_run(rt);
+  g_rt = NULL;
+  if (rc && rc != BRAID_EINTR) cli_die("%s", braid_runtime_error(rt));
+  braid_runtime_report(rt, rep);
+  rep->torus = NULL;
+  rep->convergence = NULL;
+  braid_runtime_destroy(rt);
+  if (rc == BRAID_EINTR) {
+    fprintf(stderr, "%s: interrupted by %s; the trace of the last run is finalised\n", cli_prog, g_signal == SIGTERM ? "SIGTERM" : "SIGINT");
+    exit(g_signal == SIGTERM ? 143 : 130);
+  }
+}
+
+/* --repeat N: race hunting (DESIGN 13).  Runs the configuration threaded
+ * under N chaos seeds (from --chaos, default 1, counting up), replays each
+ * trace -- a sequential re-execution compared exchange by exchange -- and
+ * stops at the first that diverges, which stays in `out` for braid-replay
+ * and braid-shrink --divergence.  Exit 1 then, 0 when none diverged (out
+ * holds the last run). */
+static int hunt(braid_config *cfg, const char *out, const injection *inj, const char **injects, unsigned ninjects, uint64_t repeat, int json,
+                int quiet)
+{
+  if (!out) cli_die("--repeat: give -o TRACE to keep the diverging run");
+  if (!strcmp(braid_config_get(cfg, "sequential"), "1")) cli_die("--repeat: the sequential executor cannot race; hunting needs threads");
+  uint64_t base = strtoull(braid_config_get(cfg, "chaos"), NULL, 10);
+  if (!base) base = 1;
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = on_signal;
+  sigaction(SIGINT, &sa, NULL);
+  sigaction(SIGTERM, &sa, NULL);
+  for (uint64_t i = 0; i < repeat; i++) {
+    char num[32];
+    snprintf(num, sizeof num, "%llu", (unsigned long long)(base + i));
+    set(cfg, "--chaos", "chaos", num);
+    braid_report rep;
+    hunt_run(cfg, out, inj, injects, ninjects, &rep);
+    braid_replay_opts o;
+    braid_replay_opts_init(&o);
+    braid_replay_result res;
+    char err[1024];
+    if (braid_replay(out, &o, &res, err, sizeof err)) cli_die("%s", err);
+    if (!quiet && !json && isatty(2)) fprintf(stderr, "\r%s: run %llu of %llu (chaos %s): %s  ", cli_prog, (unsigned long long)i + 1, (unsigned long long)repeat, num,
+                                              res.diverged ? "diverged" : "same as sequential");
+    if (res.diverged) {
+      if (!quiet && !json && isatty(2)) fprintf(stderr, "\n");
+      if (json)
+        printf("{\"hunt\":{\"runs\":%llu,\"repeat\":%llu,\"diverged\":true,\"chaos\":%s,\"exchange\":%llu,\"torus\":%lld,\"record\":%s,\"trace\":%s}}\n",
+               (unsigned long long)i + 1, (unsigned long long)repeat, num, (unsigned long long)res.div.exchange, (long long)res.div.torus,
+               cli_json(res.div.record), cli_json(out));
+      else if (!quiet)
+        printf("%s: run %llu of %llu (--chaos %s) diverged from sequential execution at exchange %llu (%s.%s); its trace is %s\n", cli_prog,
+               (unsigned long long)i + 1, (unsigned long long)repeat, num, (unsigned long long)res.div.exchange, res.div.record, res.div.field, out);
+      return EXIT_DIFFERENT;
+    }
+  }
+  if (!quiet && !json && isatty(2)) fprintf(stderr, "\n");
+  if (json)
+    printf("{\"hunt\":{\"runs\":%llu,\"repeat\":%llu,\"diverged\":false,\"trace\":%s}}\n", (unsigned long long)repeat, (unsigned long long)repeat,
+           cli_json(out));
+  else if (!quiet)
+    printf("%s: no divergence in %llu runs (--chaos %llu..%llu); %s holds the last\n", cli_prog, (unsigned long long)repeat,
+           (unsigned long long)base, (unsigned long long)(base + repeat - 1), out);
+  return EXIT_SAME;
+}
+
 int main(int argc, char **argv)
 {
   cli_prog = "braid-record";
-  enum { O_SEQ = 256, O_DURATION, O_IMIN, O_IMAX, O_ADAPT, O_THRESH, O_TOL, O_FAIL, O_HB, O_CHAOS, O_CKPT, O_TEV, O_SET, O_LSET, O_LMOD, O_JSON, O_PLUGIN, O_INJECT };
+  enum { O_SEQ = 256, O_DURATION, O_IMIN, O_IMAX, O_ADAPT, O_THRESH, O_TOL, O_FAIL, O_HB, O_CHAOS, O_CKPT, O_TEV, O_SET, O_LSET, O_LMOD, O_JSON, O_PLUGIN, O_INJECT, O_CHECK_STOP, O_REPEAT };
   static const struct option opts[] = {
     { "model", 1, 0, 'm' }, { "model-plugin", 1, 0, O_PLUGIN }, { "param", 1, 0, 'p' }, { "seed", 1, 0, 's' }, { "tori", 1, 0, 'n' },
     { "dim", 1, 0, 'd' }, { "threads", 1, 0, 't' }, { "sequential", 0, 0, O_SEQ }, { "exchanges", 1, 0, 'x' }, { "events", 1, 0, 'e' },
     { "duration", 1, 0, O_DURATION }, { "interval", 1, 0, 'i' }, { "interval-min", 1, 0, O_IMIN }, { "interval-max", 1, 0, O_IMAX },
     { "adapt", 1, 0, O_ADAPT }, { "threshold", 1, 0, O_THRESH }, { "tolerance", 1, 0, O_TOL }, { "fail", 1, 0, O_FAIL }, { "inject", 1, 0, O_INJECT },
-    { "heartbeat-ms", 1, 0, O_HB }, { "chaos", 1, 0, O_CHAOS }, { "checkpoint-every", 1, 0, O_CKPT }, { "trace-events", 0, 0, O_TEV },
+    { "heartbeat-ms", 1, 0, O_HB }, { "chaos", 1, 0, O_CHAOS }, { "checkpoint-every", 1, 0, O_CKPT }, { "trace-events", 0, 0, O_TEV }, { "check-stop", 0, 0, O_CHECK_STOP }, { "repeat", 1, 0, O_REPEAT },
     { "set", 1, 0, O_SET }, { "list-settings", 0, 0, O_LSET }, { "list-models", 0, 0, O_LMOD }, { "output", 1, 0, 'o' },
     { "json", 0, 0, O_JSON }, { "quiet", 0, 0, 'q' }, { "help", 0, 0, 'h' }, { "version", 0, 0, 'V' }, { 0, 0, 0, 0 },
   };
@@ -466,7 +563,7 @@ int main(int argc, char **argv)
   const char *out = NULL, *plugin = NULL, *model = NULL; /* model: the option that named a built-in one */
   int json = 0, quiet = 0, c, x_given = 0, list = 0; /* x_given: an -x after any --duration */
   const char *threads_opt = NULL, *seq_opt = NULL;    /* the options that set them, for a conflict */
-  uint64_t events = 0;
+  uint64_t events = 0, repeat = 0;
   const char *params[32];
   unsigned nparams = 0;
   const char *injects[256];
@@ -536,6 +633,8 @@ int main(int argc, char **argv)
     case O_CHAOS: set(cfg, "--chaos", "chaos", optarg); break;
     case O_CKPT: set(cfg, "--checkpoint-every", "checkpoint_every", optarg); break;
     case O_TEV: set(cfg, "--trace-events", "trace_events", "1"); break;
+    case O_CHECK_STOP: set(cfg, "--check-stop", "check_stop", "1"); break;
+    case O_REPEAT: repeat = cli_u64("--repeat", optarg, 1, 1000000); break;
     case O_SET: {
       char kv[256];
       snprintf(kv, sizeof kv, "%s", optarg);
@@ -601,6 +700,11 @@ int main(int argc, char **argv)
   uint64_t exchanges = strtoull(braid_config_get(cfg, "exchanges"), NULL, 10);
   check_fails(fails, tori, exchanges);
   for (unsigned i = 0; i < ninjects; i++) inj[i] = parse_inject(injects[i], tori, dim * dim * dim, exchanges);
+  if (repeat) {
+    int st = hunt(cfg, out, inj, injects, ninjects, repeat, json, quiet);
+    braid_config_destroy(cfg);
+    return st;
+  }
   /* The handlers come before the trace file: a signal from here on ends the
    * run with a finalised trace (of its first exchange, at the earliest), never
    * kills it between the file's creation and the run.  SA_RESTART: the
@@ -656,5 +760,5 @@ int main(int argc, char **argv)
     else fprintf(stderr, "%s: interrupted by %s before the first exchange%s\n", cli_prog, sig, fin);
     return g_signal == SIGTERM ? 143 : 130;
   }
-  return 0;
+  return rep.check_failures ? EXIT_DIFFERENT : EXIT_SAME;
 }

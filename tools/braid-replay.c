@@ -25,6 +25,7 @@ static void usage(FILE *f)
           "every exchange against the recording.\n\n"
           "      --until K             stop after exchange K\n"
           "      --violation N         stop at the Nth boundary check with violations; show its cells\n"
+          "      --check N             stop at the Nth failed model check; show it\n"
           "      --from K              start from the last checkpoint at or before exchange K\n"
           "      --break               call braid_debug_break() at the stop point (for gdb or rr)\n"
           "      --rr                  run the replay under 'rr record' (where rr can record)\n"
@@ -116,7 +117,10 @@ static void json_value(const braid_divergence *d, uint64_t v)
  * (see braid-replay(1)). */
 static void print_json(const char *path, const braid_replay_opts *o, const braid_replay_result *res)
 {
-  printf("{\"trace\":%s,\"verdict\":\"%s\",", cli_json(path), res->diverged ? "diverged" : res->stopped_at_violation ? "violation" : "ok");
+  printf("{\"trace\":%s,\"verdict\":\"%s\",", cli_json(path), res->diverged              ? "diverged"
+                                                                      : res->stopped_at_violation ? "violation"
+                                                                      : res->stopped_at_check     ? "check"
+                                                                                                  : "ok");
   printf("\"recorded_threaded\":%s,\"exchanges_checked\":%llu,", res->recorded_threaded ? "true" : "false", (unsigned long long)res->exchanges_checked);
   if (res->first_exchange) printf("\"first_exchange\":%llu,\"from_checkpoint\":%llu,", (unsigned long long)res->first_exchange, (unsigned long long)res->first_exchange - 1);
   else printf("\"first_exchange\":0,\"from_checkpoint\":null,");
@@ -156,16 +160,26 @@ static void print_json(const char *path, const braid_replay_opts *o, const braid
   } else {
     printf("null");
   }
+  printf(",\"checks\":%llu,\"check\":", (unsigned long long)res->checks);
+  if (res->stopped_at_check) {
+    const braid_check_info *k = &res->check;
+    printf("{\"n\":%llu,\"exchange\":%llu,\"torus\":%u,\"event\":%llu,\"cell\":%u,\"x\":%u,\"y\":%u,\"z\":%u,\"code\":%u,\"message\":%s}",
+           (unsigned long long)o->check, (unsigned long long)k->exchange, k->torus, (unsigned long long)k->event, k->cell, k->x, k->y, k->z, k->code,
+           cli_json(k->message));
+  } else {
+    printf("null");
+  }
   printf("}\n");
 }
 
 int main(int argc, char **argv)
 {
   cli_prog = "braid-replay";
-  enum { O_UNTIL = 256, O_VIOL, O_FROM, O_BREAK, O_RR, O_PLUGIN, O_FORCE, O_PARTIAL, O_JSON };
+  enum { O_UNTIL = 256, O_VIOL, O_FROM, O_BREAK, O_RR, O_PLUGIN, O_FORCE, O_PARTIAL, O_JSON, O_CHECK };
   static const struct option opts[] = {
     { "until", 1, 0, O_UNTIL }, { "violation", 1, 0, O_VIOL }, { "from", 1, 0, O_FROM }, { "break", 0, 0, O_BREAK }, { "rr", 0, 0, O_RR },
-    { "output", 1, 0, 'o' }, { "model-plugin", 1, 0, O_PLUGIN }, { "force", 0, 0, O_FORCE }, { "partial", 0, 0, O_PARTIAL }, { "json", 0, 0, O_JSON }, { "quiet", 0, 0, 'q' },
+    { "output", 1, 0, 'o' }, { "model-plugin", 1, 0, O_PLUGIN }, { "force", 0, 0, O_FORCE }, { "partial", 0, 0, O_PARTIAL }, { "json", 0, 0, O_JSON }, { "check", 1, 0, O_CHECK },
+    { "quiet", 0, 0, 'q' },
     { "help", 0, 0, 'h' }, { "version", 0, 0, 'V' }, { 0, 0, 0, 0 },
   };
   braid_replay_opts o;
@@ -176,6 +190,7 @@ int main(int argc, char **argv)
     switch (c) {
     case O_UNTIL: o.until = cli_u64("--until", optarg, 0, UINT64_MAX - 1); break;
     case O_VIOL: o.violation = cli_u64("--violation", optarg, 1, UINT64_MAX - 1); break;
+    case O_CHECK: o.check = cli_u64("--check", optarg, 1, UINT64_MAX - 1); break;
     case O_FROM: o.from = cli_u64("--from", optarg, 0, UINT64_MAX - 1); break;
     case O_BREAK: o.do_break = 1; break;
     case O_RR: rr = 1; break;
@@ -251,6 +266,14 @@ int main(int argc, char **argv)
     printf("replay matched the recording through exchange %llu\n", (unsigned long long)v->exchange);
     return EXIT_SAME;
   }
+  if (res.stopped_at_check) {
+    const braid_check_info *k = &res.check;
+    printf("check %llu: exchange %llu, torus %c, event %llu, cell %u (%u,%u,%u): code %u: %s\n", (unsigned long long)o.check,
+           (unsigned long long)k->exchange, 'A' + k->torus, (unsigned long long)k->event, k->cell, k->x, k->y, k->z, k->code,
+           k->message[0] ? k->message : "(no message)");
+    printf("replay matched the recording through exchange %llu\n", (unsigned long long)k->exchange);
+    return EXIT_SAME;
+  }
   uint64_t n = res.exchanges_checked;
   printf("OK: %llu %s, %s", (unsigned long long)n, cli_exchanges(n), res.recorded_threaded ? "parallel == sequential" : "replay == recording (a sequential run)");
   if (res.first_exchange && !n) {
@@ -275,6 +298,15 @@ int main(int argc, char **argv)
     } else {
       printf("no exchange compared");
     }
+    printf(")");
+  }
+  if (o.check) {
+    printf("; check %llu not reached (", (unsigned long long)o.check);
+    if (!res.first_exchange && n == res.trace_exchanges) printf("the trace has %llu failed checks", (unsigned long long)res.checks);
+    else if (n) {
+      printf("%llu failed checks in ", (unsigned long long)res.checks);
+      print_range(res.first_exchange, n);
+    } else printf("no exchange compared");
     printf(")");
   }
   printf("\n");

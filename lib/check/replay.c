@@ -70,6 +70,27 @@ static void note_violation(replay_ctx *x, uint64_t k, size_t at)
   x->res->stopped_at_violation = 1;
 }
 
+/* The check record at x->mine[at], for opts->check. */
+static void note_check(replay_ctx *x, uint64_t k, size_t at)
+{
+  braid_check_info *c = &x->res->check;
+  const braid_record *r = &x->mine[at];
+  uint32_t d = x->rt->dim, m = d - 1, s = (uint32_t)__builtin_ctz(d);
+  memset(c, 0, sizeof *c);
+  c->exchange = k;
+  c->torus = (uint32_t)r->field[BRAID_F_CHECK_TORUS];
+  c->event = r->field[BRAID_F_CHECK_EVENT];
+  c->cell = (uint32_t)r->field[BRAID_F_CHECK_CELL];
+  c->x = c->cell >> (2 * s);
+  c->y = (c->cell >> s) & m;
+  c->z = c->cell & m;
+  c->code = (uint32_t)r->field[BRAID_F_CHECK_CODE];
+  size_t n = r->bloblen < sizeof c->message - 1 ? r->bloblen : sizeof c->message - 1;
+  for (size_t i = 0; i < n; i++) /* untrusted: printable ASCII only, as the kernel writes it */
+    c->message[i] = r->blob[i] >= 0x20 && r->blob[i] < 0x7f ? (char)r->blob[i] : '?';
+  x->res->stopped_at_check = 1;
+}
+
 static int replay_sink(void *ud, uint64_t k, const uint8_t *recs, size_t len)
 {
   replay_ctx *x = ud;
@@ -114,6 +135,12 @@ static int replay_sink(void *ud, uint64_t k, const uint8_t *recs, size_t len)
     if (x->mine[i].type == BRAID_REC_BOUNDARY && x->mine[i].field[3] > 0 && ++x->res->violations == x->o->violation) {
       note_violation(x, k, i);
       braid__set_error(x->rt, BRAID_EINTR, "stopped at violation %llu", (unsigned long long)x->o->violation);
+      return BRAID_EINTR;
+    }
+  for (size_t i = 0; i < x->nmine; i++)
+    if (x->mine[i].type == BRAID_REC_CHECK && ++x->res->checks == x->o->check) {
+      note_check(x, k, i);
+      braid__set_error(x->rt, BRAID_EINTR, "stopped at check %llu", (unsigned long long)x->o->check);
       return BRAID_EINTR;
     }
   return 0;

@@ -31,18 +31,22 @@ const char *braid_record_field_name(uint32_t type, unsigned f, int *is_signed)
   return i->fields[f];
 }
 
-void braid__rec_put(braid__buf *b, unsigned type, unsigned n, const uint64_t *f)
+void braid__rec_put(braid__buf *b, unsigned type, unsigned n, const uint64_t *f) { braid__rec_put_tail(b, type, n, f, NULL, 0); }
+
+void braid__rec_put_tail(braid__buf *b, unsigned type, unsigned n, const uint64_t *f, const void *tail, size_t taillen)
 {
   uint8_t tmp[BRAID_REC_MAX_FIELDS * 10];
   size_t len = 0;
   const braid__rec_info *info = braid__rec_info_of(type);
   for (unsigned i = 0; i < n && i < BRAID_REC_MAX_FIELDS; i++)
     len += braid__varint_put(tmp + len, info && info->is_signed[i] ? braid__zigzag((int64_t)f[i]) : f[i]);
-  if (braid__buf_reserve(b, len + 20)) return;
+  if (braid__buf_reserve(b, len + taillen + 20)) return;
   b->len += braid__varint_put(b->p + b->len, type);
-  b->len += braid__varint_put(b->p + b->len, len);
+  b->len += braid__varint_put(b->p + b->len, len + taillen);
   memcpy(b->p + b->len, tmp, len);
   b->len += len;
+  if (taillen) memcpy(b->p + b->len, tail, taillen);
+  b->len += taillen;
 }
 
 void braid__rec_put_blob(braid__buf *b, unsigned type, const void *data, size_t len)
@@ -86,6 +90,13 @@ int braid__rec_decode(const uint8_t **pp, const uint8_t *end, braid_record *rec,
       q += m;
       unsigned i = rec->nfields++;
       rec->field[i] = info && info->is_signed[i] ? (uint64_t)braid__unzigzag(v) : v;
+    }
+    /* The message after a check's fields; its length field bounds it, and
+     * so does the record (a damaged one keeps what it holds). */
+    if (type == BRAID_REC_CHECK && rec->nfields > BRAID_F_CHECK_MESSAGE_LEN) {
+      uint64_t want = rec->field[BRAID_F_CHECK_MESSAGE_LEN];
+      rec->blob = q;
+      rec->bloblen = (size_t)(want < (uint64_t)(qend - q) ? want : (uint64_t)(qend - q));
     }
   }
   why->what = NULL;

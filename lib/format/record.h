@@ -23,6 +23,10 @@
 /* Appends a field record; values are given as raw u64 (signed fields are
  * zigzagged here according to the table). */
 void braid__rec_put(braid__buf *b, unsigned type, unsigned n, const uint64_t *f);
+/* Appends a field record followed by `taillen` raw bytes (a CHECK record's
+ * message): readers that know only the fields skip them, as they skip the
+ * fields a newer writer appended. */
+void braid__rec_put_tail(braid__buf *b, unsigned type, unsigned n, const uint64_t *f, const void *tail, size_t taillen);
 /* Appends a blob record. */
 void braid__rec_put_blob(braid__buf *b, unsigned type, const void *data, size_t len);
 
@@ -39,7 +43,9 @@ const braid__rec_info *braid__rec_info_of(unsigned type);
 /* Decodes one record at *pp (advancing it past the record): type, then the
  * fields of a known type (extra trailing fields, from a newer writer, are
  * ignored; an unknown type's first BRAID_REC_MAX_FIELDS varints are kept),
- * or the blob of a type >= 128, which points into the input.  Returns 0 or
+ * or the blob of a type >= 128, which points into the input (as does a
+ * CHECK record's message, in blob/bloblen: at most message_len bytes of
+ * what follows its fields).  Returns 0 or
  * BRAID_ECORRUPT with *why (when why is not NULL) saying what is
  * malformed. */
 typedef struct braid__rec_error {

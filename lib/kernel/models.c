@@ -11,6 +11,17 @@
 
 enum { S_EDGE_DIR = 1, S_EDGE_DELAY, S_INIT_DELAY, S_INIT_PAYLOAD, S_PAYLOAD, S_HOT, S_PICK, S_BURST, S_PHOLD };
 
+/* Model check codes (braid_torus_check), the same in every built-in model
+ * that states the invariant.  POPULATION: uniform, skewed, phold and racy
+ * keep their event population constant (each handled event emits exactly
+ * one follow-up, after its own event left the queue), so a follow-up the
+ * queue refused means that the kernel lost an event.  HOP_BUDGET: bursty's
+ * hop budget bounds the events in flight (see bursty_bound); more would
+ * mean that hops are not spent.  Both hold in a correct kernel: they are
+ * the models' assertions, not their expected outcome. */
+enum { CHECK_POPULATION = 1, CHECK_HOP_BUDGET = 2 };
+#define POPULATION_MSG(model) model ": event population shrank: the queue refused a follow-up event"
+
 /* ---------------------------------------------------------------- uniform */
 
 static const braid_param_spec uniform_params[] = {
@@ -53,7 +64,7 @@ static inline void uniform_step(braid_torus *t, uint64_t time, const braid__qev 
   uint8_t *dp = &t->edge_delay[ev->dst];
   uint32_t d = *dp;
   *dp = braid__next_delay(t, d, p > 0);
-  braid__emit(t, t->edge_target[ev->dst], ev->dst, d, p);
+  braid__check(t, braid__emit(t, t->edge_target[ev->dst], ev->dst, d, p) == 0, ev->dst, CHECK_POPULATION, POPULATION_MSG("uniform"));
 }
 
 static void uniform_handle(braid_torus *t, void *state, const braid_event *ev)
@@ -101,7 +112,7 @@ static inline void skewed_step(braid_torus *t, uint64_t time, const braid__qev *
   size_t i = (size_t)ev->dst * 2 + k;
   uint32_t d = t->edge_delay[i];
   t->edge_delay[i] = braid__next_delay(t, d, p > 0);
-  braid__emit(t, t->edge_target[i], ev->dst, d, p);
+  braid__check(t, braid__emit(t, t->edge_target[i], ev->dst, d, p) == 0, ev->dst, CHECK_POPULATION, POPULATION_MSG("skewed"));
 }
 
 static void skewed_handle(braid_torus *t, void *state, const braid_event *ev)
@@ -123,6 +134,18 @@ static const braid_param_spec bursty_params[] = {
   { NULL, 0, 0, 0, NULL },
 };
 
+/* The most events a bursty torus can hold: a burst event hops at most
+ * `hops` times, each hop at most max_delay later, so the bursts of the last
+ * hops * max_delay time units are the only ones alive, each with at most
+ * `burst` events pending; plus the timer, and the corrections and
+ * injections an exchange may land (at most one per face cell, with room for
+ * as many injections). */
+static uint64_t bursty_bound(const braid_torus *t)
+{
+  uint64_t period = (uint64_t)t->params[0], n = (uint64_t)t->params[1], hops = (uint64_t)t->params[2];
+  return n * (hops * t->max_delay / period + 2) + 1 + 2 * (uint64_t)t->dim * t->dim;
+}
+
 static void burst(braid_torus *t)
 {
   uint32_t n = (uint32_t)t->params[1];
@@ -130,6 +153,8 @@ static void burst(braid_torus *t)
   for (uint32_t i = 0; i < n; i++) {
     uint64_t r = braid__rand(t, S_BURST, t->events * 65536 + i);
     uint32_t cell = (uint32_t)(r % t->ncells);
+    /* A burst the queue cannot hold is a run error, counted and traced
+     * as an overflow (DESIGN 3), not a broken model. */
     braid__emit(t, cell, cell, 1 + (r >> 40) % t->max_delay, hops);
   }
   braid__emit(t, 0, BRAID_SRC_TIMER, (uint64_t)t->params[0], 0);
@@ -144,14 +169,18 @@ static int bursty_init(braid_torus *t, void **state)
   if (rc) return rc;
   rc = seed_edges_and_events(t, 1, 0);
   if (rc) return rc;
+  /* Only this burst counts: a rebuilt torus keeps the counts of the
+   * overflows before its failure (they were reported then). */
+  uint64_t refused = t->q.overflows + t->q.horizon_errors;
   burst(t);
-  return t->q.overflows || t->q.horizon_errors ? BRAID_EQUEUE : 0;
+  return t->q.overflows + t->q.horizon_errors != refused ? BRAID_EQUEUE : 0;
 }
 
 static inline void bursty_step(braid_torus *t, uint64_t time, const braid__qev *ev)
 {
   (void)time;
   if (ev->src == BRAID_SRC_TIMER) {
+    braid__check(t, t->q.size <= bursty_bound(t), ev->dst, CHECK_HOP_BUDGET, "bursty: more events in flight than the hop budget allows");
     burst(t);
     return;
   }
@@ -215,7 +244,8 @@ static inline void phold_step(braid_torus *t, uint64_t time, const braid__qev *e
   (void)time;
   const phold_state *s = t->mstate;
   uint64_t r = braid__rand(t, S_PHOLD, t->events);
-  braid__emit(t, (uint32_t)((r >> 16) % t->ncells), ev->dst, s->delay[r & 255], (int32_t)((r >> 8) & 1) * 2 - 1);
+  int rc = braid__emit(t, (uint32_t)((r >> 16) % t->ncells), ev->dst, s->delay[r & 255], (int32_t)((r >> 8) & 1) * 2 - 1);
+  braid__check(t, rc == 0, ev->dst, CHECK_POPULATION, POPULATION_MSG("phold"));
 }
 
 static void phold_handle(braid_torus *t, void *state, const braid_event *ev)
@@ -253,7 +283,7 @@ static inline void racy_step(braid_torus *t, uint64_t time, const braid__qev *ev
   uint8_t *dp = &t->edge_delay[ev->dst];
   uint32_t d = *dp;
   *dp = braid__next_delay(t, d, p > 0);
-  braid__emit(t, t->edge_target[ev->dst], ev->dst, d, p);
+  braid__check(t, braid__emit(t, t->edge_target[ev->dst], ev->dst, d, p) == 0, ev->dst, CHECK_POPULATION, POPULATION_MSG("racy"));
 }
 
 static void racy_handle(braid_torus *t, void *state, const braid_event *ev)

@@ -286,6 +286,38 @@ int braid_torus_set_horizon(braid_torus *t, uint32_t max_delay)
   return 0;
 }
 
+/* The failure path is kept out of line so that a passing check costs the
+ * caller one branch. */
+__attribute__((noinline, cold)) void braid__check_failed(braid_torus *t, uint32_t cell, uint32_t code, const char *message)
+{
+  t->checks_failed++;
+  if (t->nchecks >= BRAID_CHECKS_PER_EPOCH) return;
+  braid__failed_check *c = &t->checks[t->nchecks++];
+  c->event = t->events;
+  c->cell = cell;
+  c->code = code;
+  c->len = 0;
+  if (message)
+    while (c->len < BRAID_CHECK_MESSAGE_MAX - 1 && message[c->len]) {
+      /* Printable ASCII only, so that every tool can show it as it is. */
+      unsigned char ch = (unsigned char)message[c->len];
+      c->msg[c->len++] = ch >= 0x20 && ch < 0x7f ? (char)ch : '?';
+    }
+  c->msg[c->len] = 0;
+}
+
+int braid_torus_check(braid_torus *t, int ok, uint32_t cell, uint32_t code, const char *message)
+{
+  return braid__check(t, ok, cell, code, message);
+}
+
+const braid__failed_check *braid__torus_take_checks(braid_torus *t, uint32_t *n)
+{
+  *n = t->nchecks;
+  t->nchecks = 0;
+  return t->checks;
+}
+
 int braid_torus_spawn(braid_torus *t, uint32_t cell, uint32_t pid, int64_t state)
 {
   BRAID_RETURN_IF(cell >= t->ncells, BRAID_ERANGE);

@@ -21,6 +21,15 @@ typedef struct braid__proc {
 
 typedef uint64_t (*braid__loop_fn)(braid_torus *t, uint64_t n);
 
+/* A failed model check, staged until the runtime records it at the end of
+ * the epoch (braid_torus_check). */
+typedef struct braid__failed_check {
+  uint64_t event;
+  uint32_t cell, code;
+  uint32_t len;
+  char msg[BRAID_CHECK_MESSAGE_MAX];
+} braid__failed_check;
+
 struct braid_torus {
   /* Hot: touched by every event. */
   int64_t *state;
@@ -50,6 +59,11 @@ struct braid_torus {
   uint32_t nprocs;
   uint8_t *proc_count; /* per cell, allocated on first spawn */
   int init_error;
+  /* Failed model checks: staged ones (taken by the runtime after each
+   * epoch, braid__torus_take_checks) and all of them, for the report. */
+  braid__failed_check checks[BRAID_CHECKS_PER_EPOCH];
+  uint32_t nchecks;
+  uint64_t checks_failed;
 };
 
 typedef struct braid__torus_opts {
@@ -86,6 +100,20 @@ int braid__torus_push_correction(braid_torus *t, uint32_t j, int32_t payload);
 /* Puts the staged events at the front of the current time and counts them
  * in t->landed. */
 int braid__torus_land(braid_torus *t);
+/* The failed checks staged since the last call (at most
+ * BRAID_CHECKS_PER_EPOCH): *n of them at the returned array, which stays
+ * valid until the torus runs again; the stage is empty afterwards. */
+const braid__failed_check *braid__torus_take_checks(braid_torus *t, uint32_t *n);
+/* The failure path of braid_torus_check (out of line). */
+void braid__check_failed(braid_torus *t, uint32_t cell, uint32_t code, const char *message);
+/* braid_torus_check for the built-in models' inlined loops: one branch
+ * when the check holds. */
+static inline int braid__check(braid_torus *t, int ok, uint32_t cell, uint32_t code, const char *message)
+{
+  if (BRAID_LIKELY(ok)) return 1;
+  braid__check_failed(t, cell, code, message);
+  return 0;
+}
 /* Samples process state from their cells (called at each exchange). */
 void braid__torus_sample_procs(braid_torus *t);
 

@@ -164,8 +164,9 @@ int braid__decisions_seal(braid__decisions *d)
     for (size_t i = 0; i < d->ninj; i++) d->inj[i] = k[i].inj;
     free(k);
   }
-  qsort(d->fail.v, d->fail.n, sizeof *d->fail.v, entry_cmp);
-  qsort(d->rate.v, d->rate.n, sizeof *d->rate.v, entry_cmp);
+  /* qsort's array must not be NULL even when empty (UBSan says so). */
+  if (d->fail.n) qsort(d->fail.v, d->fail.n, sizeof *d->fail.v, entry_cmp);
+  if (d->rate.n) qsort(d->rate.v, d->rate.n, sizeof *d->rate.v, entry_cmp);
   d->sorted = 1;
   return 0;
 }

@@ -19,6 +19,7 @@ void braid__report_build(braid_runtime *rt)
   rep->interval_min_seen = UINT32_MAX;
   rep->interval_max_seen = 0;
   int64_t conv = 0;
+  rep->first_check_exchange = -1;
   uint64_t steps = UINT64_MAX;
   for (uint32_t r = 0; r < rt->ntori; r++) {
     braid__tctx *c = &rt->tc[r];
@@ -36,6 +37,16 @@ void braid__report_build(braid_runtime *rt)
     rep->interval_changes += tr->interval_changes;
     if (c->interval_lo < rep->interval_min_seen) rep->interval_min_seen = c->interval_lo;
     if (c->interval_hi > rep->interval_max_seen) rep->interval_max_seen = c->interval_hi;
+    rep->check_failures += c->t.checks_failed;
+    /* The first in stream order: the earliest exchange, then the lowest torus. */
+    if (c->first_check_at && (rep->first_check_exchange < 0 || c->first_check_at - 1 < (uint64_t)rep->first_check_exchange)) {
+      rep->first_check_exchange = (int64_t)(c->first_check_at - 1);
+      rep->first_check_torus = r;
+      rep->first_check_cell = c->first_check.cell;
+      rep->first_check_code = c->first_check.code;
+      rep->first_check_event = c->first_check.event;
+      memcpy(rep->first_check_message, c->first_check.msg, sizeof rep->first_check_message);
+    }
     if (conv >= 0) conv = c->conv.from < 0 ? -1 : c->conv.from > conv ? c->conv.from : conv;
     if (rt->convergence) {
       braid_convergence *cv = &rt->convergence[r];
@@ -82,6 +93,7 @@ void braid__report_build(braid_runtime *rt)
   braid__rss_read(&rep->rss_end_kib, &rep->rss_peak_kib);
   rep->rss_start_kib = rt->rss_start;
   if (rep->rss_peak_kib < rep->rss_start_kib) rep->rss_peak_kib = rep->rss_start_kib;
+  rep->check_stopped = atomic_load(&rt->check_stopped);
   rep->torus = rt->torus_reports;
   rep->convergence = rt->convergence;
 }

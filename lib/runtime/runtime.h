@@ -43,6 +43,8 @@ typedef struct braid__tctx {
   braid__projection own;       /* last projection this torus published successfully */
   uint64_t last_overflows, last_horizon;
   braid__converge conv; /* for the report */
+  braid__failed_check first_check; /* the first failed model check, for the report */
+  uint64_t first_check_at;  /* its exchange + 1; 0: none yet */
   uint64_t seen_overflow;
   braid_torus_report rep;
   braid__hist event_lat;
@@ -133,6 +135,7 @@ struct braid_runtime {
   uint64_t clock_overhead;
   _Atomic int error;
   _Atomic int interrupted;
+  _Atomic int check_stopped; /* check_stop ended the run early */
   char errmsg[256];
   pthread_mutex_t err_lock;
   pthread_mutex_t asm_lock; /* one assembler at a time, exchanges in order */

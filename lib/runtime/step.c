@@ -91,6 +91,35 @@ int braid__checkpoint_due(const braid_runtime *rt, uint64_t k)
   return rt->recording && every > 0 && (k + 1) % (uint64_t)every == 0;
 }
 
+/* Records the model checks that failed in epoch k (and in the init of a
+ * rebuild at k-1) and, with check_stop, ends the run soon after.  "Soon"
+ * must be the same exchange in both executors, whatever the threads did:
+ * until torus r publishes its projection of k, torus r+j can at most be in
+ * its step k+j-1 (each step needs its predecessor's projection of the
+ * exchange before), so none has started an epoch after k+N-2, and every
+ * torus can still stop there.  The earliest failing epoch e thus ends every
+ * run after epoch e+N-2 (e itself for 2 tori). */
+static void record_checks(braid_runtime *rt, braid__tctx *c, uint64_t k, braid__buf *blk)
+{
+  uint32_t n;
+  const braid__failed_check *v = braid__torus_take_checks(&c->t, &n);
+  for (uint32_t i = 0; i < n && rt->recording; i++) {
+    uint64_t f[5] = { c->t.id, v[i].event, v[i].cell, v[i].code, v[i].len };
+    braid__rec_put_tail(blk, BRAID_REC_CHECK, 5, f, v[i].msg, v[i].len);
+  }
+  if (n && !c->first_check_at) {
+    c->first_check = v[0];
+    c->first_check_at = k + 1;
+  }
+  if (!n || !rt->cfg.v[BRAID_K_check_stop]) return;
+  uint64_t stop = k + rt->ntori - 2, last = atomic_load(&rt->last_epoch);
+  while (stop < last)
+    if (atomic_compare_exchange_weak(&rt->last_epoch, &last, stop)) {
+      atomic_store(&rt->check_stopped, 1);
+      break;
+    }
+}
+
 int braid__run_step(braid_runtime *rt, uint32_t r, uint64_t k, int thread)
 {
   const uint64_t overhead = rt->clock_overhead;
@@ -128,6 +157,7 @@ int braid__run_step(braid_runtime *rt, uint32_t r, uint64_t k, int thread)
                        (unsigned long long)c->t.q.cap);
       rc = BRAID_ENOMEM;
     }
+    record_checks(rt, c, k, blk); /* before publish: see there */
     if (!rc) rc = braid__publish(rt, r, k, blk);
     if (!rc && braid__checkpoint_due(rt, k)) {
       rc = braid__checkpoint_save(c, k, &c->ckpt[k & 1]);

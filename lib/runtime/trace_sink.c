@@ -17,8 +17,9 @@
  * the exchange, adaptation): replay refuses traces of another semantics
  * version unless forced.  Compiler and flags are recorded and only warned
  * about (the logical path is integer arithmetic; skewed and phold use libm's
- * pow/log once at set-up). */
-#define BRAID_SEMANTICS_VERSION 2
+ * pow/log once at set-up).  3: model checks add CHECK records, and a
+ * rebuilt bursty torus no longer fails over overflows from before. */
+#define BRAID_SEMANTICS_VERSION 3
 #define BRAID_STR_(x) #x
 #define BRAID_STR(x) BRAID_STR_(x)
 
