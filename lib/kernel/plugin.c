@@ -87,8 +87,8 @@ int braid_model_load(const char *spec, const braid_model **out, char *err, size_
     dlclose(dl);
     return BRAID_EPLUGIN;
   }
-  if (m->abi != BRAID_MODEL_ABI || !m->name || !m->init || !m->handle) {
-    braid__fmt(err, errlen, "%s: '%s' is not a braid model of ABI %d", path, sym, BRAID_MODEL_ABI);
+  if (m->abi < BRAID_MODEL_ABI_MIN || m->abi > BRAID_MODEL_ABI || !m->name || !m->init || !m->handle) {
+    braid__fmt(err, errlen, "%s: '%s' is not a braid model of ABI %d..%d", path, sym, BRAID_MODEL_ABI_MIN, BRAID_MODEL_ABI);
     dlclose(dl);
     return BRAID_EPLUGIN;
   }
@@ -125,4 +125,9 @@ void braid__model_id(const braid_model *m, char *buf, size_t len)
   if (id) snprintf(buf, len, "%s", id);
   pthread_mutex_unlock(&lock);
   if (!id) snprintf(buf, len, "%s %u -", m->name, m->version);
+}
+
+int braid__model_can_save(const braid_model *m)
+{
+  return m && m->abi >= 2 && m->save && m->load;
 }

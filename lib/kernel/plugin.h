@@ -9,5 +9,9 @@
  * built-in model, "name version xxh3-of-file" for a model loaded by
  * braid_model_load(), "name version -" for one compiled into the program. */
 void braid__model_id(const braid_model *m, char *buf, size_t len);
+/* Whether a checkpoint can hold the model's private state: a model of ABI
+ * 2 or later with both save and load (braid.h).  Only such a model's struct
+ * is read past max_delay. */
+int braid__model_can_save(const braid_model *m);
 
 #endif

@@ -33,6 +33,7 @@ void braid__queue_clear(braid__queue *q, uint64_t now)
   for (uint32_t i = 0; i <= q->mask; i++) q->b[i].head = q->b[i].count = 0;
   memset(q->bits, 0, q->words * sizeof *q->bits);
   q->size = 0;
+  q->pdigest = 0;
   q->now = now;
 }
 
@@ -102,6 +103,7 @@ int braid__queue_push_first(braid__queue *q, const braid__qev *ev, uint32_t n)
   memcpy(b->ev + b->head, ev, (size_t)n * sizeof *ev);
   q->bits[i >> 6] |= 1ull << (i & 63);
   q->size += n;
+  for (uint32_t j = 0; j < n; j++) q->pdigest += braid__qev_hash(q->now, ev[j].dst, ev[j].src, ev[j].payload);
   return 0;
 }
 

@@ -37,7 +37,21 @@ typedef struct braid__queue {
   uint64_t cap;
   uint64_t overflows; /* pushes refused: full queue */
   uint64_t horizon_errors; /* pushes refused: beyond the horizon or in the past */
+  /* Order-independent digest of the pending events: the sum of
+   * braid__qev_hash() over them, kept in O(1) per push and pop, so that an
+   * event emitted wrongly shows at once, long before it is processed. */
+  uint64_t pdigest;
 } braid__queue;
+
+/* One pending event's share of braid__queue.pdigest.  Two multiplies: the
+ * sum needs each event to look random, not a cryptographic hash. */
+static inline uint64_t braid__qev_hash(uint64_t time, uint32_t dst, uint32_t src, int32_t payload)
+{
+  uint64_t v = (time * 0x9e3779b97f4a7c15ull + dst) ^ ((uint64_t)src << 32 | (uint32_t)payload);
+  v *= 0xff51afd7ed558ccdull;
+  v ^= v >> 31;
+  return v * 0xc4ceb9fe1a85ec53ull;
+}
 
 int braid__queue_init(braid__queue *q, uint32_t horizon, uint64_t cap);
 void braid__queue_free(braid__queue *q);
@@ -71,6 +85,7 @@ static inline int braid__queue_push(braid__queue *q, uint64_t time, uint32_t dst
   e->payload = payload;
   q->bits[i >> 6] |= 1ull << (i & 63);
   q->size++;
+  q->pdigest += braid__qev_hash(time, dst, src, payload);
   return 0;
 }
 
@@ -94,6 +109,7 @@ static inline int braid__queue_pop(braid__queue *q, uint64_t *time, braid__qev *
   *out = b->ev[b->head++];
   q->size--;
   *time = q->now;
+  q->pdigest -= braid__qev_hash(q->now, out->dst, out->src, out->payload);
   return 1;
 }
 

@@ -17,8 +17,10 @@
  * the exchange, adaptation): replay refuses traces of another semantics
  * version unless forced.  Compiler and flags are recorded and only warned
  * about (the logical path is integer arithmetic; skewed and phold use libm's
- * pow/log once at set-up). */
-#define BRAID_SEMANTICS_VERSION 2
+ * pow/log once at set-up).  Version 3: the projection's pending and cell
+ * digests and rungs, the hash field written as 0, checkpoints holding a
+ * model's saved state. */
+#define BRAID_SEMANTICS_VERSION 3
 #define BRAID_STR_(x) #x
 #define BRAID_STR(x) BRAID_STR_(x)
 
