@@ -126,10 +126,10 @@ static void print_divergence(const braid_replay_result *res)
            (unsigned long long)res->diagnosis_exchange);
   else if (res->diagnosis == BRAID_DIAG_DETERMINISTIC)
     /* A sequential recording says nothing about threads. */
-    printf("%s (a second replay repeated the first exactly)\n",
+    printf("%s\n(a second replay repeated the first exactly: the model is deterministic sequentially)\n",
            res->first_exchange ? "the recording differs from its replay from the checkpoint"
            : res->recorded_threaded ? "the parallel run differs from sequential execution"
-                                    : "the replay differs from the recording, which ran sequentially");
+                                    : "the replay differs from the recording");
   else
     printf("%s\n", res->recorded_threaded && !res->first_exchange ? "the parallel run differs from sequential execution (not diagnosed)"
                                                                    : "the replay differs from the recording (not diagnosed)");
