@@ -501,9 +501,9 @@ typedef struct braid_record {
     F(PROJECTION, DIGEST, "digest", 0) \
     F(PROJECTION, HASH, "hash", 0) \
     F(PROJECTION, INTERVAL, "interval", 0) \
-    F(PROJECTION, PENDING_DIGEST, "pending_digest", 0) /* top 16 bits of the pending events' digest */ \
-    F(PROJECTION, CELL_DIGEST, "cell_digest", 0) /* top 16 bits of the cells' and edges' digest */ \
-    F(PROJECTION, RUNGS, "rungs", 0) /* 8 bits per rung of the epoch, the first in the low bits */ \
+    F(PROJECTION, PENDING_DIGEST, "pending_digest", 0) /* top 14 bits of the pending events' digest */ \
+    F(PROJECTION, CELL_DIGEST, "cell_digest", 0) /* top 14 bits of the cells' and edges' digest */ \
+    F(PROJECTION, RUNGS, "rungs", 0) /* 7 bits per rung of the epoch, the first in the low bits */ \
   T(BOUNDARY, 3, "boundary", 6) /* the boundary check of a torus against its predecessor's x=0 face */ \
     F(BOUNDARY, TORUS, "torus", 0) \
     F(BOUNDARY, FROM, "from", 0) \

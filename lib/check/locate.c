@@ -32,7 +32,7 @@ static unsigned rung_of(const braid_record *a, const braid_record *b, unsigned r
   uint64_t ra = a->nfields > BRAID_F_PROJECTION_RUNGS ? a->field[BRAID_F_PROJECTION_RUNGS] : 0;
   uint64_t rb = b->nfields > BRAID_F_PROJECTION_RUNGS ? b->field[BRAID_F_PROJECTION_RUNGS] : 0;
   for (unsigned j = 1; j <= rungs && j <= 8; j++)
-    if (((ra ^ rb) >> (8 * (j - 1))) & 0xff) return j;
+    if (((ra ^ rb) >> (7 * (j - 1))) & 0x7f) return j;
   return rungs + 1;
 }
 

@@ -81,7 +81,7 @@ uint64_t braid__torus_state_hash(const braid_torus *t);
 /* Recomputes t->cdigest from the cells and edges and t->q.pdigest from the
  * queue: after init, a rebuild or a checkpoint load wrote them wholesale. */
 void braid__torus_rehash(braid_torus *t);
-/* A 16-bit summary of what the torus has done and holds: processed events,
+/* A 16-bit summary (the rungs keep 7 bits) of what the torus has done and holds: processed events,
  * pending events, cells and edges (the rungs of an epoch, runtime/step.c). */
 static inline uint32_t braid__torus_rung(const braid_torus *t)
 {

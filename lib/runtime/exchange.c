@@ -160,11 +160,11 @@ int braid__publish(braid_runtime *rt, uint32_t r, uint64_t k, braid__buf *blk)
     /* The digest pins the processed events, the pending and cell digests
      * what the torus holds (what the hash covers besides is a function of
      * the cells), so the hash field is written as 0 to pay for them and the
-     * rungs within the trace-size goal: 16 bits of each digest (the top
-     * bits, which depend on every bit below) catch a wrong emission or edge
-     * at the exchange it was made but for a chance of 2^-16, and the digest
-     * still catches it when it is processed. */
-    uint64_t f[10] = { r, p->events, p->vtime, p->pending, p->digest, 0, p->interval, p->pdigest >> 48, p->cdigest >> 48, p->rungs };
+     * rungs within the trace-size goal: 14 bits of each digest (the top
+     * bits, which depend on every bit below; two bytes as varints) catch a
+     * wrong emission or edge at the exchange it was made but for a chance
+     * of 2^-14, and the digest still catches it when it is processed. */
+    uint64_t f[10] = { r, p->events, p->vtime, p->pending, p->digest, 0, p->interval, p->pdigest >> 50, p->cdigest >> 50, p->rungs };
     braid__rec_put(blk, BRAID_REC_PROJECTION, 10, f);
     if (c->t.q.overflows != c->last_overflows || c->t.q.horizon_errors != c->last_horizon) {
       uint64_t g[3] = { r, c->t.q.overflows, c->t.q.horizon_errors };

@@ -14,7 +14,7 @@ typedef struct braid__projection {
   uint64_t events, vtime, pending;
   uint64_t digest;
   uint64_t pdigest, cdigest; /* pending events, cells and edges (kernel/torus.h) */
-  uint64_t rungs;            /* the epoch's rungs, 8 bits each, the first in the low bits (runtime/step.c) */
+  uint64_t rungs;            /* the epoch's rungs, 7 bits each, the first in the low bits (runtime/step.c) */
   uint32_t interval;
   uint32_t nprocs;
   braid__proc procs[BRAID_MAX_PROCS];

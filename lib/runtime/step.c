@@ -15,13 +15,14 @@ uint64_t braid__chaos_rand(const braid_runtime *rt, uint64_t a, uint64_t b)
 
 /* Rungs: rung j of R (1..R) is taken after j*n/(R+1) of the epoch's n
  * events, so they cut the epoch into R+1 windows of nearly equal length.
- * Each is 8 bits of braid__torus_rung(); a rung the epoch does not reach
- * (the queue ran dry) is taken at its end. */
+ * Each is 7 bits of braid__torus_rung() (two rungs make a two-byte
+ * varint); a rung the epoch does not reach (the queue ran dry) is taken at
+ * its end. */
 static uint64_t rung_at(uint64_t n, unsigned j, unsigned R) { return (uint64_t)(((unsigned __int128)n * j) / (R + 1)); }
 
 static void take_rung(braid_torus *t, uint64_t *rungs, unsigned j)
 {
-  *rungs |= (uint64_t)(braid__torus_rung(t) & 0xff) << (8 * (j - 1));
+  *rungs |= (uint64_t)(braid__torus_rung(t) & 0x7f) << (7 * (j - 1));
 }
 
 /* An epoch with per-event recording (trace_events=1): one event at a time
