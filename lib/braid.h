@@ -493,7 +493,7 @@ typedef struct braid_record {
 #define BRAID_RECORD_TABLE(T, F) \
   T(EXCHANGE, 1, "exchange", 1) /* opens exchange k: every record up to the next EXCHANGE belongs to it */ \
     F(EXCHANGE, K, "k", 0) \
-  T(PROJECTION, 2, "projection", 10) /* what a torus published at the end of its epoch (hash: 0 since semantics 3; see braid-trace(5)) */ \
+  T(PROJECTION, 2, "projection", 11) /* what a torus published at the end of its epoch (hash: 0 since semantics 3; see braid-trace(5)) */ \
     F(PROJECTION, TORUS, "torus", 0) \
     F(PROJECTION, EVENTS, "events", 0) \
     F(PROJECTION, VTIME, "vtime", 0) \
@@ -504,6 +504,7 @@ typedef struct braid_record {
     F(PROJECTION, PENDING_DIGEST, "pending_digest", 0) /* top 14 bits of the pending events' digest */ \
     F(PROJECTION, CELL_DIGEST, "cell_digest", 0) /* top 14 bits of the cells' and edges' digest */ \
     F(PROJECTION, RUNGS, "rungs", 0) /* 7 bits per rung of the epoch, the first in the low bits */ \
+    F(PROJECTION, RUNG_COUNT, "rung_count", 0) /* how many rungs `rungs` holds (the rungs setting) */ \
   T(BOUNDARY, 3, "boundary", 6) /* the boundary check of a torus against its predecessor's x=0 face */ \
     F(BOUNDARY, TORUS, "torus", 0) \
     F(BOUNDARY, FROM, "from", 0) \

@@ -164,8 +164,9 @@ int braid__publish(braid_runtime *rt, uint32_t r, uint64_t k, braid__buf *blk)
      * bits, which depend on every bit below; two bytes as varints) catch a
      * wrong emission or edge at the exchange it was made but for a chance
      * of 2^-14, and the digest still catches it when it is processed. */
-    uint64_t f[10] = { r, p->events, p->vtime, p->pending, p->digest, 0, p->interval, p->pdigest >> 50, p->cdigest >> 50, p->rungs };
-    braid__rec_put(blk, BRAID_REC_PROJECTION, 10, f);
+    uint64_t f[11] = { r, p->events, p->vtime, p->pending, p->digest, 0, p->interval, p->pdigest >> 50, p->cdigest >> 50, p->rungs,
+                       (uint64_t)rt->cfg.v[BRAID_K_rungs] };
+    braid__rec_put(blk, BRAID_REC_PROJECTION, 11, f);
     if (c->t.q.overflows != c->last_overflows || c->t.q.horizon_errors != c->last_horizon) {
       uint64_t g[3] = { r, c->t.q.overflows, c->t.q.horizon_errors };
       braid__rec_put(blk, BRAID_REC_OVERFLOW, 3, g);
