@@ -123,7 +123,11 @@ typedef struct braid_param_spec {
  * the callback that received it. */
 typedef struct braid_torus braid_torus;
 
-#define BRAID_MODEL_ABI 1
+/* The model ABI this header describes.  ABI 2 appended save and load to
+ * braid_model; a model of ABI 1 (the struct without them) is still
+ * accepted, and the library never reads past the end of its struct. */
+#define BRAID_MODEL_ABI 2
+#define BRAID_MODEL_ABI_MIN 1
 
 /* An event model.  The built-in models use exactly this interface.  A plugin
  * exports a `const braid_model` (default symbol `braid_model_entry`); a
@@ -131,7 +135,8 @@ typedef struct braid_torus braid_torus;
  * and everything it points to (name, doc, params) are only referenced and
  * must stay valid while any runtime or replay uses the model.
  *
- * abi: BRAID_MODEL_ABI.  Anything else is refused (BRAID_EPLUGIN).
+ * abi: BRAID_MODEL_ABI (or 1 for a model without save and load).  Anything
+ *   else is refused (BRAID_EPLUGIN).
  * name, version: identify the model in the trace header and in replay's
  *   plugin check; bump `version` when the model's behaviour changes.
  * doc: one line for listings.  May be NULL.
@@ -150,6 +155,21 @@ typedef struct braid_torus braid_torus;
  * max_delay: the largest delay the model ever emits with; it sizes the queue
  *   horizon (max_delay + 2; 0 means 255).  The model parameter named
  *   "max_delay", if the model has one, lowers the torus's edge-delay limit.
+ * save(t, state, buf, cap, len), load(t, state, buf, len) (ABI 2, both or
+ *   neither; may be NULL): a checkpoint holds the torus (cells, edges,
+ *   pending events) and rebuilds the model's state by calling init(), which
+ *   is exact only when that state is a function of the parameters.  A model
+ *   whose state changes as it runs (a counter, a table it fills) saves it:
+ *   save writes at most cap bytes into buf and sets *len to the size it
+ *   needs; when that is more than cap it returns BRAID_ERANGE and is called
+ *   again with a buffer of *len bytes.  load gets those bytes back after
+ *   init() on a fresh torus, with the state init() set.  Both return 0 or a
+ *   negative BRAID_E* code (the checkpoint then fails with it); they run on
+ *   the torus's thread like the other callbacks.  Without them, a replay
+ *   from a checkpoint (braid-replay --from) of a plugin whose init() set a
+ *   state is refused, since it could diverge where the run did not.  A model
+ *   whose state init() rebuilds exactly may give a save that writes nothing
+ *   and a load that does nothing.
  *
  * Thread-safety and determinism: the callbacks of one torus are never run
  * concurrently with each other, but different tori run at the same time on
@@ -171,6 +191,9 @@ typedef struct braid_model {
   void (*handle)(braid_torus *t, void *state, const braid_event *ev);
   void (*fini)(void *state);
   uint32_t max_delay;
+  /* ABI 2 */
+  int (*save)(const braid_torus *t, const void *state, void *buf, size_t cap, size_t *len);
+  int (*load)(braid_torus *t, void *state, const void *buf, size_t len);
 } braid_model;
 
 /* Kernel services for models.  Valid only inside init() and handle(), on the
@@ -507,7 +530,7 @@ typedef struct braid_record {
 #define BRAID_RECORD_TABLE(T, F) \
   T(EXCHANGE, 1, "exchange", 1) /* opens exchange k: every record up to the next EXCHANGE belongs to it */ \
     F(EXCHANGE, K, "k", 0) \
-  T(PROJECTION, 2, "projection", 7) /* what a torus published at the end of its epoch (hash: the low 32 bits of its XXH3) */ \
+  T(PROJECTION, 2, "projection", 11) /* what a torus published at the end of its epoch (hash: 0 since semantics 3; see braid-trace(5)) */ \
     F(PROJECTION, TORUS, "torus", 0) \
     F(PROJECTION, EVENTS, "events", 0) \
     F(PROJECTION, VTIME, "vtime", 0) \
@@ -515,6 +538,10 @@ typedef struct braid_record {
     F(PROJECTION, DIGEST, "digest", 0) \
     F(PROJECTION, HASH, "hash", 0) \
     F(PROJECTION, INTERVAL, "interval", 0) \
+    F(PROJECTION, PENDING_DIGEST, "pending_digest", 0) /* top 14 bits of the pending events' digest */ \
+    F(PROJECTION, CELL_DIGEST, "cell_digest", 0) /* top 14 bits of the cells' and edges' digest */ \
+    F(PROJECTION, RUNGS, "rungs", 0) /* 7 bits per rung of the epoch, the first in the low bits */ \
+    F(PROJECTION, RUNG_COUNT, "rung_count", 0) /* how many rungs `rungs` holds (the rungs setting) */ \
   T(BOUNDARY, 3, "boundary", 6) /* the boundary check of a torus against its predecessor's x=0 face */ \
     F(BOUNDARY, TORUS, "torus", 0) \
     F(BOUNDARY, FROM, "from", 0) \
@@ -739,11 +766,51 @@ typedef struct braid_replay_opts {
   const braid_model *model; /* the plugin model, for traces recorded with one */
   int partial;        /* accept a truncated trace: replay its complete exchanges */
   uint64_t check;     /* stop at the Nth failed model check (1-based, in stream order); 0: off */
+  /* Appended after the fields above so that their offsets stay put. */
+  int perturb_malloc; /* 1..255: fill fresh heap memory with a pattern while replaying (glibc's
+                         M_PERTURB; a second replay uses another), so that a model reading
+                         uninitialised memory diverges; 0: off.  Process-wide while it runs */
+  int no_locate;      /* after a divergence, do not re-run it to diagnose it and locate its window */
 } braid_replay_opts;
 
 /* Fills opts with the defaults (all exchanges, no stop, from 0, no model,
  * no force). */
 BRAID_API void braid_replay_opts_init(braid_replay_opts *opts);
+
+/* One event of a located window (see braid_window), with what handling it
+ * did: the follow-ups the model emitted (the first BRAID_WINDOW_FOLLOW of
+ * them are kept; nfollow counts all). */
+#define BRAID_WINDOW_FOLLOW 4
+typedef struct braid_window_event {
+  uint64_t index;      /* the torus's event count after it (1 is its first event) */
+  braid_event ev;
+  uint32_t x, y, z;    /* of ev.dst */
+  int64_t state;       /* the cell's state after it */
+  uint32_t nfollow;
+  braid_event follow[BRAID_WINDOW_FOLLOW]; /* time: when the follow-up is due */
+} braid_window_event;
+
+/* Where inside an epoch a divergence is, from the rungs (intermediate
+ * digests, braid-trace(5)): the events between the last rung that agrees
+ * and the first that differs, re-run by the replay one at a time. */
+#define BRAID_WINDOW_MAX 1024
+typedef struct braid_window {
+  int found;            /* 1: the window was located and re-run */
+  uint64_t exchange;    /* the epoch: exchange k's */
+  uint32_t torus;
+  unsigned rung, rungs; /* between rung `rung - 1` and rung `rung` of `rungs` (0: the epoch's start, rungs + 1: its end) */
+  uint64_t first, count; /* the window: the torus's events first..first+count-1 */
+  char differs[96];     /* what differs at the end of the epoch: processed events, pending events, cells or edges */
+  uint64_t nevents;     /* kept below: the first BRAID_WINDOW_MAX of the window */
+  braid_window_event ev[BRAID_WINDOW_MAX];
+} braid_window;
+
+/* What a second replay said about a divergence (braid_replay_result.diagnosis). */
+enum {
+  BRAID_DIAG_NONE = 0,            /* not diagnosed (no divergence, or opts.no_locate) */
+  BRAID_DIAG_DETERMINISTIC = 1,   /* a second replay repeated the first exactly: the recorded run differs from sequential execution */
+  BRAID_DIAG_NONDETERMINISTIC = 2 /* a second replay differed from the first: the model is not deterministic even sequentially */
+};
 
 typedef struct braid_replay_result {
   int diverged;
@@ -764,6 +831,13 @@ typedef struct braid_replay_result {
   uint64_t checks;
   int stopped_at_check;
   braid_check_info check;
+  /* Appended after the fields above so that their offsets stay put. */
+  uint32_t differing_tori;   /* at div.exchange: bit r set when torus r's records (or final state) differ */
+  int final_compared;        /* the footer's final state hashes were compared with the replay's */
+  int diagnosis;             /* BRAID_DIAG_* */
+  uint64_t diagnosis_exchange; /* where the second replay first differed from the first */
+  braid_window window;       /* located window of the divergence (window.found) */
+  int model_state_unsaved;   /* from a checkpoint with a model whose private state it cannot hold (forced) */
 } braid_replay_result;
 
 /* Re-runs a trace single-threaded with the sequential executor, following
@@ -823,6 +897,9 @@ typedef struct braid_diff_result {
    * compared or differing, which count matched pairs. */
   uint64_t only[2];
   uint64_t only_by_type[2][64];
+  /* Appended after the fields above so that their offsets stay put. */
+  uint32_t final_differs;   /* bit r: the footers' final state hashes of torus r differ (compared when both traces are complete and have the same exchanges and tori) */
+  int final_compared;
 } braid_diff_result;
 
 /* Compares the logical record streams of two traces, exchange k of one with
@@ -921,8 +998,11 @@ BRAID_API int braid_shrink(const char *path, const braid_shrink_opts *opts, brai
 
 /* An empty, never-inlined function called by braid_replay() at its stop
  * point when opts->do_break is set (braid-replay --break): put a breakpoint
- * on it in gdb or rr.  Thread-safe. */
-BRAID_API void braid_debug_break(void);
+ * on it in gdb or rr.  rt is the replay's runtime, t the torus the stop is
+ * about (NULL when it is about none); both stay valid while the breakpoint
+ * holds, and the gdb helper braid-gdb.py (braid-replay(1)) prints them.
+ * Thread-safe. */
+BRAID_API void braid_debug_break(const braid_runtime *rt, const braid_torus *t);
 
 #ifdef __cplusplus
 }

@@ -128,7 +128,7 @@ static void kernel_fini(void *state)
   free(s);
 }
 
-static const braid_model kernel_model = { BRAID_MODEL_ABI, "kernel", 1, "events spend their time in read(2)", NULL, kernel_init, kernel_handle, kernel_fini, 4 };
+static const braid_model kernel_model = { BRAID_MODEL_ABI, "kernel", 1, "events spend their time in read(2)", NULL, kernel_init, kernel_handle, kernel_fini, 4, NULL, NULL };
 
 /* User and system CPU time are told apart, for the process and for every
  * thread, and each thread's parts add up to its total. */

@@ -315,7 +315,7 @@ static void still_handle(braid_torus *t, void *state, const braid_event *ev)
   braid_torus_emit(t, ev->dst, ev->dst, 3, (int32_t)(braid_torus_rand(t, 1, braid_torus_events(t)) % 3) - 1);
 }
 
-static const braid_model still = { BRAID_MODEL_ABI, "still", 7, "events stay put", NULL, still_init, still_handle, NULL, 4 };
+static const braid_model still = { BRAID_MODEL_ABI, "still", 7, "events stay put", NULL, still_init, still_handle, NULL, 4, NULL, NULL };
 
 Test(sdk_replay, in_process_model_is_named_and_checked)
 {

@@ -200,6 +200,12 @@ int main(int argc, char **argv)
     printf("records around it (A: %s, B: %s; > marks the first difference):\n%s", a, b, d->context);
   }
   say_end(&r);
+  if (r.final_differs) {
+    printf("final state differs (the footers' state hashes) for torus");
+    for (unsigned t = 0; t < 16; t++)
+      if (r.final_differs >> t & 1) printf(" %c", 'A' + t);
+    printf("\n");
+  }
   int extent = r.common_exchanges != r.exchanges[0] || r.common_exchanges != r.exchanges[1];
   if (extent)
     printf("exchanges: %llu in A, %llu in B, %llu in both\n", (unsigned long long)r.exchanges[0], (unsigned long long)r.exchanges[1],

@@ -27,7 +27,11 @@ static void usage(FILE *f)
           "      --violation N         stop at the Nth boundary check with violations; show its cells\n"
           "      --check N             stop at the Nth failed model check; show it\n"
           "      --from K              start from the last checkpoint at or before exchange K\n"
-          "      --break               call braid_debug_break() at the stop point (for gdb or rr)\n"
+          "      --break               call braid_debug_break(rt, torus) before the reported window or exchange\n"
+          "                            (gdb: source braid-gdb.py; see braid-replay(1))\n"
+          "      --perturb-malloc[=BYTE]  fill fresh heap memory with a pattern (catches models reading\n"
+          "                            uninitialised memory); default BYTE 0x5a\n"
+          "      --no-locate           after a divergence, neither diagnose it nor re-run its window\n"
           "      --rr                  run the replay under 'rr record' (where rr can record)\n"
           "  -o, --output OUT          also write the replay's own trace to OUT\n"
           "      --model-plugin PATH[:SYMBOL]  the plugin the trace was recorded with\n"
@@ -46,6 +50,92 @@ static void print_range(uint64_t first, uint64_t n)
 {
   if (n == 1) printf("exchange %llu", (unsigned long long)first);
   else printf("exchanges %llu..%llu", (unsigned long long)first, (unsigned long long)(first + n - 1));
+}
+
+static void print_value(const braid_divergence *d, uint64_t v)
+{
+  if (d->field_hex) printf("%016llx", (unsigned long long)v); /* digests and hashes as braid-dump prints them */
+  else if (d->field_signed) printf("%lld", (long long)v);
+  else printf("%llu", (unsigned long long)v);
+}
+
+static void print_event(const braid_event *e)
+{
+  printf("t=%llu cell %u src ", (unsigned long long)e->time, e->dst);
+  if (e->src == BRAID_SRC_EXTERNAL) printf("external");
+  else if (e->src == BRAID_SRC_CORRECTION) printf("correction");
+  else if (e->src == BRAID_SRC_TIMER) printf("timer");
+  else printf("%u", e->src);
+  printf(" payload %d", e->payload);
+}
+
+/* The located window: the events of the epoch between the last rung that
+ * agrees and the first that differs, each with its follow-ups. */
+static void print_window(const braid_window *w)
+{
+  printf("window: torus %c, epoch of exchange %llu, events %llu..%llu of the torus (", 'A' + (int)w->torus, (unsigned long long)w->exchange,
+         (unsigned long long)w->first, (unsigned long long)(w->first + w->count - 1));
+  if (w->rung > w->rungs) printf(w->rungs ? "after its last rung: the rungs agree, the end differs" : "the whole epoch: the trace has no rungs");
+  else printf("between rung %u and rung %u of %u, which differs", w->rung - 1, w->rung, w->rungs);
+  printf(")\n");
+  printf("  %-8s %-10s %-8s %-12s %-11s %-8s %s\n", "event", "time", "cell", "(x,y,z)", "src", "payload", "state after / follow-ups");
+  for (uint64_t i = 0; i < w->nevents; i++) {
+    const braid_window_event *e = &w->ev[i];
+    char xyz[40], src[16];
+    snprintf(xyz, sizeof xyz, "(%u,%u,%u)", e->x, e->y, e->z);
+    if (e->ev.src == BRAID_SRC_EXTERNAL) snprintf(src, sizeof src, "external");
+    else if (e->ev.src == BRAID_SRC_CORRECTION) snprintf(src, sizeof src, "correction");
+    else if (e->ev.src == BRAID_SRC_TIMER) snprintf(src, sizeof src, "timer");
+    else snprintf(src, sizeof src, "%u", e->ev.src);
+    printf("  %-8llu %-10llu %-8u %-12s %-11s %-8d %lld", (unsigned long long)e->index, (unsigned long long)e->ev.time, e->ev.dst, xyz, src,
+           e->ev.payload, (long long)e->state);
+    for (uint32_t j = 0; j < e->nfollow && j < BRAID_WINDOW_FOLLOW; j++) {
+      printf(j ? ", " : " -> ");
+      print_event(&e->follow[j]);
+    }
+    if (e->nfollow > BRAID_WINDOW_FOLLOW) printf(", %u more", e->nfollow - BRAID_WINDOW_FOLLOW);
+    printf("\n");
+  }
+  if (w->count > w->nevents)
+    printf("  ... %llu more events in the window (more rungs: braid-record --set rungs=8; every event: --trace-events)\n",
+           (unsigned long long)(w->count - w->nevents));
+  if (w->differs[0]) printf("at the end of the epoch, the recording and the replay differ in %s\n", w->differs);
+}
+
+static void print_divergence(const braid_replay_result *res)
+{
+  const braid_divergence *d = &res->div;
+  printf("DIVERGED at exchange %llu", (unsigned long long)d->exchange);
+  if (d->torus >= 0) printf(", torus %c (%lld)", 'A' + (int)d->torus, (long long)d->torus);
+  printf(": %s.%s recorded ", d->record, d->field);
+  print_value(d, d->expected);
+  printf(", replayed ");
+  print_value(d, d->actual);
+  printf("\n");
+  /* Every torus that differs there, the blamed one first. */
+  if (res->differing_tori & ~(d->torus >= 0 ? 1u << d->torus : 0u)) {
+    printf("tori that differ at exchange %llu:", (unsigned long long)d->exchange);
+    for (unsigned r = 0; r < 32; r++)
+      if (res->differing_tori >> r & 1) printf(" %c", 'A' + r);
+    printf("\n");
+  }
+  printf("records around it (> marks the difference reported):\n%s", d->context);
+  if (res->window.found) print_window(&res->window);
+  printf("%llu %s matched before it; ", (unsigned long long)res->exchanges_checked, cli_exchanges(res->exchanges_checked));
+  if (res->diagnosis == BRAID_DIAG_NONDETERMINISTIC)
+    printf("the model is not deterministic even sequentially: a second replay differed from the first at exchange %llu (it reads a clock, "
+           "uninitialised memory, or state that outlives a run)\n",
+           (unsigned long long)res->diagnosis_exchange);
+  else if (res->diagnosis == BRAID_DIAG_DETERMINISTIC)
+    /* A sequential recording says nothing about threads. */
+    printf("%s\n(a second replay repeated the first exactly: the model is deterministic sequentially)\n",
+           res->first_exchange ? "the recording differs from its replay from the checkpoint"
+           : res->recorded_threaded ? "the parallel run differs from sequential execution"
+                                    : "the replay differs from the recording");
+  else
+    printf("%s\n", res->recorded_threaded && !res->first_exchange ? "the parallel run differs from sequential execution (not diagnosed)"
+                                                                   : "the replay differs from the recording (not diagnosed)");
+  if (res->model_state_unsaved) printf("note: the model's private state was rebuilt by init() at the checkpoint, not restored\n");
 }
 
 /* First line of what `rr record true` says on stderr, and its status: rr
@@ -175,11 +265,11 @@ static void print_json(const char *path, const braid_replay_opts *o, const braid
 int main(int argc, char **argv)
 {
   cli_prog = "braid-replay";
-  enum { O_UNTIL = 256, O_VIOL, O_FROM, O_BREAK, O_RR, O_PLUGIN, O_FORCE, O_PARTIAL, O_JSON, O_CHECK };
+  enum { O_UNTIL = 256, O_VIOL, O_FROM, O_BREAK, O_RR, O_PLUGIN, O_FORCE, O_PARTIAL, O_JSON, O_CHECK, O_PERTURB, O_NOLOCATE };
   static const struct option opts[] = {
     { "until", 1, 0, O_UNTIL }, { "violation", 1, 0, O_VIOL }, { "from", 1, 0, O_FROM }, { "break", 0, 0, O_BREAK }, { "rr", 0, 0, O_RR },
     { "output", 1, 0, 'o' }, { "model-plugin", 1, 0, O_PLUGIN }, { "force", 0, 0, O_FORCE }, { "partial", 0, 0, O_PARTIAL }, { "json", 0, 0, O_JSON }, { "check", 1, 0, O_CHECK },
-    { "quiet", 0, 0, 'q' },
+    { "quiet", 0, 0, 'q' }, { "perturb-malloc", 2, 0, O_PERTURB }, { "no-locate", 0, 0, O_NOLOCATE },
     { "help", 0, 0, 'h' }, { "version", 0, 0, 'V' }, { 0, 0, 0, 0 },
   };
   braid_replay_opts o;
@@ -203,6 +293,8 @@ int main(int argc, char **argv)
     case O_FORCE: o.force = 1; break;
     case O_PARTIAL: o.partial = 1; break;
     case O_JSON: json = 1; break;
+    case O_PERTURB: o.perturb_malloc = optarg ? (int)cli_u64("--perturb-malloc", optarg, 1, 255) : 0x5a; break;
+    case O_NOLOCATE: o.no_locate = 1; break;
     case 'q': quiet = 1; break;
     case 'h': usage(stdout); return 0;
     case 'V': cli_version();
@@ -235,19 +327,7 @@ int main(int argc, char **argv)
     fprintf(stderr, "%s: note: the trace is %s%s; replaying its %llu complete %s\n", cli_prog, cli_status_name(res.status),
             res.truncated ? " and truncated" : "", (unsigned long long)res.trace_exchanges, cli_exchanges(res.trace_exchanges));
   if (res.diverged) {
-    const braid_divergence *d = &res.div;
-    printf("DIVERGED at exchange %llu", (unsigned long long)d->exchange);
-    if (d->torus >= 0) printf(", torus %c (%lld)", 'A' + (int)d->torus, (long long)d->torus);
-    if (d->field_hex) /* digests and hashes as braid-dump prints them */
-      printf(": %s.%s recorded %016llx, replayed %016llx\n", d->record, d->field, (unsigned long long)d->expected, (unsigned long long)d->actual);
-    else if (d->field_signed)
-      printf(": %s.%s recorded %lld, replayed %lld\n", d->record, d->field, (long long)d->expected, (long long)d->actual);
-    else
-      printf(": %s.%s recorded %llu, replayed %llu\n", d->record, d->field, (unsigned long long)d->expected, (unsigned long long)d->actual);
-    printf("records around it (> marks the first difference):\n%s", d->context);
-    /* A sequential recording says nothing about threads. */
-    printf("%llu %s matched before it; %s\n", (unsigned long long)res.exchanges_checked, cli_exchanges(res.exchanges_checked),
-           res.recorded_threaded ? "the parallel run differs from sequential execution" : "the replay differs from the recording");
+    print_divergence(&res);
     return EXIT_DIFFERENT;
   }
   if (res.stopped_at_violation) {
@@ -275,14 +355,30 @@ int main(int argc, char **argv)
     return EXIT_SAME;
   }
   uint64_t n = res.exchanges_checked;
-  printf("OK: %llu %s, %s", (unsigned long long)n, cli_exchanges(n), res.recorded_threaded ? "parallel == sequential" : "replay == recording (a sequential run)");
+  /* Nothing compared is not a success: say so, and exit as for trouble. */
+  if (!n && !res.final_compared) {
+    fprintf(stderr, "%s: %s: nothing was compared: ", cli_prog, path);
+    if (res.first_exchange)
+      fprintf(stderr, "the checkpoint after exchange %llu is the last of the trace, nothing after it to compare, and the trace has no final state to check\n",
+              (unsigned long long)(res.first_exchange - 1));
+    else fprintf(stderr, "no exchange was replayed\n");
+    return EXIT_TROUBLE;
+  }
+  /* From a checkpoint the recording wrote, the replay trusts that
+   * checkpoint: it shows the run consistent from there, not that the
+   * recorded run equals sequential execution (DESIGN 12). */
+  if (res.first_exchange)
+    printf("OK: %llu %s, consistent from the checkpoint of exchange %llu", (unsigned long long)n, cli_exchanges(n), (unsigned long long)(res.first_exchange - 1));
+  else
+    printf("OK: %llu %s, %s", (unsigned long long)n, cli_exchanges(n), res.recorded_threaded ? "parallel == sequential" : "replay == recording (a sequential run)");
   if (res.first_exchange && !n) {
-    printf(" (from the checkpoint after exchange %llu, the last of the trace: nothing after it to compare)", (unsigned long long)(res.first_exchange - 1));
+    printf(" (from the checkpoint after exchange %llu, the last of the trace: nothing after it to compare but the final state)", (unsigned long long)(res.first_exchange - 1));
   } else if (res.first_exchange) {
     printf(" (");
     print_range(res.first_exchange, n);
-    printf(", from a checkpoint)");
+    printf(", from a checkpoint, which was trusted, not verified)");
   }
+  if (res.final_compared) printf("; final state == footer");
   if (o.from != UINT64_MAX && o.from > 0 && !res.first_exchange)
     printf("; no checkpoint at or before --from %llu, so it replayed from the start", (unsigned long long)o.from);
   /* A stop that was asked for but not reached is said, not left to guess. */

@@ -2,8 +2,8 @@
 # Re-records the golden traces with the tools of a build tree:
 #   traces/regenerate.sh BUILDDIR
 # Run it only when a change of semantics or of the trace format is intended,
-# and bump BRAID_SEMANTICS_VERSION (lib/record_file.c) or the format version
-# (lib/trace_format.h) in the same commit.  See traces/README.md.
+# and bump BRAID_SEMANTICS_VERSION (lib/runtime/trace_sink.c) or the format version
+# (lib/format/layout.h) in the same commit.  See traces/README.md.
 set -eu
 b=$(cd "${1:?usage: traces/regenerate.sh BUILDDIR}" && pwd)
 here=$(cd "$(dirname "$0")" && pwd)

@@ -70,6 +70,45 @@ static void settings_differ(const char *ta, const char *tb, char *out, size_t le
   }
 }
 
+/* The model plugins' identities ("name version xxh3-of-file") are part of
+ * the settings: two builds of a plugin with the same name and version are
+ * different code, and their streams may differ for that reason alone. */
+static void plugin_differs(const char *pa, const char *pb, char *out, size_t len)
+{
+  pa = pa ? pa : "";
+  pb = pb ? pb : "";
+  if (!strcmp(pa, pb)) return;
+  size_t off = strlen(out);
+  if (off + 32 >= len) return;
+  snprintf(out + off, len - off, "%splugin '%s' vs '%s'", off ? ", " : "", pa[0] ? pa : "(built-in)", pb[0] ? pb : "(built-in)");
+}
+
+/* The footers' final state hashes, when both traces are complete, hold the
+ * same tori and the same exchanges: a race in the last epoch may show
+ * nowhere else.  Reported as the first difference when no record differs. */
+static void compare_final(braid_diff_result *res, const braid_trace_info *ia, const braid_trace_info *ib)
+{
+  if (ia->status != BRAID_TRACE_COMPLETE || ib->status != BRAID_TRACE_COMPLETE || ia->truncated || ib->truncated || ia->tori != ib->tori ||
+      res->exchanges[0] != res->exchanges[1] || res->common_exchanges != res->exchanges[0] || res->first_exchange[0] != res->first_exchange[1])
+    return;
+  res->final_compared = 1;
+  for (uint32_t r = 0; r < ia->tori && r < 16; r++) {
+    if (ia->final_state_hash[r] == ib->final_state_hash[r]) continue;
+    if (!res->final_differs && !res->differing && !res->only[0] && !res->only[1]) {
+      braid_divergence *d = &res->div;
+      memset(d, 0, sizeof *d);
+      d->exchange = res->last_exchange[0];
+      d->torus = r;
+      snprintf(d->record, sizeof d->record, "footer");
+      snprintf(d->field, sizeof d->field, "final_state_hash");
+      d->field_hex = 1;
+      d->expected = ia->final_state_hash[r];
+      d->actual = ib->final_state_hash[r];
+    }
+    res->final_differs |= 1u << r;
+  }
+}
+
 /* Throughput is measured from the end of the first exchange in the trace to
  * the end of the last: the projections count events from exchange 0, and a
  * trace that starts later (a replay from a checkpoint) holds neither those
@@ -148,7 +187,9 @@ int braid_diff(const char *pa, const char *pb, braid_diff_result *res, char *err
     braid_trace_close(a.t);
     return rc;
   }
-  settings_differ(braid_trace_get_info(a.t)->config_text, braid_trace_get_info(b.t)->config_text, res->settings, sizeof res->settings);
+  const braid_trace_info *ia = braid_trace_get_info(a.t), *ib = braid_trace_get_info(b.t);
+  settings_differ(ia->config_text, ib->config_text, res->settings, sizeof res->settings);
+  plugin_differs(ia->plugin, ib->plugin, res->settings, sizeof res->settings);
   res->config_differs = res->settings[0] != 0;
   uint64_t ka = 0, kb = 0;
   int ha = diff_next(&a, pa, &ka, res, 0, err, errlen), hb = ha < 0 ? 0 : diff_next(&b, pb, &kb, res, 1, err, errlen);
@@ -177,7 +218,9 @@ int braid_diff(const char *pa, const char *pb, braid_diff_result *res, char *err
     res->truncated[side] = info->truncated;
     res->status[side] = info->status;
   }
-  res->differ = res->differing || res->only[0] || res->only[1] || res->config_differs || res->common_exchanges != res->exchanges[0] || res->common_exchanges != res->exchanges[1];
+  compare_final(res, ia, ib);
+  res->differ = res->differing || res->only[0] || res->only[1] || res->config_differs || res->common_exchanges != res->exchanges[0] ||
+                res->common_exchanges != res->exchanges[1] || res->final_differs;
   braid_trace_close(a.t);
   braid_trace_close(b.t);
   braid__stream_free(&a);

@@ -1,17 +1,37 @@
 /* replay.c - single-threaded replay of a trace: choose where to start,
  * check the header against this build and the model, configure a
  * sequential runtime that follows the recorded decisions, run it, and
- * compare each exchange it produces with the recording. */
+ * compare each exchange it produces with the recording, then its final
+ * state with the footer's.  After a divergence, a second pass tells a
+ * model that is not deterministic even sequentially from a run that
+ * differs from sequential execution, and a third re-runs the window of
+ * the epoch the rungs point at event by event (check/locate.c). */
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include "check/compare.h"
+#include "check/locate.h"
 #include "check/stream.h"
 #include "kernel/plugin.h"
 #include "runtime/checkpoint.h"
 #include "runtime/runtime.h"
 #include "runtime/trace_sink.h"
+
+/* What one pass of the replay does besides comparing. */
+typedef struct replay_pass {
+  int perturb;            /* M_PERTURB byte, 0: none */
+  uint64_t capture;       /* keep the replayed records of this exchange in `kept`, UINT64_MAX: none */
+  braid__window_probe *probe; /* the window pass: the probe of the epoch in probe->w */
+  int break_at_end;       /* braid_debug_break() once the run returns ... */
+  int64_t break_torus;    /* ... about this torus (-1: none) */
+  uint64_t final[16];     /* the replay's final state hashes (when it ran to its end) */
+  int ran_to_end;
+  braid_record *kept;     /* the replayed records of `capture` (or of the divergence) */
+  size_t nkept;
+  int kept_valid;
+} replay_pass;
 
 typedef struct replay_ctx {
   braid_runtime *rt;
@@ -20,6 +40,9 @@ typedef struct replay_ctx {
   braid_replay_result *res;
   braid_record *mine;
   size_t nmine, capmine;
+  braid__aligner al;
+  unsigned rungs;
+  replay_pass *pass;
 } replay_ctx;
 
 static int decode_block(replay_ctx *x, const uint8_t *p, size_t len)
@@ -91,6 +114,30 @@ static void note_check(replay_ctx *x, uint64_t k, size_t at)
   x->res->stopped_at_check = 1;
 }
 
+/* Keeps a copy of this exchange's replayed records in the pass. */
+static int keep_mine(replay_ctx *x)
+{
+  replay_pass *p = x->pass;
+  braid_record *v = realloc(p->kept, (x->nmine ? x->nmine : 1) * sizeof *v);
+  if (!v) return BRAID_ENOMEM;
+  memcpy(v, x->mine, x->nmine * sizeof *v);
+  p->kept = v;
+  p->nkept = x->nmine;
+  p->kept_valid = 1;
+  return 0;
+}
+
+/* Context lines of an aligned exchange: the pairs around `at`. */
+static void aligned_context(braid_divergence *d, const braid__aligner *al, size_t at)
+{
+  size_t off = strlen(d->context);
+  for (size_t i = at > 3 ? at - 3 : 0; i < al->n && i < at + 4; i++) {
+    const braid__matched *m = &al->m[i];
+    if (m->a) braid__context_line(d, &off, i == at, "recorded", m->a);
+    if (m->b && !braid__same_record(m->a, m->b)) braid__context_line(d, &off, i == at, "replayed", m->b);
+  }
+}
+
 static int replay_sink(void *ud, uint64_t k, const uint8_t *recs, size_t len)
 {
   replay_ctx *x = ud;
@@ -109,25 +156,37 @@ static int replay_sink(void *ud, uint64_t k, const uint8_t *recs, size_t len)
       return rc;
     }
   } while (rk < k);
-  size_t n = x->nmine > x->rec.n ? x->nmine : x->rec.n;
-  for (size_t i = 0; i < n; i++) {
-    braid_divergence *d = &x->res->div;
-    const braid_record *a = i < x->rec.n ? &x->rec.v[i] : NULL, *b = i < x->nmine ? &x->mine[i] : NULL;
-    if (rk != k || braid__compare_records(a, b, k, d)) {
-      if (rk != k) {
-        memset(d, 0, sizeof *d);
-        d->exchange = k;
-        d->torus = -1;
-        snprintf(d->record, sizeof d->record, "exchange");
-        snprintf(d->field, sizeof d->field, "k");
-        d->expected = rk;
-        d->actual = k;
-      }
-      braid__add_context(d, x->rec.v, x->rec.n, x->mine, x->nmine, i, "recorded", "replayed");
-      x->res->diverged = 1;
-      braid__set_error(x->rt, BRAID_EDIVERGED, "diverged at exchange %llu", (unsigned long long)k);
-      return BRAID_EDIVERGED;
-    }
+  braid_divergence *d = &x->res->div;
+  if (k == x->pass->capture && (rc = keep_mine(x))) return rc;
+  if (rk != k) {
+    memset(d, 0, sizeof *d);
+    d->exchange = k;
+    d->torus = -1;
+    snprintf(d->record, sizeof d->record, "exchange");
+    snprintf(d->field, sizeof d->field, "k");
+    d->expected = rk;
+    d->actual = k;
+    braid__add_context(d, x->rec.v, x->rec.n, x->mine, x->nmine, 0, "recorded", "replayed");
+    x->res->diverged = 1;
+    braid__set_error(x->rt, BRAID_EDIVERGED, "diverged at exchange %llu", (unsigned long long)k);
+    return BRAID_EDIVERGED;
+  }
+  /* Records are matched by torus and type (as braid-diff does), so one
+   * record more or less shifts nothing, and the torus blamed is the one
+   * whose own projection differs (check/locate.h). */
+  if ((rc = braid__align(&x->al, x->rec.v, x->rec.n, x->mine, x->nmine))) return rc;
+  uint32_t tori = 0;
+  size_t at = braid__blame(&x->al, x->rungs, &tori);
+  if (at < x->al.n) {
+    const braid__matched *m = &x->al.m[at];
+    braid__compare_records(m->a, m->b, k, d);
+    aligned_context(d, &x->al, at);
+    x->res->differing_tori = tori;
+    if (m->a && m->b && m->a->type == BRAID_REC_PROJECTION) braid__window_of(m->a, m->b, x->rungs, k, &x->res->window);
+    if (x->pass->capture == UINT64_MAX && (rc = keep_mine(x))) return rc;
+    x->res->diverged = 1;
+    braid__set_error(x->rt, BRAID_EDIVERGED, "diverged at exchange %llu", (unsigned long long)k);
+    return BRAID_EDIVERGED;
   }
   x->res->exchanges_checked++;
   /* Counted also without opts->violation (0 is never reached). */
@@ -445,20 +504,61 @@ static int start_at(replay_ctx *x, const char *path, const braid_replay_opts *op
   return 0;
 }
 
-int braid_replay(const char *path, const braid_replay_opts *opts, braid_replay_result *res, char *err, size_t errlen)
+/* A model whose private state a checkpoint cannot hold: a plugin (or a
+ * model compiled into the program) without save and load whose init() set
+ * a state.  The built-in models' state is a function of their parameters. */
+static int state_unsaved(const braid_runtime *rt)
 {
-  braid_replay_opts defaults;
+  if (braid_find_model(rt->model->name) == rt->model || braid__model_can_save(rt->model)) return 0;
+  for (uint32_t r = 0; r < rt->ntori; r++)
+    if (rt->tc[r].t.mstate) return 1;
+  return 0;
+}
+
+/* Compares the replay's final state with the footer's, when the replay ran
+ * through the last exchange of a complete trace. */
+static void compare_final(replay_ctx *x, const braid_trace_info *info, const replay_plan *pl)
+{
+  braid_report rep;
+  braid_replay_result *res = x->res;
+  if (braid_runtime_report(x->rt, &rep)) return;
+  for (uint32_t r = 0; r < rep.tori && r < 16; r++) x->pass->final[r] = rep.torus[r].state_hash;
+  x->pass->ran_to_end = 1;
+  if (info->status != BRAID_TRACE_COMPLETE || info->truncated || info->tori != rep.tori || info->exchanges != pl->nexch - pl->first ||
+      x->o->until < pl->nexch - 1)
+    return;
+  res->final_compared = 1;
+  braid_divergence *d = &res->div;
+  size_t off = 0;
+  for (uint32_t r = 0; r < rep.tori && r < 16; r++) {
+    if (info->final_state_hash[r] == rep.torus[r].state_hash) continue;
+    if (!res->diverged) {
+      memset(d, 0, sizeof *d);
+      d->exchange = pl->nexch - 1;
+      d->torus = r;
+      snprintf(d->record, sizeof d->record, "footer");
+      snprintf(d->field, sizeof d->field, "final_state_hash");
+      d->field_hex = 1;
+      d->expected = info->final_state_hash[r];
+      d->actual = rep.torus[r].state_hash;
+      res->diverged = 1;
+    }
+    res->differing_tori |= 1u << r;
+    if (off < sizeof d->context)
+      off += (size_t)snprintf(d->context + off, sizeof d->context - off, "%s  recorded footer torus=%u final_state_hash=%016llx\n   replayed footer torus=%u final_state_hash=%016llx\n",
+                              d->torus == (int64_t)r ? ">" : " ", r, (unsigned long long)info->final_state_hash[r], r, (unsigned long long)rep.torus[r].state_hash);
+  }
+}
+
+/* One pass of the replay: plan, check, configure, run and compare. */
+static int replay_once(const char *path, const braid_replay_opts *opts, braid_replay_result *res, replay_pass *pass, char *err, size_t errlen)
+{
   braid_trace *scan = NULL;
   braid_config *cfg = NULL;
   braid__decisions *dec = NULL;
   replay_ctx x = { 0 };
   replay_plan pl;
   int rc;
-  BRAID_RETURN_IF(!path || !res, BRAID_EINVAL);
-  if (!opts) {
-    braid_replay_opts_init(&defaults);
-    opts = &defaults;
-  }
   memset(res, 0, sizeof *res);
   /* The replay's own trace is created while the recording is still read:
    * the same file, under any name, hard link or symbolic link, would be
@@ -489,23 +589,51 @@ int braid_replay(const char *path, const braid_replay_opts *opts, braid_replay_r
   if ((rc = check_header(path, scan, info, opts, &pl, res, err, errlen))) goto out;
   if ((rc = braid_config_create(&cfg))) goto out;
   if ((rc = configure(path, info, opts, &pl, cfg, err, errlen))) goto out;
+#ifdef M_PERTURB
+  /* Model state is allocated by init(), in braid_runtime_create(). */
+  if (pass->perturb) mallopt(M_PERTURB, pass->perturb);
+#endif
   if ((rc = braid_runtime_create(&x.rt, cfg, err, errlen))) goto out;
+  if (pl.at != UINT64_MAX && state_unsaved(x.rt)) {
+    if (!opts->force) {
+      braid__fmt(err, errlen,
+                 "%s: the model '%s' keeps a private state (its init() set one) that a checkpoint cannot hold (it has no save and load "
+                 "callbacks), so a replay from the checkpoint of exchange %llu could diverge where the run did not; replay from the start, "
+                 "or use --force",
+                 path, x.rt->model->name, (unsigned long long)pl.at);
+      rc = BRAID_EUNSUPPORTED;
+      goto out;
+    }
+    res->model_state_unsaved = 1;
+    size_t off = strlen(res->warning);
+    if (off + 2 < sizeof res->warning)
+      braid__fmt(res->warning + off, sizeof res->warning - off, "%sthe model's private state was rebuilt by init(), not restored: a divergence may be the checkpoint's", off ? "; " : "");
+  }
   braid__runtime_follow(x.rt, dec);
   x.o = opts;
   x.res = res;
+  x.pass = pass;
+  x.rungs = (unsigned)x.rt->cfg.v[BRAID_K_rungs];
+  if (pass->probe) x.rt->probe = (braid__probe){ braid__window_run, pass->probe, pass->probe->w->torus, pass->probe->w->exchange };
   if ((rc = start_at(&x, path, opts, &pl, err, errlen))) goto out;
   /* Step 5: run; the sink compares every exchange with the recording. */
   braid__sink s = { replay_sink, NULL, &x };
   braid__add_sink(x.rt, &s);
   rc = braid_runtime_run(x.rt);
+  if (rc == 0) compare_final(&x, info, &pl);
   if (rc == BRAID_EDIVERGED || rc == BRAID_EINTR) rc = 0;
   else if (rc) braid__fmt(err, errlen, "%s: replay failed: %s", path, braid_runtime_error(x.rt));
-  if (opts->do_break) braid_debug_break();
+  if (!rc && (pass->break_at_end == 2 || (pass->break_at_end && !res->diverged && !res->stopped_at_violation)))
+    braid__debug_stop(x.rt, pass->break_torus >= 0 && pass->break_torus < x.rt->ntori ? &x.rt->tc[pass->break_torus].t : NULL);
 out:
   res->seconds = (double)(braid__now_ns() - t0) / 1e9;
   braid_runtime_destroy(x.rt);
+#ifdef M_PERTURB
+  if (pass->perturb) mallopt(M_PERTURB, 0);
+#endif
   braid_trace_close(x.rec.t);
   braid__stream_free(&x.rec);
+  braid__aligner_free(&x.al);
   free(x.mine);
   braid_trace_close(scan);
   braid_config_destroy(cfg);
@@ -513,3 +641,136 @@ out:
   return rc;
 }
 
+static void pass_free(replay_pass *p) { free(p->kept); }
+
+static int same_records(const braid_record *a, size_t na, const braid_record *b, size_t nb)
+{
+  if (na != nb) return 0;
+  for (size_t i = 0; i < na; i++)
+    if (!braid__same_record(&a[i], &b[i])) return 0;
+  return 1;
+}
+
+/* The second pass: the same replay again (with another fill pattern under
+ * opts->perturb_malloc).  A model that is deterministic repeats the first
+ * pass exactly: then the recorded run is what differs.  One that is not
+ * (a clock, uninitialised memory, state that outlives a run) differs from
+ * the first pass at some exchange, at the latest at the divergence. */
+static void diagnose(const char *path, const braid_replay_opts *opts, braid_replay_result *res, const replay_pass *first)
+{
+  braid_replay_opts o = *opts;
+  braid_replay_result *r2 = malloc(sizeof *r2);
+  replay_pass p = { 0 };
+  char err[256];
+  if (!r2) return;
+  const int footer = !strcmp(res->div.record, "footer");
+  uint64_t k = res->div.exchange;
+  o.out = NULL;
+  o.do_break = 0;
+  o.violation = 0;
+  if (!footer) o.until = k;
+  p.perturb = opts->perturb_malloc ? (opts->perturb_malloc ^ 0xff) : 0;
+  p.capture = footer ? UINT64_MAX : k;
+  p.break_torus = -1;
+  if (replay_once(path, &o, r2, &p, err, sizeof err) == 0) {
+    res->diagnosis = BRAID_DIAG_DETERMINISTIC;
+    res->diagnosis_exchange = k;
+    if (r2->diverged && r2->div.exchange < k) {
+      res->diagnosis = BRAID_DIAG_NONDETERMINISTIC;
+      res->diagnosis_exchange = r2->div.exchange;
+    } else if (footer) {
+      if (!p.ran_to_end || memcmp(p.final, first->final, sizeof p.final)) res->diagnosis = BRAID_DIAG_NONDETERMINISTIC;
+    } else if (!p.kept_valid || !first->kept_valid || !same_records(p.kept, p.nkept, first->kept, first->nkept)) {
+      res->diagnosis = BRAID_DIAG_NONDETERMINISTIC;
+    }
+  }
+  pass_free(&p);
+  free(r2);
+}
+
+/* The third pass: to the epoch of the divergence, whose window the probe
+ * re-runs event by event (and stops in before it, for --break). */
+static void locate(const char *path, const braid_replay_opts *opts, braid_replay_result *res)
+{
+  braid_replay_opts o = *opts;
+  braid_replay_result *r3 = malloc(sizeof *r3);
+  replay_pass p = { 0 };
+  char err[256];
+  if (!r3) return;
+  braid__window_probe probe = { &r3->window, opts->do_break };
+  o.out = NULL;
+  o.violation = 0;
+  o.until = res->window.exchange;
+  p.perturb = opts->perturb_malloc;
+  p.capture = UINT64_MAX;
+  p.break_torus = -1;
+  p.probe = &probe;
+  /* replay_once clears the result it fills: the window is set up in it
+   * once it has begun, so give it its own and copy the located one back. */
+  braid_window want = res->window;
+  probe.w = &want;
+  if (replay_once(path, &o, r3, &p, err, sizeof err) == 0 && want.found) res->window = want;
+  pass_free(&p);
+  free(r3);
+}
+
+/* --break where no window can be stopped in: a pass up to `until` that
+ * stops at its end, about torus `torus`. */
+static void break_after(const char *path, const braid_replay_opts *opts, uint64_t until, int64_t torus)
+{
+  braid_replay_opts o = *opts;
+  braid_replay_result *r = malloc(sizeof *r);
+  replay_pass p = { 0 };
+  char err[256];
+  if (!r) return;
+  o.out = NULL;
+  o.violation = 0;
+  o.until = until;
+  p.perturb = opts->perturb_malloc;
+  p.capture = UINT64_MAX;
+  p.break_at_end = 2;
+  p.break_torus = torus;
+  (void)replay_once(path, &o, r, &p, err, sizeof err);
+  pass_free(&p);
+  free(r);
+}
+
+int braid_replay(const char *path, const braid_replay_opts *opts, braid_replay_result *res, char *err, size_t errlen)
+{
+  braid_replay_opts defaults;
+  BRAID_RETURN_IF(!path || !res, BRAID_EINVAL);
+  if (!opts) {
+    braid_replay_opts_init(&defaults);
+    opts = &defaults;
+  }
+  BRAID_RETURN_IF(opts->perturb_malloc < 0 || opts->perturb_malloc > 255, BRAID_EINVAL);
+  replay_pass first = { 0 };
+  first.perturb = opts->perturb_malloc;
+  first.capture = UINT64_MAX;
+  first.break_at_end = opts->do_break;
+  first.break_torus = -1;
+  uint64_t t0 = braid__now_ns();
+  int rc = replay_once(path, opts, res, &first, err, errlen);
+  if (rc == 0 && res->diverged && !opts->no_locate) {
+    diagnose(path, opts, res, &first);
+    if (!strcmp(res->div.record, "projection")) {
+      res->window.found = 0;
+      locate(path, opts, res);
+    }
+  }
+  if (rc == 0 && opts->do_break) {
+    /* The first pass has run past the point to stop at. */
+    if (res->diverged && !res->window.found) {
+      const int footer = !strcmp(res->div.record, "footer");
+      uint64_t k = res->div.exchange;
+      if (footer || k > 0) break_after(path, opts, footer ? k : k - 1, res->div.torus);
+    } else if (res->diverged && opts->no_locate) {
+      locate(path, opts, res);
+    } else if (res->stopped_at_violation) {
+      break_after(path, opts, res->viol.exchange, res->viol.torus);
+    }
+  }
+  res->seconds = (double)(braid__now_ns() - t0) / 1e9;
+  pass_free(&first);
+  return rc;
+}

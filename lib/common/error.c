@@ -35,8 +35,3 @@ void braid__fmt(char *buf, size_t len, const char *fmt, ...)
   vsnprintf(buf, len, fmt, ap);
   va_end(ap);
 }
-
-__attribute__((noinline)) void braid_debug_break(void)
-{
-  __asm__ volatile("" ::: "memory");
-}

@@ -61,9 +61,7 @@ static inline void uniform_step(braid_torus *t, uint64_t time, const braid__qev 
 {
   (void)time;
   int32_t p = walk_payload(braid__rand(t, S_PAYLOAD, t->events));
-  uint8_t *dp = &t->edge_delay[ev->dst];
-  uint32_t d = *dp;
-  *dp = braid__next_delay(t, d, p > 0);
+  uint32_t d = braid__use_delay(t, ev->dst, p > 0);
   braid__check(t, braid__emit(t, t->edge_target[ev->dst], ev->dst, d, p) == 0, ev->dst, CHECK_POPULATION, POPULATION_MSG("uniform"));
 }
 
@@ -110,8 +108,7 @@ static inline void skewed_step(braid_torus *t, uint64_t time, const braid__qev *
   int32_t p = walk_payload(r);
   unsigned k = (uint32_t)(r >> 32) % 1000 < (uint32_t)t->params[3] ? 1 : 0;
   size_t i = (size_t)ev->dst * 2 + k;
-  uint32_t d = t->edge_delay[i];
-  t->edge_delay[i] = braid__next_delay(t, d, p > 0);
+  uint32_t d = braid__use_delay(t, i, p > 0);
   braid__check(t, braid__emit(t, t->edge_target[i], ev->dst, d, p) == 0, ev->dst, CHECK_POPULATION, POPULATION_MSG("skewed"));
 }
 
@@ -185,12 +182,10 @@ static inline void bursty_step(braid_torus *t, uint64_t time, const braid__qev *
     return;
   }
   if (ev->payload <= 1) return; /* hop budget spent */
-  uint8_t *dp = &t->edge_delay[ev->dst];
-  uint32_t d = *dp;
   /* Payloads are positive here, so alternate the rule's direction by parity to
    * keep delays spread rather than collapsing to 1. */
   int up = (braid__rand(t, S_PAYLOAD, t->events) & 1);
-  *dp = braid__next_delay(t, d, !up);
+  uint32_t d = braid__use_delay(t, ev->dst, !up);
   braid__emit(t, t->edge_target[ev->dst], ev->dst, d, ev->payload - 1);
 }
 
@@ -280,9 +275,7 @@ static inline void racy_step(braid_torus *t, uint64_t time, const braid__qev *ev
 {
   (void)time;
   int32_t p = walk_payload(braid__rand(t, S_PAYLOAD, t->events)) + (int32_t)(racy_peek(t->peer, ev->dst) & 1);
-  uint8_t *dp = &t->edge_delay[ev->dst];
-  uint32_t d = *dp;
-  *dp = braid__next_delay(t, d, p > 0);
+  uint32_t d = braid__use_delay(t, ev->dst, p > 0);
   braid__check(t, braid__emit(t, t->edge_target[ev->dst], ev->dst, d, p) == 0, ev->dst, CHECK_POPULATION, POPULATION_MSG("racy"));
 }
 
@@ -299,15 +292,15 @@ BRAID__DEFINE_LOOP(racy_loop, racy_step)
 
 static const braid_model builtins[] = {
   { BRAID_MODEL_ABI, "uniform", 1, "one out-edge per cell to a random face neighbour; constant population",
-    uniform_params, uniform_init, uniform_handle, NULL, 255 },
+    uniform_params, uniform_init, uniform_handle, NULL, 255, NULL, NULL },
   { BRAID_MODEL_ABI, "skewed", 1, "Zipf-like hot spots and uneven load between tori",
-    skewed_params, skewed_init, skewed_handle, NULL, 255 },
+    skewed_params, skewed_init, skewed_handle, NULL, 255, NULL, NULL },
   { BRAID_MODEL_ABI, "bursty", 1, "periodic bursts of events with a hop budget",
-    bursty_params, bursty_init, bursty_handle, NULL, 255 },
+    bursty_params, bursty_init, bursty_handle, NULL, 255, NULL, NULL },
   { BRAID_MODEL_ABI, "phold", 1, "PHOLD: each event schedules one event to a random cell after lookahead + exponential delay",
-    phold_params, phold_init, phold_handle, free_state, PHOLD_MAX_DELAY },
+    phold_params, phold_init, phold_handle, free_state, PHOLD_MAX_DELAY, NULL, NULL },
   { BRAID_MODEL_ABI, "racy", 1, "uniform, but reads the predecessor torus's live state without synchronisation (a deliberate race)",
-    racy_params, uniform_init, racy_handle, NULL, 255 },
+    racy_params, uniform_init, racy_handle, NULL, 255, NULL, NULL },
 };
 
 static const braid__loop_fn builtin_loops[] = { uniform_loop, skewed_loop, bursty_loop, phold_loop, racy_loop };

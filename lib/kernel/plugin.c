@@ -91,8 +91,8 @@ int braid_model_load(const char *spec, const braid_model **out, char *err, size_
     dlclose(dl);
     return BRAID_EPLUGIN;
   }
-  if (m->abi != BRAID_MODEL_ABI || !m->name || !m->init || !m->handle) {
-    braid__fmt(err, errlen, "%s: '%s' is not a braid model of ABI %d", path, sym, BRAID_MODEL_ABI);
+  if (m->abi < BRAID_MODEL_ABI_MIN || m->abi > BRAID_MODEL_ABI || !m->name || !m->init || !m->handle) {
+    braid__fmt(err, errlen, "%s: '%s' is not a braid model of ABI %d..%d", path, sym, BRAID_MODEL_ABI_MIN, BRAID_MODEL_ABI);
     dlclose(dl);
     return BRAID_EPLUGIN;
   }
@@ -150,3 +150,7 @@ int braid__is_loaded_plugin(const char *path, char *buf, size_t len)
   return hit;
 }
 
+int braid__model_can_save(const braid_model *m)
+{
+  return m && m->abi >= 2 && m->save && m->load;
+}

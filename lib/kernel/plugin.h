@@ -13,5 +13,9 @@ void braid__model_id(const braid_model *m, char *buf, size_t len);
  * this process: writing it would truncate code that is mapped and running.
  * The plugin's path as it was loaded goes into buf. */
 int braid__is_loaded_plugin(const char *path, char *buf, size_t len);
+/* Whether a checkpoint can hold the model's private state: a model of ABI
+ * 2 or later with both save and load (braid.h).  Only such a model's struct
+ * is read past max_delay. */
+int braid__model_can_save(const braid_model *m);
 
 #endif

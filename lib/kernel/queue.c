@@ -87,6 +87,7 @@ void braid__queue_clear(braid__queue *q, uint64_t now)
   for (uint32_t i = 0; i <= q->mask; i++) release(q, &q->b[i]);
   memset(q->bits, 0, q->words * sizeof *q->bits);
   q->size = 0;
+  q->pdigest = 0;
   q->now = now;
 }
 
@@ -174,6 +175,7 @@ int braid__queue_push_first(braid__queue *q, const braid__qev *ev, uint32_t n)
   b->count += n;
   q->bits[i >> 6] |= 1ull << (i & 63);
   q->size += n;
+  for (uint32_t j = 0; j < n; j++) q->pdigest += braid__qev_hash(q->now, ev[j].dst, ev[j].src, ev[j].payload);
   return 0;
 }
 
@@ -200,6 +202,23 @@ void braid__queue_advance(braid__queue *q)
   q->bits[cur >> 6] &= ~(1ull << (cur & 63));
   uint32_t nxt = next_nonempty(q, (cur + 1) & q->mask);
   q->now += ((nxt - cur) & q->mask) ? ((nxt - cur) & q->mask) : q->mask + 1;
+}
+
+uint32_t braid__queue_bucket_last(const braid__queue *q, uint32_t i, uint32_t n, braid__qev *out)
+{
+  const braid__bucket *b = &q->b[i];
+  if (n > b->count) n = b->count;
+  uint32_t skip = b->count - n, k = 0, j = b->hpos;
+  const braid__chunk *c = b->head;
+  for (uint32_t left = b->count; left; left--, j++) {
+    if (j == BRAID_CHUNK_EVENTS) {
+      c = c->next;
+      j = 0;
+    }
+    if (skip) skip--;
+    else out[k++] = c->ev[j];
+  }
+  return k;
 }
 
 void braid__queue_visit(const braid__queue *q, braid__queue_visit_fn fn, void *ud)

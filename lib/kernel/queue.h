@@ -65,7 +65,21 @@ typedef struct braid__queue {
   uint32_t carve_left;
   uint32_t nslabs, capslabs;
   void **slabs;
+  /* Order-independent digest of the pending events: the sum of
+   * braid__qev_hash() over them, kept in O(1) per push and pop, so that an
+   * event emitted wrongly shows at once, long before it is processed. */
+  uint64_t pdigest;
 } braid__queue;
+
+/* One pending event's share of braid__queue.pdigest.  Two multiplies: the
+ * sum needs each event to look random, not a cryptographic hash. */
+static inline uint64_t braid__qev_hash(uint64_t time, uint32_t dst, uint32_t src, int32_t payload)
+{
+  uint64_t v = (time * 0x9e3779b97f4a7c15ull + dst) ^ ((uint64_t)src << 32 | (uint32_t)payload);
+  v *= 0xff51afd7ed558ccdull;
+  v ^= v >> 31;
+  return v * 0xc4ceb9fe1a85ec53ull;
+}
 
 int braid__queue_init(braid__queue *q, uint32_t horizon, uint64_t cap);
 void braid__queue_free(braid__queue *q);
@@ -103,6 +117,7 @@ static inline int braid__queue_push(braid__queue *q, uint64_t time, uint32_t dst
   b->count++;
   q->bits[i >> 6] |= 1ull << (i & 63);
   q->size++;
+  q->pdigest += braid__qev_hash(time, dst, src, payload);
   return 0;
 }
 
@@ -128,12 +143,19 @@ static inline int braid__queue_pop(braid__queue *q, uint64_t *time, braid__qev *
   b->count--;
   q->size--;
   *time = q->now;
+  q->pdigest -= braid__qev_hash(q->now, out->dst, out->src, out->payload);
   return 1;
 }
 
 /* The queue is empty: lets its time be set freely (the bench's heap driver
  * moves `now` by hand). */
 void braid__queue_release_current(braid__queue *q);
+
+/* Pending events in bucket i (the time that is i modulo the horizon). */
+static inline uint32_t braid__queue_bucket_count(const braid__queue *q, uint32_t i) { return q->b[i].count; }
+/* Copies the last n events of bucket i (the latest pushed; at most its
+ * count), oldest first, into out; returns how many it copied. */
+uint32_t braid__queue_bucket_last(const braid__queue *q, uint32_t i, uint32_t n, braid__qev *out);
 
 /* Calls fn for every pending event in pop order. */
 typedef void (*braid__queue_visit_fn)(void *ud, uint64_t time, const braid__qev *ev);

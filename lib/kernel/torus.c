@@ -72,6 +72,7 @@ int braid__torus_init(braid_torus *t, const braid__torus_opts *o)
   if (!rc) rc = braid__queue_init(&t->q, horizon, o->queue_cap);
   if (!rc) rc = spawn_procs(t, o->procs);
   if (!rc) rc = model_init(t);
+  if (!rc) braid__torus_rehash(t);
   if (rc) braid__torus_free(t);
   return rc;
 }
@@ -109,7 +110,9 @@ int braid__torus_reset(braid_torus *t, uint64_t now)
   t->nstaged = 0;
   braid__queue_clear(&t->q, now);
   /* The model re-seeds its population relative to q.now. */
-  return model_init(t);
+  BRAID_FORWARD(model_init(t));
+  braid__torus_rehash(t);
+  return 0;
 }
 
 static int stage(braid_torus *t, uint32_t cell, uint32_t src, int32_t payload)
@@ -184,6 +187,22 @@ uint64_t braid__torus_state_hash(const braid_torus *t)
   return h;
 }
 
+static void sum_pending(void *ud, uint64_t time, const braid__qev *ev)
+{
+  *(uint64_t *)ud += braid__qev_hash(time, ev->dst, ev->src, ev->payload);
+}
+
+void braid__torus_rehash(braid_torus *t)
+{
+  uint64_t c = 0, p = 0;
+  for (uint32_t i = 0; i < t->ncells; i++) c += braid__cell_weight(i) * (uint64_t)t->state[i];
+  for (size_t i = 0; t->edge_target && i < (size_t)t->ncells * t->degree; i++)
+    c += braid__edge_weight(i) * ((uint64_t)t->edge_target[i] << 8 | t->edge_delay[i]);
+  braid__queue_visit(&t->q, sum_pending, &p);
+  t->cdigest = c;
+  t->q.pdigest = p;
+}
+
 static uint64_t generic_loop(braid_torus *t, uint64_t n)
 {
   uint64_t done = 0, time;
@@ -252,17 +271,18 @@ int braid_torus_set_edge(braid_torus *t, uint32_t cell, unsigned k, uint32_t tar
   BRAID_RETURN_IF(cell >= t->ncells || target >= t->ncells || k >= t->degree, BRAID_ERANGE);
   if (delay < 1) delay = 1;
   if (delay > t->max_delay) delay = t->max_delay;
-  t->edge_target[(size_t)cell * t->degree + k] = target;
-  t->edge_delay[(size_t)cell * t->degree + k] = (uint8_t)delay;
+  size_t i = (size_t)cell * t->degree + k;
+  uint64_t was = (uint64_t)t->edge_target[i] << 8 | t->edge_delay[i];
+  t->edge_target[i] = target;
+  t->edge_delay[i] = (uint8_t)delay;
+  t->cdigest += braid__edge_weight(i) * (((uint64_t)target << 8 | delay) - was);
   return 0;
 }
 
 uint32_t braid_torus_use_edge(braid_torus *t, uint32_t cell, unsigned k, int32_t payload, uint32_t *delay)
 {
   size_t i = (size_t)cell * t->degree + k;
-  uint32_t d = t->edge_delay[i];
-  *delay = d;
-  t->edge_delay[i] = braid__next_delay(t, d, payload > 0);
+  *delay = braid__use_delay(t, i, payload > 0);
   return t->edge_target[i];
 }
 

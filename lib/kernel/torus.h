@@ -39,6 +39,12 @@ struct braid_torus {
   braid__queue q;
   uint64_t events;
   uint64_t digest;
+  /* Order-independent digest of the cell states and the edges: the sum of
+   * braid__cell_weight(cell) * state and of braid__edge_weight(i) *
+   * (target << 8 | delay), kept in O(1) per applied event and per edge
+   * change, so that a wrong payload or delay shows at the exchange it was
+   * made (with q.pdigest for the pending events). */
+  uint64_t cdigest;
   uint64_t rng_key; /* mix of seed and torus id */
   uint32_t degree;
   uint32_t max_delay;
@@ -86,6 +92,15 @@ int braid__torus_reset(braid_torus *t, uint64_t now);
 static inline uint64_t braid__torus_run(braid_torus *t, uint64_t n) { return t->loop(t, n); }
 /* XXH3 over cells, edges, processes and pending events. */
 uint64_t braid__torus_state_hash(const braid_torus *t);
+/* Recomputes t->cdigest from the cells and edges and t->q.pdigest from the
+ * queue: after init, a rebuild or a checkpoint load wrote them wholesale. */
+void braid__torus_rehash(braid_torus *t);
+/* A 16-bit summary (the rungs keep 7 bits) of what the torus has done and holds: processed events,
+ * pending events, cells and edges (the rungs of an epoch, runtime/step.c). */
+static inline uint32_t braid__torus_rung(const braid_torus *t)
+{
+  return (uint32_t)(braid__mix64(t->digest ^ braid__rotl(t->q.pdigest, 21) ^ braid__rotl(t->cdigest, 42)) >> 48);
+}
 /* What an exchange adds to a torus (injected and corrective events) lands
  * at the torus's current virtual time, ahead of the events already pending
  * at that time, in the order the exchange added them: the next epoch starts
@@ -117,6 +132,20 @@ static inline int braid__check(braid_torus *t, int ok, uint32_t cell, uint32_t c
 /* Samples process state from their cells (called at each exchange). */
 void braid__torus_sample_procs(braid_torus *t);
 
+/* Weights of the cell digest: nonlinear in the index, so that no regular
+ * pattern of differences cancels out, and odd, so that every change of a
+ * single value shows. */
+static inline uint64_t braid__cell_weight(uint32_t cell)
+{
+  uint64_t x = ((uint64_t)cell + 1) * 0x9e3779b97f4a7c15ull;
+  return (x ^ (x >> 29)) | 1;
+}
+static inline uint64_t braid__edge_weight(size_t i)
+{
+  uint64_t x = ((uint64_t)i + 0x100000000ull) * 0xd6e8feb86659fd93ull;
+  return (x ^ (x >> 29)) | 1;
+}
+
 /* Applying one event: shared by every loop. */
 static inline uint64_t braid__digest_step(uint64_t d, uint64_t time, uint32_t dst, uint32_t src, int32_t payload)
 {
@@ -130,6 +159,18 @@ static inline uint64_t braid__digest_step(uint64_t d, uint64_t time, uint32_t ds
 static inline uint8_t braid__next_delay(const braid_torus *t, uint32_t d, int shorten)
 {
   return (uint8_t)(shorten ? (d > 1 ? d - 1 : 1) : (d < t->max_delay ? d + 1 : t->max_delay));
+}
+
+/* Uses edge i (cell * degree + k): returns its delay and applies the delay
+ * rule, keeping the cell digest.  Every change of an edge goes through here
+ * or braid_torus_set_edge(). */
+static inline uint32_t braid__use_delay(braid_torus *t, size_t i, int shorten)
+{
+  uint32_t d = t->edge_delay[i];
+  uint8_t nd = braid__next_delay(t, d, shorten);
+  t->edge_delay[i] = nd;
+  t->cdigest += braid__edge_weight(i) * (uint64_t)((int64_t)nd - (int64_t)d);
+  return d;
 }
 
 static inline int braid__emit(braid_torus *t, uint32_t dst, uint32_t src, uint64_t delay, int32_t payload)
@@ -155,6 +196,7 @@ static inline void braid__process(braid_torus *t, uint64_t time, const braid__qe
 {
   t->state[ev->dst] += ev->payload;
   t->activity[ev->dst]++;
+  t->cdigest += braid__cell_weight(ev->dst) * (uint64_t)(int64_t)ev->payload;
   t->digest = braid__digest_step(t->digest, time, ev->dst, ev->src, ev->payload);
   t->events++;
   if (ev->src >= BRAID_SRC_CORRECTION) {
@@ -175,6 +217,7 @@ static inline void braid__process(braid_torus *t, uint64_t time, const braid__qe
     while (done < n && braid__queue_pop(&t->q, &time, &ev)) {                  \
       t->state[ev.dst] += ev.payload;                                          \
       t->activity[ev.dst]++;                                                   \
+      t->cdigest += braid__cell_weight(ev.dst) * (uint64_t)(int64_t)ev.payload; \
       digest = braid__digest_step(digest, time, ev.dst, ev.src, ev.payload);  \
       t->events++;                                                             \
       done++;                                                                  \

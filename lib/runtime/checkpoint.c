@@ -5,13 +5,17 @@
  * the raw little-endian cell arrays; every read is bounds-checked because a
  * blob comes from a file.  Model state is rebuilt by calling the model's
  * init, which is exact for the built-in models (their state is a function of
- * the parameters) and documented as best effort for plugins.
+ * the parameters), and then, for a model with save and load callbacks
+ * (braid.h), restored from what it saved.
  */
 #include <stdlib.h>
 #include <string.h>
+#include "kernel/plugin.h"
 #include "runtime/checkpoint.h"
 
 #define CKPT_MAGIC 0x43504b42u /* "BKPC" */
+
+static int put_model(braid__buf *b, const braid_torus *t);
 
 static void put(braid__buf *b, uint64_t v)
 {
@@ -105,6 +109,45 @@ int braid__checkpoint_save(braid__tctx *c, uint64_t k, braid__buf *b)
   }
   ckpt_ctx cc = { b, t->q.now };
   braid__queue_visit(&t->q, put_event, &cc);
+  /* Appended in semantics 3: what the projection gained, then the model's
+   * own state when it can save it. */
+  put(b, c->own.pdigest);
+  put(b, c->own.cdigest);
+  put(b, c->own.rungs);
+  return b->err ? b->err : put_model(b, t);
+}
+
+/* The model's private state, through its save callback (braid.h): 0 for
+ * none, else 1, the length and the bytes. */
+static int put_model(braid__buf *b, const braid_torus *t)
+{
+  const braid_model *m = t->model;
+  if (!braid__model_can_save(m)) {
+    put(b, 0);
+    return b->err;
+  }
+  uint8_t small[256];
+  size_t len = 0;
+  int rc = m->save(t, t->mstate, small, sizeof small, &len);
+  if (rc == BRAID_ERANGE && len > sizeof small) {
+    uint8_t *big = malloc(len);
+    size_t cap = len;
+    if (!big) return BRAID_ENOMEM;
+    rc = m->save(t, t->mstate, big, cap, &len);
+    if (!rc && len <= cap) {
+      put(b, 1);
+      put(b, len);
+      braid__buf_put(b, big, len);
+    }
+    free(big);
+    if (!rc && len > cap) rc = BRAID_ERANGE;
+    return rc ? rc : b->err;
+  }
+  if (rc) return rc;
+  if (len > sizeof small) return BRAID_ERANGE;
+  put(b, 1);
+  put(b, len);
+  braid__buf_put(b, small, len);
   return b->err;
 }
 
@@ -230,6 +273,20 @@ static int load_torus(braid_runtime *rt, reader *r, uint64_t *kout)
   }
   t->q.overflows = overflows;
   t->q.horizon_errors = horizon;
+  c->own.pdigest = get(r);
+  c->own.cdigest = get(r);
+  c->own.rungs = get(r);
+  BRAID_RETURN_IF(r->err, r->err);
+  braid__torus_rehash(t);
+  if (get_max(r, 1)) {
+    uint64_t mlen = get_max(r, (uint64_t)(r->end - r->p));
+    BRAID_RETURN_IF(r->err, r->err);
+    /* Saved by a model that can load it (the identity of the plugin was
+     * checked against the trace before). */
+    if (braid__model_can_save(t->model)) BRAID_FORWARD(t->model->load(t, t->mstate, r->p, (size_t)mlen));
+    r->p += mlen;
+  }
+  BRAID_RETURN_IF(r->err, r->err);
   /* Every edge must lead into the lattice with a delay the queue holds: the
    * models follow them without looking. */
   for (size_t i = 0; t->edge_target && i < (size_t)t->ncells * t->degree; i++)

@@ -182,12 +182,18 @@ int braid__publish(braid_runtime *rt, uint32_t r, uint64_t k, braid__buf *blk)
     tr->publish(rt, r, k, 1);
     return braid__rebuild(rt, c, k, reason, blk);
   }
-  braid__projection_extract(p, &c->t, c->adapt.interval, k);
+  braid__projection_extract(p, &c->t, c->adapt.interval, k, c->rungs);
   if (rt->recording) {
-    /* The low 32 bits of the hash: the digest already pins the history;
-     * the hash is kept as a cheap integrity cross-check. */
-    uint64_t f[7] = { r, p->events, p->vtime, p->pending, p->digest, p->hash & 0xffffffffu, p->interval };
-    braid__rec_put(blk, BRAID_REC_PROJECTION, 7, f);
+    /* The digest pins the processed events, the pending and cell digests
+     * what the torus holds (what the hash covers besides is a function of
+     * the cells), so the hash field is written as 0 to pay for them and the
+     * rungs within the trace-size goal: 14 bits of each digest (the top
+     * bits, which depend on every bit below; two bytes as varints) catch a
+     * wrong emission or edge at the exchange it was made but for a chance
+     * of 2^-14, and the digest still catches it when it is processed. */
+    uint64_t f[11] = { r, p->events, p->vtime, p->pending, p->digest, 0, p->interval, p->pdigest >> 50, p->cdigest >> 50, p->rungs,
+                       (uint64_t)rt->cfg.v[BRAID_K_rungs] };
+    braid__rec_put(blk, BRAID_REC_PROJECTION, 11, f);
     if (c->t.q.overflows != c->last_overflows || c->t.q.horizon_errors != c->last_horizon) {
       uint64_t g[3] = { r, c->t.q.overflows, c->t.q.horizon_errors };
       braid__rec_put(blk, BRAID_REC_OVERFLOW, 3, g);

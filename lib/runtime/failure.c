@@ -26,6 +26,7 @@ int braid__rebuild(braid_runtime *rt, braid__tctx *c, uint64_t k, uint32_t reaso
     t->digest = p->digest;
     t->nprocs = p->nprocs;
     memcpy(t->procs, p->procs, p->nprocs * sizeof *p->procs);
+    braid__torus_rehash(t);
   } else {
     t->events = 0;
     t->digest = 0;

@@ -30,7 +30,7 @@ void braid__projection_copy(braid__projection *dst, const braid__projection *src
 
 uint64_t braid__projection_hash(const braid__projection *p)
 {
-  uint64_t head[8] = { p->torus, p->alive, p->exchange, p->events, p->vtime, p->pending, p->digest, p->interval };
+  uint64_t head[11] = { p->torus, p->alive, p->exchange, p->events, p->vtime, p->pending, p->digest, p->interval, p->pdigest, p->cdigest, p->rungs };
   XXH3_state_t st;
   XXH3_64bits_reset(&st);
   XXH3_64bits_update(&st, head, sizeof head);
@@ -40,7 +40,7 @@ uint64_t braid__projection_hash(const braid__projection *p)
   return XXH3_64bits_digest(&st);
 }
 
-void braid__projection_extract(braid__projection *p, braid_torus *t, uint32_t interval, uint64_t k)
+void braid__projection_extract(braid__projection *p, braid_torus *t, uint32_t interval, uint64_t k, uint64_t rungs)
 {
   braid__torus_sample_procs(t);
   p->torus = t->id;
@@ -50,6 +50,9 @@ void braid__projection_extract(braid__projection *p, braid_torus *t, uint32_t in
   p->vtime = t->q.now;
   p->pending = t->q.size;
   p->digest = t->digest;
+  p->pdigest = t->q.pdigest;
+  p->cdigest = t->cdigest;
+  p->rungs = rungs;
   p->interval = interval;
   p->nprocs = t->nprocs;
   memcpy(p->procs, t->procs, t->nprocs * sizeof *t->procs);

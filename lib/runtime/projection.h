@@ -13,6 +13,8 @@ typedef struct braid__projection {
   uint64_t exchange; /* UINT64_MAX: never published */
   uint64_t events, vtime, pending;
   uint64_t digest;
+  uint64_t pdigest, cdigest; /* pending events, cells and edges (kernel/torus.h) */
+  uint64_t rungs;            /* the epoch's rungs, 7 bits each, the first in the low bits (runtime/step.c) */
   uint32_t interval;
   uint32_t nprocs;
   braid__proc procs[BRAID_MAX_PROCS];
@@ -29,8 +31,8 @@ void braid__projection_free(braid__projection *p);
 /* Copies src into dst (both of the same face length), keeping dst's face. */
 void braid__projection_copy(braid__projection *dst, const braid__projection *src);
 /* Fills p with torus t's projection of exchange k (epochs of `interval`
- * events), hash included. */
-void braid__projection_extract(braid__projection *p, braid_torus *t, uint32_t interval, uint64_t k);
+ * events, whose rungs were `rungs`), hash included. */
+void braid__projection_extract(braid__projection *p, braid_torus *t, uint32_t interval, uint64_t k, uint64_t rungs);
 uint64_t braid__projection_hash(const braid__projection *p);
 
 #endif

@@ -53,6 +53,7 @@ typedef struct braid__tctx {
   braid__hist wait_lat;
   braid__hist handover_lat; /* predecessor published -> this step started, when it waited for it */
   uint64_t wait_start;
+  uint64_t rungs; /* the last epoch's rungs (step.c), for its projection */
   /* Serialised state for checkpoints, two buffers by the parity of the
    * exchange: exchange k is assembled only after step k+1 (its block closes
    * in that step's exchange-in), so a checkpoint at k+1 must not overwrite
@@ -96,6 +97,17 @@ typedef struct braid__test_hooks {
   uint32_t fault_torus;
   uint64_t fault_exchange;
 } braid__test_hooks;
+
+/* An observer that runs one epoch itself (check/locate.c re-runs the
+ * epoch a divergence was found in, event by event): run(ud, rt, t, n) must
+ * process up to n events of torus t and return how many it did.  Unset
+ * (run NULL) in every other run; the step does not know what it is for. */
+typedef struct braid__probe {
+  uint64_t (*run)(void *ud, braid_runtime *rt, braid_torus *t, uint64_t n);
+  void *ud;
+  uint32_t torus;
+  uint64_t exchange;
+} braid__probe;
 
 struct braid_runtime {
   braid_config cfg;
@@ -147,6 +159,7 @@ struct braid_runtime {
   _Atomic int sleepers;
   int spin; /* 0 when threads outnumber usable CPUs */
   braid__test_hooks hooks;
+  braid__probe probe;
 
   /* Report. */
   uint64_t start_ns, end_ns, start_unix_ns;

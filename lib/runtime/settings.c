@@ -236,8 +236,9 @@ int braid_config_set_param(braid_config *cfg, const char *key, const char *value
 int braid_config_set_model(braid_config *cfg, const braid_model *model)
 {
   BRAID_RETURN_IF(!cfg || !model || !model->name || !model->init || !model->handle, BRAID_EINVAL);
-  if (model->abi != BRAID_MODEL_ABI)
-    return fail_with(cfg, BRAID_EPLUGIN, "model %s: ABI %u not supported (this build: %u)", model->name, (unsigned)model->abi, (unsigned)BRAID_MODEL_ABI);
+  if (model->abi < BRAID_MODEL_ABI_MIN || model->abi > BRAID_MODEL_ABI)
+    return fail_with(cfg, BRAID_EPLUGIN, "model %s: ABI %u not supported (this build: %u..%u)", model->name, (unsigned)model->abi,
+                     (unsigned)BRAID_MODEL_ABI_MIN, (unsigned)BRAID_MODEL_ABI);
   free(cfg->text);
   cfg->text = NULL;
   cfg->model = model;

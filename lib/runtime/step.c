@@ -13,18 +13,34 @@ uint64_t braid__chaos_rand(const braid_runtime *rt, uint64_t a, uint64_t b)
   return braid__mix64((uint64_t)rt->cfg.v[BRAID_K_chaos] ^ braid__mix64(a * 0x9e3779b97f4a7c15ull + b));
 }
 
+/* Rungs: rung j of R (1..R) is taken after j*n/(R+1) of the epoch's n
+ * events, so they cut the epoch into R+1 windows of nearly equal length.
+ * Each is 7 bits of braid__torus_rung() (two rungs make a two-byte
+ * varint); a rung the epoch does not reach (the queue ran dry) is taken at
+ * its end. */
+static uint64_t rung_at(uint64_t n, unsigned j, unsigned R) { return (uint64_t)(((unsigned __int128)n * j) / (R + 1)); }
+
+static void take_rung(braid_torus *t, uint64_t *rungs, unsigned j)
+{
+  *rungs |= (uint64_t)(braid__torus_rung(t) & 0x7f) << (7 * (j - 1));
+}
+
 /* An epoch with per-event recording (trace_events=1): one event at a time
  * through the model's handle(), logging each event first. */
-static uint64_t run_recording(braid_torus *t, uint64_t n, braid__buf *blk)
+static uint64_t run_recording(braid_torus *t, uint64_t n, braid__buf *blk, unsigned R, uint64_t *rungs)
 {
   uint64_t done = 0, time;
+  unsigned j = 1;
   braid__qev ev;
-  while (done < n && braid__queue_pop(&t->q, &time, &ev)) {
+  while (done < n) {
+    for (; j <= R && rung_at(n, j, R) == done; j++) take_rung(t, rungs, j);
+    if (!braid__queue_pop(&t->q, &time, &ev)) break;
     uint64_t f[5] = { t->id, time, ev.dst, ev.src, (uint64_t)(int64_t)ev.payload };
     braid__rec_put(blk, BRAID_REC_EVENT, 5, f);
     braid__process(t, time, &ev);
     done++;
   }
+  for (; j <= R; j++) take_rung(t, rungs, j);
   return done;
 }
 
@@ -45,18 +61,40 @@ void braid__chaos_pause(braid_runtime *rt, uint32_t r, uint64_t k, uint64_t salt
 /* Runs one epoch.  Every sample_every-th event of the torus is run alone
  * between two clock reads; c->sample_left counts down to it across epochs
  * (intervals are usually shorter than the sampling period), and the events
- * between run in chunks, so sampling costs nothing per event. */
+ * between run in chunks, which also stop at the rungs, so neither costs
+ * anything per event.  The rungs go to c->rungs. */
 static uint64_t run_epoch(braid_runtime *rt, braid__tctx *c, uint64_t k, braid__buf *blk, uint64_t overhead)
 {
   braid_torus *t = &c->t;
   /* What the exchange landed comes first and does not count against the
    * interval: corrections never cost the model its events (see torus.h). */
   const uint64_t n = (uint64_t)c->adapt.interval + t->landed, every = (uint64_t)rt->cfg.v[BRAID_K_sample_every];
+  const unsigned R = (unsigned)rt->cfg.v[BRAID_K_rungs];
   const int chaos = rt->cfg.v[BRAID_K_chaos] != 0;
   uint64_t done = 0;
-  if (rt->cfg.v[BRAID_K_trace_events] && rt->recording) return run_recording(t, n, blk);
+  unsigned j = 1;
+  c->rungs = 0;
+  if (BRAID_UNLIKELY(rt->probe.run != NULL) && rt->probe.torus == t->id && rt->probe.exchange == k) return rt->probe.run(rt->probe.ud, rt, t, n);
+  if (rt->cfg.v[BRAID_K_trace_events] && rt->recording) return run_recording(t, n, blk, R, &c->rungs);
+  if (BRAID_UNLIKELY(rt->hooks.stall.ms && rt->hooks.stall.torus == t->id && rt->hooks.stall.exchange == k)) {
+    struct timespec ts = { (time_t)(rt->hooks.stall.ms / 1000), (long)(rt->hooks.stall.ms % 1000) * 1000000L };
+    nanosleep(&ts, NULL); /* test hook: a stalled worker */
+  }
   while (done < n) {
-    uint64_t chunk = c->sample_left < n - done ? c->sample_left : n - done;
+    for (; j <= R && rung_at(n, j, R) == done; j++) take_rung(t, &c->rungs, j);
+    if (c->sample_left == 0) {
+      /* This is the event to time. */
+      uint64_t a = braid__now_ns();
+      uint64_t got = braid__torus_run(t, 1);
+      uint64_t b = braid__now_ns();
+      if (!got) break;
+      done++;
+      c->sample_left = every - 1;
+      braid__hist_add(&c->event_lat, b - a > overhead ? b - a - overhead : 0);
+      continue;
+    }
+    uint64_t stop = j <= R ? rung_at(n, j, R) : n;
+    uint64_t chunk = c->sample_left < stop - done ? c->sample_left : stop - done;
     if (chaos && chunk > 1) {
       uint64_t half = chunk / 2, got = braid__torus_run(t, half);
       done += got;
@@ -65,23 +103,12 @@ static uint64_t run_epoch(braid_runtime *rt, braid__tctx *c, uint64_t k, braid__
       braid__chaos_pause(rt, t->id, k, done);
       chunk -= half;
     }
-    if (BRAID_UNLIKELY(rt->hooks.stall.ms && rt->hooks.stall.torus == t->id && rt->hooks.stall.exchange == k && done == 0)) {
-      struct timespec ts = { (time_t)(rt->hooks.stall.ms / 1000), (long)(rt->hooks.stall.ms % 1000) * 1000000L };
-      nanosleep(&ts, NULL); /* test hook: a stalled worker */
-    }
     uint64_t got = braid__torus_run(t, chunk);
     done += got;
     c->sample_left -= got;
-    if (got < chunk || done >= n) break;
-    /* sample_left is 0: this is the event to time. */
-    uint64_t a = braid__now_ns();
-    got = braid__torus_run(t, 1);
-    uint64_t b = braid__now_ns();
-    if (!got) break;
-    done++;
-    c->sample_left = every - 1;
-    braid__hist_add(&c->event_lat, b - a > overhead ? b - a - overhead : 0);
+    if (got < chunk) break;
   }
+  for (; j <= R; j++) take_rung(t, &c->rungs, j);
   return done;
 }
 

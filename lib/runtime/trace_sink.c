@@ -18,8 +18,10 @@
  * version unless forced.  Compiler and flags are recorded and only warned
  * about (the logical path is integer arithmetic; skewed and phold use libm's
  * pow/log once at set-up).  3: model checks add CHECK records, and a
- * rebuilt bursty torus no longer fails over overflows from before. */
-#define BRAID_SEMANTICS_VERSION 3
+ * rebuilt bursty torus no longer fails over overflows from before.  4: the
+ * projection's pending and cell digests and rungs, the hash field written
+ * as 0, checkpoints holding a model's saved state. */
+#define BRAID_SEMANTICS_VERSION 4
 #define BRAID_STR_(x) #x
 #define BRAID_STR(x) BRAID_STR_(x)
 
