@@ -20,7 +20,7 @@ static void setup(fixture *f, const char *extra)
   f->rt = make_runtime(kv, &f->m);
   braid_torus *t = &f->rt->tc[1].t;
   cr_assert_eq(braid__projection_alloc(&f->pred, 64), 0);
-  braid__projection_extract(&f->pred, &f->rt->tc[0].t, 100, 0);
+  braid__projection_extract(&f->pred, &f->rt->tc[0].t, 100, 0, 0);
   memcpy(f->pred.face, t->state + t->ncells - 64, 64 * sizeof *f->pred.face);
   f->pred.hash = braid__projection_hash(&f->pred);
   f->rt->tc[1].block[0].len = 0;
@@ -155,7 +155,7 @@ Test(exchange, the_global_check_compares_pending_events_and_time, .timeout = 30)
   setup(&f, "tolerance_events=3 tolerance_time=1000000");
   braid__tctx *c = &f.rt->tc[1];
   /* The global checks compare with the torus's own projection of k. */
-  braid__projection_extract(&c->own, &c->t, 100, 0);
+  braid__projection_extract(&c->own, &c->t, 100, 0, 0);
   f.pred.pending = c->own.pending + 4;
   f.pred.hash = braid__projection_hash(&f.pred);
   cr_assert_eq(braid__exchange_in(f.rt, 1, 0, &f.pred), 0);

@@ -48,7 +48,8 @@ static void print_fields(const braid_record *r, int json)
       snprintf(unk, sizeof unk, "f%u", i);
       f = unk;
     }
-    int hex = !strcmp(f, "digest") || !strcmp(f, "hash");
+    size_t fl = strlen(f);
+    int hex = !strcmp(f, "digest") || !strcmp(f, "hash") || (fl > 7 && !strcmp(f + fl - 7, "_digest")); /* as braid-replay prints them */
     const char *src = !strcmp(f, "src") ? source_name(r->field[i]) : NULL;
     if (src) {
       printf(json ? ",\"%s\":\"%s\"" : " %s=%s", f, src);

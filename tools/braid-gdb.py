@@ -91,12 +91,21 @@ class BraidPending(gdb.Command):
         total = int(q["size"])
         print("%d pending events, the first %d:" % (total, min(limit, total)))
         shown = 0
+        # A bucket is a chain of chunks (kernel/queue.h): its events start
+        # at hpos in the head chunk and go on through the next ones.
         for d in range(mask + 1):
             b = q["b"][(now + d) & mask]
-            for i in range(int(b["head"]), int(b["count"])):
+            c = b["head"]
+            i = int(b["hpos"])
+            for _ in range(int(b["count"])):
                 if shown >= limit:
                     return
-                e = b["ev"][i]
+                per_chunk = c.dereference()["ev"].type.range()[1] + 1
+                if i == per_chunk:
+                    c = c["next"]
+                    i = 0
+                e = c["ev"][i]
+                i += 1
                 dst = int(e["dst"])
                 print("  t=%d cell %d (%d,%d,%d) src %s payload %d" % ((now + d, dst) + _xyz(t, dst) + (_src(e["src"]), int(e["payload"]))))
                 shown += 1

@@ -8,7 +8,11 @@
 
 /* Digests and hashes print in hex, as braid-dump prints them, so that a
  * value seen in one can be searched for in the other. */
-int braid__field_is_hex(const char *f) { return f && (!strcmp(f, "digest") || !strcmp(f, "hash")); }
+int braid__field_is_hex(const char *f)
+{
+  size_t n = f ? strlen(f) : 0;
+  return f && (!strcmp(f, "digest") || !strcmp(f, "hash") || (n > 7 && !strcmp(f + n - 7, "_digest")));
+}
 
 void braid__fmt_record(char *buf, size_t len, const char *side, const braid_record *r)
 {

@@ -4,8 +4,9 @@
 
 #include "common/common.h"
 
-/* Whether a field prints in hex (digests and hashes, as braid-dump prints
- * them, so that a value seen in one tool can be searched for in another). */
+/* Whether a field prints in hex: digest, hash and every *_digest, as
+ * braid-dump prints them, so that a value seen in one tool can be searched
+ * for in another. */
 int braid__field_is_hex(const char *field);
 /* One record as "  SIDE name field=value ...\n" into buf. */
 void braid__fmt_record(char *buf, size_t len, const char *side, const braid_record *r);
