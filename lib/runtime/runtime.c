@@ -121,6 +121,9 @@ void braid_runtime_destroy(braid_runtime *rt)
 {
   if (!rt) return;
   braid__trace_detach(rt);
+  if (rt->executor_free) rt->executor_free(rt);
+  free(rt->rank_reports);
+  free(rt->torus_exchange_latency);
   if (rt->tc)
     for (uint32_t r = 0; r < rt->ntori; r++) {
       braid__tctx *c = &rt->tc[r];
@@ -211,7 +214,7 @@ int braid_runtime_run(braid_runtime *rt)
   rt->clock_overhead = braid__clock_overhead_ns();
   rt->start_ns = braid__now_ns();
   for (uint32_t r = 0; r < rt->ntori; r++) rt->tc[r].wait_start = rt->start_ns;
-  int rc = rt->nthreads ? braid__run_threaded(rt) : braid__run_sequential(rt);
+  int rc = rt->executor ? rt->executor(rt) : rt->nthreads ? braid__run_threaded(rt) : braid__run_sequential(rt);
   rt->end_ns = braid__now_ns();
   braid__report_build(rt);
   rc = braid__trace_finish(rt, rc);

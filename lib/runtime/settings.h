@@ -28,7 +28,8 @@
   XX(checkpoint_every, 0, (1ll << 40), 0, 0, "write a checkpoint every K exchanges (0: never)") \
   XX(trace_events, 0, 1, 0, 0, "1: record every event (large traces)")                        \
   XX(chaos, 0, INT64_MAX, 0, 0, "seed of scheduling perturbations (0: off)")                  \
-  XX(sample_every, 1, (1 << 20), 4096, 0, "measure one event's latency every N events")
+  XX(sample_every, 1, (1 << 20), 4096, 0, "measure one event's latency every N events")            \
+  XX(ranks, 0, 16, 0, 0, "MPI ranks the tori ran on, in contiguous blocks (0: one process; set by --mpi)")
 
 enum {
 #define XX(name, lo, hi, def, logical, help) BRAID_K_##name,
