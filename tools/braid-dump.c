@@ -132,19 +132,25 @@ static int dump_json(braid_trace *t, const braid_trace_info *in)
  * takes the next step of the track, so the steps are kept and drawn at the
  * end (a worker's steps come out of time order in the trace anyway).  On a
  * worker's track the cut leaves of a torus's wait the part in which the
- * worker ran no other step. */
+ * worker ran no other step.
+ *
+ * A run spread over MPI ranks (the header's "ranks" setting) draws the
+ * workers of each rank as a process of their own, pid 10 + rank, named
+ * after the rank and its tori: worker 0 of rank 1 is another thread than
+ * worker 0 of rank 0. */
 typedef struct step {
   uint64_t k, start, dur, wait, exch; /* ns since the run start */
   uint64_t published;                 /* the flow's tail, inside the exchange slice */
   uint32_t torus, thread;
+  uint32_t pid; /* of its worker's track: 1, or 10 + rank under MPI */
 } step;
 
 typedef struct chrome {
   int first;
-  uint32_t tori;
+  uint32_t tori, ranks;
   step *steps;
   size_t n, cap;
-  int threads_seen[64];
+  int threads_seen[17][64];
 } chrome;
 
 /* Nanoseconds as the microseconds of the format, exactly: "%llu.%03u". */
@@ -184,7 +190,7 @@ static void draw_track(chrome *c, int pid, uint32_t tid, step **s, size_t n)
     if (i + 1 < n && xe > s[i + 1]->start) xe = s[i + 1]->start > ee ? s[i + 1]->start : ee;
     /* On a worker's track the slices name the torus they belong to. */
     char torus[16] = "", name[48];
-    if (pid == 1) snprintf(torus, sizeof torus, "torus %c ", 'A' + p->torus);
+    if (pid != 2) snprintf(torus, sizeof torus, "torus %c ", 'A' + p->torus);
     if (ws < es) {
       snprintf(name, sizeof name, "%swait", torus);
       slice(c, pid, tid, ws, es, name, "barrier", p);
@@ -211,6 +217,7 @@ static int by_torus(const void *a, const void *b)
 static int by_thread(const void *a, const void *b)
 {
   const step *x = *(step *const *)a, *y = *(step *const *)b;
+  if (x->pid != y->pid) return x->pid < y->pid ? -1 : 1;
   if (x->thread != y->thread) return x->thread < y->thread ? -1 : 1;
   if (x->start != y->start) return x->start < y->start ? -1 : 1;
   return x < y ? -1 : x > y; /* record order: qsort is not stable */
@@ -226,8 +233,8 @@ static void draw_steps(chrome *c)
   for (size_t i = 0; i < c->n; i++) s[i] = &c->steps[i];
   qsort(s, c->n, sizeof *s, by_thread);
   for (size_t i = 0, j; i < c->n; i = j) {
-    for (j = i; j < c->n && s[j]->thread == s[i]->thread; j++) {}
-    draw_track(c, 1, s[i]->thread, s + i, j - i);
+    for (j = i; j < c->n && s[j]->pid == s[i]->pid && s[j]->thread == s[i]->thread; j++) {}
+    draw_track(c, (int)s[i]->pid, s[i]->thread, s + i, j - i);
   }
   qsort(s, c->n, sizeof *s, by_torus);
   for (size_t i = 0, j; i < c->n; i = j) {
@@ -263,8 +270,16 @@ static int dump_chrome(braid_trace *t, const braid_trace_info *in)
   const char *tp = strstr(in->config_text, "tori=");
   c.tori = tp ? (uint32_t)atoi(tp + 5) : 3;
   if (c.tori < 1 || c.tori > 16) c.tori = 16;
+  const char *rp = strstr(in->config_text, "\nranks=");
+  c.ranks = rp ? (uint32_t)atoi(rp + 7) : 0;
+  if (c.ranks > c.tori) c.ranks = 0; /* untrusted: no such placement */
   printf("{\"displayTimeUnit\":\"ns\",\"otherData\":{\"build\":%s},\"traceEvents\":[", cli_json(in->build_id));
-  ev(&c, "{\"ph\":\"M\",\"pid\":1,\"tid\":0,\"name\":\"process_name\",\"args\":{\"name\":\"workers\"}}");
+  if (!c.ranks) ev(&c, "{\"ph\":\"M\",\"pid\":1,\"tid\":0,\"name\":\"process_name\",\"args\":{\"name\":\"workers\"}}");
+  for (uint32_t i = 0; i < c.ranks; i++) {
+    uint32_t a = braid_rank_first_torus(c.tori, c.ranks, i), z = braid_rank_first_torus(c.tori, c.ranks, i + 1);
+    ev(&c, "{\"ph\":\"M\",\"pid\":%u,\"tid\":0,\"name\":\"process_name\",\"args\":{\"name\":\"rank %u (tori %c..%c)\"}}", 10 + i, i, 'A' + a,
+       'A' + z - 1);
+  }
   ev(&c, "{\"ph\":\"M\",\"pid\":2,\"tid\":0,\"name\":\"process_name\",\"args\":{\"name\":\"tori\"}}");
   for (uint32_t i = 0; i < c.tori; i++) ev(&c, "{\"ph\":\"M\",\"pid\":2,\"tid\":%u,\"name\":\"thread_name\",\"args\":{\"name\":\"torus %c\"}}", i, 'A' + i);
   braid_record r;
@@ -285,10 +300,11 @@ static int dump_chrome(braid_trace *t, const braid_trace_info *in)
         c.cap = nc;
       }
       step *p = &c.steps[c.n++];
-      *p = (step){ r.exchange, r.field[2], r.field[3], r.field[4], r.field[5], 0, tor, (uint32_t)r.field[1] & 63 };
-      if (!c.threads_seen[p->thread]) {
-        c.threads_seen[p->thread] = 1;
-        ev(&c, "{\"ph\":\"M\",\"pid\":1,\"tid\":%u,\"name\":\"thread_name\",\"args\":{\"name\":\"worker %u\"}}", p->thread, p->thread);
+      uint32_t rank = c.ranks ? braid_torus_rank(c.tori, c.ranks, tor) : 16;
+      *p = (step){ r.exchange, r.field[2], r.field[3], r.field[4], r.field[5], 0, tor, (uint32_t)r.field[1] & 63, c.ranks ? 10 + rank : 1 };
+      if (!c.threads_seen[rank][p->thread]) {
+        c.threads_seen[rank][p->thread] = 1;
+        ev(&c, "{\"ph\":\"M\",\"pid\":%u,\"tid\":%u,\"name\":\"thread_name\",\"args\":{\"name\":\"worker %u\"}}", p->pid, p->thread, p->thread);
       }
       last_ts[tor] = after(p->start, p->dur);
       break;
