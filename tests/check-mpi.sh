@@ -4,8 +4,8 @@
 # against the sequential run of the same settings and replayed; together
 # the launches cover 1, 2 and 3 ranks, 2, 3, 5 and 7 tori (uneven blocks),
 # every built-in model and the example plugin, --fail, --inject,
-# checkpoints with replay --from, a SIGTERM to the launcher, a rank killed
-# with -9, the racy model, more ranks than tori, and the chrome export's
+# checkpoints with replay --from, a write error, a SIGTERM to the launcher,
+# a rank killed with -9, the racy model, more ranks than tori, and the chrome export's
 # process per rank.  An MPI launch costs ~0.4 s, so the cases share
 # launches.  Exit 77 (skipped, with the reason) without MPI.
 set -u
@@ -38,8 +38,8 @@ case ${BRAID_MPI_KIND:-openmpi} in
 esac
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/braid-mpi.XXXXXX") || exit 99
 trap 'rm -rf "$tmp"' EXIT
-fails=0 passes=0
-ok() { passes=$((passes + 1)); say "ok: $*"; }
+fails=0 passes=0 t0=$(date +%s)
+ok() { passes=$((passes + 1)); say "ok ($(($(date +%s) - t0)) s): $*"; }
 bad() { fails=$((fails + 1)); say "FAIL: $*"; }
 # mpirun -n R braid-record --mpi ARGS, at most 120 s; output in $tmp/out.
 mpi() {
@@ -120,6 +120,17 @@ else
   bad "3 ranks for 2 tori: exit $rc: $(head -n 3 "$tmp/out")"
 fi
 
+# 9. An error ends the run on every rank: rank 0 cannot write its trace,
+# says so in one line and ends the job with exit 2.
+if [ -w /dev/full ]; then
+  mpi 2 -n 2 -d 16 -x 100000 -q -o /dev/full; rc=$?
+  if [ $rc = 2 ] && [ "$(grep -c '^braid-record: /dev/full: No space left on device' "$tmp/out")" = 1 ]; then
+    ok "a write error on rank 0 ends the job: exit 2, one line naming the file"
+  else
+    bad "write error on rank 0: exit $rc: $(head -n 3 "$tmp/out")"
+  fi
+fi
+
 # Starts a long run in the background (pid in $job) and waits until its
 # trace holds some exchanges.
 start_long() {
@@ -133,7 +144,7 @@ start_long() {
   return 1
 }
 
-# 9. SIGTERM to the launcher: every rank stops at one agreed exchange and
+# 10. SIGTERM to the launcher: every rank stops at one agreed exchange and
 # rank 0 finalises the trace (interrupted), which replays.
 if start_long "$tmp/term.btr"; then
   launcher=$(pgrep -P "$job" | head -n 1)
@@ -148,7 +159,7 @@ else
   bad "SIGTERM: the run wrote no trace: $(tail -n 5 "$tmp/out")"
 fi
 
-# 10. kill -9 of rank 1 ends the job; rank 0's trace replays with --partial.
+# 11. kill -9 of rank 1 ends the job; rank 0's trace replays with --partial.
 if start_long "$tmp/k9.btr"; then
   victim=""
   launcher=$(pgrep -P "$job" | head -n 1)

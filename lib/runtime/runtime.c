@@ -63,6 +63,7 @@ int braid_runtime_create(braid_runtime **out, braid_config *cfg, char *errbuf, s
     rc = BRAID_ERANGE;
     goto fail;
   }
+  rt->cfg.v[BRAID_K_ranks] = 0; /* a run's own placement: braid_runtime_mpi() sets it */
   rt->ntori = (uint32_t)v[BRAID_K_tori];
   rt->dim = (uint32_t)v[BRAID_K_dim];
   rt->facelen = rt->dim * rt->dim;
