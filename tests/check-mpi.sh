@@ -4,7 +4,7 @@
 # against the sequential run of the same settings and replayed; together
 # the launches cover 1, 2 and 3 ranks, 2, 3, 5 and 7 tori (uneven blocks),
 # every built-in model and the example plugin, --fail, --inject,
-# checkpoints with replay --from, a write error, a SIGTERM to the launcher,
+# checkpoints with replay --from, --duration, a write error, a SIGTERM to the launcher,
 # a rank killed with -9, the racy model, more ranks than tori, and the chrome export's
 # process per rank.  An MPI launch costs ~0.4 s, so the cases share
 # launches.  Exit 77 (skipped, with the reason) without MPI.
@@ -110,6 +110,17 @@ if mpi 2 -n 2 -m racy -d 16 -x 100 -q -o "$tmp/racy.btr"; then
   [ $rc = 1 ] && ok "racy: braid-replay reports the divergence" || bad "racy: braid-replay exit $rc, not 1"
 else
   bad "racy: launch failed: $(tail -n 5 "$tmp/out")"
+fi
+
+# 7b. --duration: rank 0's clock stops every rank at one agreed exchange;
+# the trace is complete and replays.
+if mpi 2 -n 3 -d 16 --duration 0.5 -q -o "$tmp/dur.btr"; then
+  st=$(timeout 60 "$B/braid-dump" --stats "$tmp/dur.btr" 2>&1 | sed -n 's/^status *//p')
+  n=$(timeout 60 "$B/braid-dump" --stats "$tmp/dur.btr" 2>&1 | sed -n 's/^exchanges *//p')
+  [ "$st" = complete ] && [ "${n:-0}" -gt 0 ] && ok "--duration 0.5: the run ends complete after $n exchanges" || bad "--duration: status '$st', $n exchanges"
+  timeout 60 "$B/braid-replay" -q "$tmp/dur.btr" && ok "--duration: the trace replays" || bad "--duration: replay exit $?"
+else
+  bad "--duration: launch failed: $(tail -n 5 "$tmp/out")"
 fi
 
 # 8. More ranks than tori: refused, exit 2, one clear line.
