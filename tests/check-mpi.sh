@@ -24,11 +24,10 @@ if [ "${BRAID_HAVE_MPI:-no}" != yes ]; then
 fi
 MPIEXEC=${BRAID_MPIEXEC:-}
 [ -n "$MPIEXEC" ] && [ -x "$MPIEXEC" ] || skip "built with MPI but configure found no launcher (mpiexec.openmpi, mpiexec.mpich, mpiexec)"
-case ${SANITIZER_CFLAGS:-} in
-  *thread*) skip "ThreadSanitizer build: OpenMPI's shared-memory transport and progress threads are not instrumented, so TSan reports races inside libmpi/libopen-pal it cannot see the synchronisation of; the MPI transport's own threads are the threaded executor's and run under TSan in the other suites" ;;
-esac
-# LeakSanitizer: OpenMPI keeps what MPI_Init allocates until the process
-# exits, by design; braid's own leaks are checked by the other suites.
+# ThreadSanitizer runs these too (OpenMPI 4.1 here trips nothing in it).
+# LeakSanitizer does not: OpenMPI keeps what MPI_Init allocates until the
+# process exits, by design; braid's own leaks are checked by the other
+# suites, which run the same code paths in one process.
 ASAN_OPTIONS="${ASAN_OPTIONS:-}:detect_leaks=0"
 export ASAN_OPTIONS
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_rmaps_base_oversubscribe=1
