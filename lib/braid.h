@@ -456,7 +456,9 @@ typedef struct braid_rank_report {
   double mpi_wait_seconds;
   braid_quantiles exchange_latency; /* its tori's exchange steps */
   /* From the predecessor rank's publication of a projection to its
-   * arrival here (both read CLOCK_MONOTONIC: meaningful on one host). */
+   * arrival here, counted when the torus that reads it was already
+   * waiting for it (both ends read CLOCK_MONOTONIC: meaningful on one
+   * host). */
   braid_quantiles handover;
   double cpu_user_seconds, cpu_sys_seconds; /* its process's, during the run */
   char host[64];

@@ -232,8 +232,13 @@ static void poll_ring(braid_runtime *rt, mpi_ctx *m)
       slots *s = &m->sl[m->in_torus];
       uint64_t sent = 0;
       int rc = unpack_projection(&s->p[b], m->in_buf[b], (size_t)len, j, &sent);
+      /* The hand-over as the critical path sees it: only when torus lo
+       * was already waiting for this projection (its step j+1 is next and
+       * nobody runs it); a projection that arrives while lo still runs its
+       * own epoch waits for lo, not the other way round. */
       uint64_t now = braid__now_ns();
-      if (sent && now > sent) braid__hist_add(&m->handover, now - sent);
+      braid__tctx *lc = &rt->tc[m->lo];
+      if (sent && now > sent && atomic_load(&lc->steps_done) == j + 1 && atomic_load(&lc->owner) < 0) braid__hist_add(&m->handover, now - sent);
       atomic_store_explicit(&s->tag[b], j << 2 | (rc ? SLOT_FAILED : SLOT_PUBLISHED), memory_order_release);
       m->in_next = j + 1;
       post_in(m, j + P);
