@@ -144,9 +144,16 @@ fi
 
 # Starts a long run in the background (pid in $job) and waits until its
 # trace holds some exchanges.
+# OpenMPI's launcher forwards a SIGTERM to the ranks and kills them
+# odls_base_sigkill_timeout seconds later (1 by default): on a loaded
+# machine rank 0 may need longer to agree on the stop and finalise.
+case ${BRAID_MPI_KIND:-openmpi} in
+  mpich) LONG=$LAUNCH ;;
+  *) LONG="$LAUNCH --mca odls_base_sigkill_timeout 20" ;;
+esac
 start_long() {
   rm -f "$1"
-  timeout -k 5 120 $LAUNCH -n 2 "$B/braid-record" --mpi -n 3 -d 16 --duration 100 -q -o "$1" >"$tmp/out" 2>&1 &
+  timeout -k 5 120 $LONG -n 2 "$B/braid-record" --mpi -n 3 -d 16 --duration 100 -q -o "$1" >"$tmp/out" 2>&1 &
   job=$!
   for i in $(seq 600); do
     [ -f "$1" ] && [ "$(stat -c %s "$1")" -gt 30000 ] && return 0
