@@ -142,8 +142,8 @@ if [ -w /dev/full ]; then
   fi
 fi
 
-# Starts a long run in the background (pid in $job) and waits until its
-# trace holds some exchanges.
+# Starts a long run in the background (pid in $job; launcher $2) and waits
+# until its trace holds some exchanges.
 # OpenMPI's launcher forwards a SIGTERM to the ranks and kills them
 # odls_base_sigkill_timeout seconds later (1 by default): on a loaded
 # machine rank 0 may need longer to agree on the stop and finalise.
@@ -153,7 +153,7 @@ case ${BRAID_MPI_KIND:-openmpi} in
 esac
 start_long() {
   rm -f "$1"
-  timeout -k 5 120 $LONG -n 2 "$B/braid-record" --mpi -n 3 -d 16 --duration 100 -q -o "$1" >"$tmp/out" 2>&1 &
+  timeout -k 5 120 ${2:-$LAUNCH} -n 2 "$B/braid-record" --mpi -n 3 -d 16 --duration 100 -q -o "$1" >"$tmp/out" 2>&1 &
   job=$!
   for i in $(seq 600); do
     [ -f "$1" ] && [ "$(stat -c %s "$1")" -gt 30000 ] && return 0
@@ -164,7 +164,7 @@ start_long() {
 
 # 10. SIGTERM to the launcher: every rank stops at one agreed exchange and
 # rank 0 finalises the trace (interrupted), which replays.
-if start_long "$tmp/term.btr"; then
+if start_long "$tmp/term.btr" "$LONG"; then
   launcher=$(pgrep -P "$job" | head -n 1)
   [ -n "$launcher" ] || launcher=$job
   kill -TERM "$launcher"
@@ -178,6 +178,8 @@ else
 fi
 
 # 11. kill -9 of rank 1 ends the job; rank 0's trace replays with --partial.
+# (Rank 0 waits for the dead rank's answer to the stop until the launcher
+# kills it: the default 1 s here.)
 if start_long "$tmp/k9.btr"; then
   victim=""
   launcher=$(pgrep -P "$job" | head -n 1)
