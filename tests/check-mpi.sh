@@ -142,8 +142,6 @@ if [ -w /dev/full ]; then
   fi
 fi
 
-# Starts a long run in the background (pid in $job; launcher $2) and waits
-# until its trace holds some exchanges.
 # OpenMPI's launcher forwards a SIGTERM to the ranks and kills them
 # odls_base_sigkill_timeout seconds later (1 by default): on a loaded
 # machine rank 0 may need longer to agree on the stop and finalise.
@@ -151,6 +149,8 @@ case ${BRAID_MPI_KIND:-openmpi} in
   mpich) LONG=$LAUNCH ;;
   *) LONG="$LAUNCH --mca odls_base_sigkill_timeout 20" ;;
 esac
+# Starts a long run in the background (pid in $job; launcher $2) and waits
+# until its trace holds some exchanges.
 start_long() {
   rm -f "$1"
   timeout -k 5 120 ${2:-$LAUNCH} -n 2 "$B/braid-record" --mpi -n 3 -d 16 --duration 100 -q -o "$1" >"$tmp/out" 2>&1 &
