@@ -30,6 +30,14 @@
 
 #define P BRAID_PROJ_SLOTS
 #define SENDQ 64 /* record packets a rank may have in flight to rank 0 */
+/* A packet carries the records of up to BATCH exchanges (or BATCH_BYTES),
+ * and leaves at the latest BATCH_NS after its first exchange: one message
+ * per exchange cost rank 0 a probe, a receive and an allocation each. */
+#define BATCH 32
+#define BATCH_BYTES 16384
+#define BATCH_NS 2000000ull
+/* A worker with a CPU of its own polls this long before it yields. */
+#define SPIN_NS 50000ull
 #define CTRLQ 16 /* control messages in flight */
 
 enum { SLOT_EMPTY = 0, SLOT_CLAIMED = 1, SLOT_PUBLISHED = 2, SLOT_FAILED = 3 };
@@ -70,11 +78,13 @@ typedef struct slots {
   _Atomic uint64_t tag[P];
 } slots;
 
-/* A record packet rank 0 received and has not assembled yet. */
+/* A record packet rank 0 received and has not assembled yet: sections of
+ * consecutive exchanges, `pos` at the first one not assembled, whose
+ * exchange is k. */
 typedef struct packet {
   struct packet *next;
   uint64_t k;
-  size_t len;
+  size_t len, pos;
   uint8_t data[];
 } packet;
 
@@ -108,7 +118,11 @@ typedef struct mpi_ctx {
   packet **qhead, **qtail; /* per rank */
   uint64_t rec_next;       /* ranks > 0: the next exchange to pack */
   sendbuf rec[SENDQ];
-  unsigned rec_at;
+  unsigned rec_at;         /* the packet being filled */
+  size_t open_len;         /* its bytes, */
+  unsigned open_n;         /* its exchanges, */
+  uint64_t open_ns;        /* when its first one was packed */
+  int spin;                /* workers have CPUs of their own: poll before yielding */
   /* Control. */
   MPI_Request ctrl_req[16]; /* rank 0: one per other rank; others: [0] from rank 0 */
   ctrl ctrl_in[16];
@@ -359,11 +373,12 @@ typedef struct piece {
   size_t len;
 } piece;
 
-/* Splits a packet of rank i (varint k, its tori's blocks, then their
- * checkpoint states when one is due) into pieces; -1 when malformed. */
-static int split_packet(const packet *pk, uint32_t n, int ckpt, piece *blk, piece *cks)
+/* Splits the section at pk->pos of a packet of rank i (varint k, its
+ * tori's blocks, then their checkpoint states when one is due) into
+ * pieces; *next: where the next section starts.  -1 when malformed. */
+static int split_packet(const packet *pk, uint32_t n, int ckpt, piece *blk, piece *cks, size_t *next)
 {
-  const uint8_t *p = pk->data, *end = pk->data + pk->len;
+  const uint8_t *p = pk->data + pk->pos, *end = pk->data + pk->len;
   uint64_t v;
   size_t u = braid__varint_get(p, end, &v);
   if (!u || v != pk->k) return -1;
@@ -377,12 +392,20 @@ static int split_packet(const packet *pk, uint32_t n, int ckpt, piece *blk, piec
       d->len = (size_t)v;
       p += v;
     }
-  return p == end ? 0 : -1;
+  *next = (size_t)(p - pk->data);
+  return 0;
+}
+
+/* The exchange of the section at pk->pos; UINT64_MAX when malformed. */
+static uint64_t section_k(const packet *pk)
+{
+  uint64_t k;
+  return pk->pos < pk->len && braid__varint_get(pk->data + pk->pos, pk->data + pk->len, &k) ? k : UINT64_MAX;
 }
 
 /* Rank 0: exchange k is complete in every rank; hands it to the sinks in
  * the in-process transport's order. */
-static int assemble(braid_runtime *rt, mpi_ctx *m, uint64_t k, packet **pk)
+static int assemble(braid_runtime *rt, mpi_ctx *m, uint64_t k, packet **pk, size_t *next)
 {
   piece blk[BRAID_MAX_TORI], cks[BRAID_MAX_TORI];
   int ckpt = braid__checkpoint_due(rt, k);
@@ -394,7 +417,7 @@ static int assemble(braid_runtime *rt, mpi_ctx *m, uint64_t k, packet **pk)
         blk[r] = (piece){ b->p, b->len };
         cks[r] = (piece){ cb->p, cb->len };
       }
-    else if (split_packet(pk[i], z - a, ckpt, blk + a, cks + a))
+    else if (split_packet(pk[i], z - a, ckpt, blk + a, cks + a, &next[i]))
       return BRAID_ECORRUPT;
   }
   braid__buf *a = &rt->assembly;
@@ -432,7 +455,8 @@ static void drain_rank0(braid_runtime *rt, mpi_ctx *m, int wait)
       if (i != m->rank && (!(pk[i] = m->qhead[i]) || pk[i]->k != k)) have = 0;
     pthread_mutex_unlock(&m->qlock);
     if (!have) break;
-    int rc = assemble(rt, m, k, pk);
+    size_t next[16] = { 0 };
+    int rc = assemble(rt, m, k, pk, next);
     if (rc) {
       pthread_mutex_unlock(&rt->asm_lock);
       braid__set_error(rt, rc, "writing exchange %llu: %s", (unsigned long long)k, braid_strerror(rc));
@@ -441,6 +465,11 @@ static void drain_rank0(braid_runtime *rt, mpi_ctx *m, int wait)
     pthread_mutex_lock(&m->qlock);
     for (int i = 0; i < m->ranks; i++) {
       if (i == m->rank) continue;
+      pk[i]->pos = next[i];
+      if (pk[i]->pos < pk[i]->len) {
+        pk[i]->k = section_k(pk[i]);
+        continue;
+      }
       m->qhead[i] = pk[i]->next;
       if (!m->qhead[i]) m->qtail[i] = NULL;
       free(pk[i]);
@@ -464,17 +493,28 @@ static int free_sendbuf(sendbuf *s)
   return flag;
 }
 
-/* Ranks > 0, under the lock: packs and sends every exchange whose blocks
- * are closed, while packets may be in flight. */
-static void send_records(braid_runtime *rt, mpi_ctx *m)
+static void send_packet(mpi_ctx *m)
+{
+  sendbuf *s = &m->rec[m->rec_at];
+  MPI_Isend(s->p, (int)m->open_len, MPI_BYTE, 0, TAG_RECORDS, MPI_COMM_WORLD, &s->req);
+  s->busy = 1;
+  m->rec_at = (m->rec_at + 1) % SENDQ;
+  m->open_len = 0;
+  m->open_n = 0;
+}
+
+/* Ranks > 0, under the lock: packs every exchange whose blocks are
+ * closed into the open packet, and sends it when it is full, old, or
+ * `flush` says so (the end of the run). */
+static void send_records(braid_runtime *rt, mpi_ctx *m, int flush)
 {
   if (!rt->recording) return;
   for (;;) {
     uint64_t k = m->rec_next;
-    if (!local_blocks_done(rt, m, k)) return;
+    if (!local_blocks_done(rt, m, k)) break;
     sendbuf *s = &m->rec[m->rec_at];
-    if (!free_sendbuf(s)) return;
-    braid__buf b = { s->p, 0, s->cap, 0 };
+    if (!m->open_n && !free_sendbuf(s)) break;
+    braid__buf b = { s->p, m->open_len, s->cap, 0 };
     put_varint(&b, k);
     for (uint32_t r = m->lo; r < m->hi; r++) {
       braid__buf *blk = &rt->tc[r].block[k % BRAID_REC_SLOTS];
@@ -493,12 +533,14 @@ static void send_records(braid_runtime *rt, mpi_ctx *m)
       braid__set_error(rt, b.err, "packing the records of exchange %llu: %s", (unsigned long long)k, braid_strerror(b.err));
       return;
     }
-    MPI_Isend(s->p, (int)b.len, MPI_BYTE, 0, TAG_RECORDS, MPI_COMM_WORLD, &s->req);
-    s->busy = 1;
-    m->rec_at = (m->rec_at + 1) % SENDQ;
+    if (!m->open_n) m->open_ns = braid__now_ns();
+    m->open_len = b.len;
+    m->open_n++;
     m->rec_next = k + 1;
     atomic_store_explicit(&rt->written, k + 1, memory_order_release);
+    if (m->open_n >= BATCH || m->open_len >= BATCH_BYTES) send_packet(m);
   }
+  if (m->open_n && (flush || braid__now_ns() - m->open_ns >= BATCH_NS)) send_packet(m);
 }
 
 /* Rank 0, under the lock: takes in the record packets that arrived. */
@@ -517,10 +559,9 @@ static void recv_records(braid_runtime *rt, mpi_ctx *m)
         return;
       }
       MPI_Recv(pk->data, len, MPI_BYTE, i, TAG_RECORDS, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
-      uint64_t k = 0;
-      braid__varint_get(pk->data, pk->data + len, &k);
-      pk->k = k;
       pk->len = (size_t)len;
+      pk->pos = 0;
+      pk->k = section_k(pk);
       pk->next = NULL;
       pthread_mutex_lock(&m->qlock);
       if (m->qtail[i]) m->qtail[i]->next = pk;
@@ -537,10 +578,10 @@ static void mpi_drain(braid_runtime *rt, int wait)
   if (m->rank == 0) drain_rank0(rt, m, wait);
   else if (wait) {
     pthread_mutex_lock(&m->lock);
-    send_records(rt, m);
+    send_records(rt, m, 1);
     pthread_mutex_unlock(&m->lock);
   } else if (!pthread_mutex_trylock(&m->lock)) {
-    send_records(rt, m);
+    send_records(rt, m, 0);
     pthread_mutex_unlock(&m->lock);
   }
 }
@@ -739,13 +780,14 @@ static void poll_ctrl(braid_runtime *rt, mpi_ctx *m)
   }
 }
 
-/* One round of MPI progress, under the lock: the ring, records, control. */
-static void progress_locked(braid_runtime *rt, mpi_ctx *m)
+/* One round of MPI progress, under the lock: the ring, records, control;
+ * flush: send the records packed so far (the end of the run). */
+static void progress_locked(braid_runtime *rt, mpi_ctx *m, int flush)
 {
   poll_ring(rt, m);
   if (rt->recording) {
     if (m->rank == 0) recv_records(rt, m);
-    else send_records(rt, m);
+    else send_records(rt, m, flush);
   }
   poll_ctrl(rt, m);
 }
@@ -754,7 +796,7 @@ static int progress(braid_runtime *rt, mpi_ctx *m, int wait)
 {
   if (wait) pthread_mutex_lock(&m->lock);
   else if (pthread_mutex_trylock(&m->lock)) return 0;
-  progress_locked(rt, m);
+  progress_locked(rt, m, 0);
   pthread_mutex_unlock(&m->lock);
   if (m->rank == 0 && rt->recording) drain_rank0(rt, m, 0);
   return 1;
@@ -834,20 +876,25 @@ static void *worker_main(void *arg)
   braid_runtime *rt = w->rt;
   mpi_ctx *m = ctx_of(rt);
   const int chaos = rt->cfg.v[BRAID_K_chaos] != 0;
-  uint64_t last_hb = braid__now_ns();
+  uint64_t last_hb = braid__now_ns(), idle_since = 0;
   while (!atomic_load(&rt->error) && !atomic_load(&m->bye) && !local_finished(rt, m)) {
     if (run_one(rt, m, w, chaos)) {
       progress(rt, m, 0);
+      idle_since = 0;
       continue;
     }
-    /* Nothing ready: MPI_Test (in progress), then give the CPU away. */
+    /* Nothing ready: MPI_Test (in progress), then give the CPU away; a
+     * worker with a CPU of its own polls SPIN_NS first, as the threaded
+     * executor spins before it blocks. */
     uint64_t t0 = braid__now_ns();
+    if (!idle_since) idle_since = t0;
     progress(rt, m, 0);
     if (t0 - last_hb > 20000000ull) {
       heartbeat(rt, m);
       last_hb = t0;
     }
-    sched_yield();
+    if (!m->spin || t0 - idle_since >= SPIN_NS) sched_yield();
+    else braid__cpu_relax();
     atomic_fetch_add_explicit(&m->wait_ns, braid__now_ns() - t0, memory_order_relaxed);
   }
   w->cpu = braid__thread_cpu_seconds();
@@ -888,8 +935,8 @@ static void finish_rank(braid_runtime *rt, mpi_ctx *m)
   MPI_Request rreq = MPI_REQUEST_NULL;
   for (;;) {
     pthread_mutex_lock(&m->lock);
-    progress_locked(rt, m);
-    int flushed = !rt->recording || m->rec_next >= atomic_load(&rt->last_epoch) + 1;
+    progress_locked(rt, m, 1);
+    int flushed = !rt->recording || (m->rec_next >= atomic_load(&rt->last_epoch) + 1 && !m->open_n);
     for (int i = 0; flushed && i < SENDQ; i++) flushed = free_sendbuf(&m->rec[i]);
     if (!sent_done && (flushed || atomic_load(&rt->error)) && m->stop_sent == (atomic_load(&rt->stop_requested) || atomic_load(&rt->error))) {
       /* The report (as braid__report_build computes it for the own tori). */
@@ -944,7 +991,7 @@ static void finish_rank0(braid_runtime *rt, mpi_ctx *m)
   for (;;) {
     int err = atomic_load(&rt->error);
     pthread_mutex_lock(&m->lock);
-    progress_locked(rt, m);
+    progress_locked(rt, m, 1);
     pthread_mutex_unlock(&m->lock);
     mpi_drain(rt, 1);
     err = atomic_load(&rt->error);
@@ -1148,14 +1195,16 @@ int braid_runtime_mpi(braid_runtime *rt, char *errbuf, size_t errlen)
   }
   /* Workers: -t as given, else the rank's tori, at most its share of the
    * host's CPUs (the ranks on one host split them). */
+  MPI_Comm node;
+  int here = 1;
+  if (MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, rank, MPI_INFO_NULL, &node) == MPI_SUCCESS) {
+    MPI_Comm_size(node, &here);
+    MPI_Comm_free(&node);
+  }
+  cpu_set_t set;
+  long cpus = sched_getaffinity(0, sizeof set, &set) == 0 ? CPU_COUNT(&set) : sysconf(_SC_NPROCESSORS_ONLN);
+  if (cpus < 1) cpus = 1;
   if (!rt->cfg.v[BRAID_K_threads]) {
-    MPI_Comm node;
-    int here = 1;
-    if (MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, rank, MPI_INFO_NULL, &node) == MPI_SUCCESS) {
-      MPI_Comm_size(node, &here);
-      MPI_Comm_free(&node);
-    }
-    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
     uint32_t share = cpus / here > 1 ? (uint32_t)(cpus / here) : 1;
     m->nthreads = m->hi - m->lo < share ? m->hi - m->lo : share;
   } else m->nthreads = (uint32_t)rt->cfg.v[BRAID_K_threads];
@@ -1165,6 +1214,9 @@ int braid_runtime_mpi(braid_runtime *rt, char *errbuf, size_t errlen)
     return BRAID_EUNSUPPORTED;
   }
   rt->nthreads = m->nthreads;
+  /* Polling before yielding pays only when no other worker of this host
+   * waits for the CPU (with --bind-to none the CPU mask is the host's). */
+  m->spin = (long)here * (long)m->nthreads <= cpus;
   /* The other ranks' tori are not run here: free their lattices, except
    * the predecessor of the first torus, which the racy model reads. */
   for (uint32_t r = 0; r < rt->ntori; r++) {
