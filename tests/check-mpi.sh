@@ -20,7 +20,7 @@ if [ "${BRAID_HAVE_MPI:-no}" != yes ]; then
   rc=$?
   case $out in *"built without MPI support"*) ;; *) say "FAIL: braid-record --mpi without MPI said: $out"; exit 1 ;; esac
   [ $rc = 2 ] || { say "FAIL: braid-record --mpi without MPI exited $rc, not 2"; exit 1; }
-  skip "built without MPI (configure found no pkg-config mpi, ompi-c or mpich that links; apt-get install libopenmpi-dev openmpi-bin); checked that --mpi says so"
+  skip "built without MPI (the configure summary's mpi line says why; apt-get install libopenmpi-dev openmpi-bin and configure again); checked that --mpi says so"
 fi
 MPIEXEC=${BRAID_MPIEXEC:-}
 [ -n "$MPIEXEC" ] && [ -x "$MPIEXEC" ] || skip "built with MPI but configure found no launcher (mpiexec.openmpi, mpiexec.mpich, mpiexec)"
