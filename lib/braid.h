@@ -491,7 +491,36 @@ typedef struct braid_report {
   uint64_t first_check_event;
   char first_check_message[BRAID_CHECK_MESSAGE_MAX];
   int check_stopped; /* the run ended early because check_stop=1 and a check failed */
+  /* Each torus's exchange step (exchange-in, publish, records): array of
+   * `tori`, owned by the runtime. */
+  const braid_quantiles *torus_exchange_latency;
+  /* A run spread over MPI ranks (braid_runtime_mpi): `ranks` entries on
+   * rank 0, which gathers them at the end; 0 and NULL otherwise. */
+  uint32_t ranks;
+  const struct braid_rank_report *rank;
 } braid_report;
+
+/* One MPI rank's part of a run (see braid_runtime_mpi). */
+typedef struct braid_rank_report {
+  uint32_t rank;
+  uint32_t first_torus, tori; /* its contiguous block of the ring */
+  uint32_t threads;           /* its worker threads */
+  uint64_t events;            /* its tori's */
+  double wall_seconds;
+  double events_per_second;
+  /* Time its workers spent in braid's MPI wait loop (MPI_Test, then
+   * sched_yield) with no step ready: waiting for a projection, for room
+   * to publish, or for the stop decision. */
+  double mpi_wait_seconds;
+  braid_quantiles exchange_latency; /* its tori's exchange steps */
+  /* From the predecessor rank's publication of a projection to its
+   * arrival here, counted when the torus that reads it was already
+   * waiting for it (both ends read CLOCK_MONOTONIC: meaningful on one
+   * host). */
+  braid_quantiles handover;
+  double cpu_user_seconds, cpu_sys_seconds; /* its process's, during the run */
+  char host[64];
+} braid_rank_report;
 
 /* Copies the final report into *out.  out->torus points into the runtime
  * and is valid until braid_runtime_destroy().  Returns 0, or BRAID_ESTATE
@@ -671,6 +700,7 @@ typedef struct braid_trace_info {
   const char *model;
   uint32_t config_tori;
   int sequential;
+  uint32_t ranks; /* the MPI ranks the run was spread over (timing data; 0: one process) */
   /* From the footer (zero / UNFINISHED when there is none). */
   braid_trace_status status;
   uint64_t exchanges;       /* complete exchanges in the trace */
@@ -995,6 +1025,48 @@ BRAID_API void braid_shrink_opts_init(braid_shrink_opts *opts);
  * respect to the plugin model's own state; independent calls with built-in
  * models may run concurrently. */
 BRAID_API int braid_shrink(const char *path, const braid_shrink_opts *opts, braid_shrink_result *res, char *errbuf, size_t errlen);
+/* --------------------------------------------------------------------- MPI */
+
+/* A run spread over the R ranks of an MPI job (DESIGN 14; braid-record(1),
+ * MPI).  The N tori are placed in contiguous blocks: rank i runs tori
+ * floor(i*N/R) .. floor((i+1)*N/R)-1 on its own worker threads; R <= N.
+ * Projections travel along the ring between ranks, rank 0 gathers every
+ * rank's records and writes the one trace, in the usual format; the rank
+ * count is recorded in the header as timing data (the setting "ranks"), so
+ * the trace equals the sequential run's.
+ *
+ * The placement functions are in every build.  The others are real in
+ * libbraid-mpi, which configure builds when it finds MPI (braid-record
+ * links it), and return BRAID_EUNSUPPORTED in libbraid. */
+
+/* The first torus of rank `rank` of `ranks` in a ring of `tori`; with
+ * rank == ranks, `tori` (so block i is [first(i), first(i+1))).  0 when
+ * ranks is 0.  Thread-safe. */
+BRAID_API uint32_t braid_rank_first_torus(uint32_t tori, uint32_t ranks, uint32_t rank);
+/* The rank that runs `torus` (0 when ranks is 0).  Thread-safe. */
+BRAID_API uint32_t braid_torus_rank(uint32_t tori, uint32_t ranks, uint32_t torus);
+
+/* 1 when this library was built with MPI (libbraid-mpi), else 0. */
+BRAID_API int braid_mpi_available(void);
+/* Initialises MPI (MPI_Init_thread, asking for MPI_THREAD_SERIALIZED) and
+ * returns this process's rank and the job's size.  Call once, before any
+ * other braid_mpi_ function.  BRAID_EUNSUPPORTED without MPI. */
+BRAID_API int braid_mpi_init(int *argc, char ***argv, int *rank, int *ranks);
+/* Makes rt one rank of the job: call on every rank with the same settings,
+ * after braid_runtime_create() and before braid_runtime_record() (on rank 0
+ * only: the other ranks send it their records) and braid_runtime_run()
+ * (on every rank).  Sets the "ranks" setting and, when "threads" is 0,
+ * sizes the rank's workers to its tori and its share of the host's CPUs.
+ * BRAID_ERANGE when there are more ranks than tori, BRAID_EINVAL with the
+ * sequential executor, BRAID_ESTATE before braid_mpi_init(); the message
+ * goes to errbuf.  braid_runtime_stop() on any rank stops every rank at an
+ * exchange they agree on; an error on any rank ends the run on every rank
+ * (rank 0 finishes the trace as failed and names the rank). */
+BRAID_API int braid_runtime_mpi(braid_runtime *rt, char *errbuf, size_t errlen);
+/* Ends the job (MPI_Abort): for errors, after rank 0 finished its trace. */
+BRAID_API void braid_mpi_abort(int code);
+/* MPI_Finalize, after the last run. */
+BRAID_API int braid_mpi_finalize(void);
 
 /* An empty, never-inlined function called by braid_replay() at its stop
  * point when opts->do_break is set (braid-replay --break): put a breakpoint

@@ -253,20 +253,26 @@ static int dump_json(braid_trace *t, const braid_trace_info *in)
  * that sum in floating point microseconds, a hair after the next begin, and
  * then stack every slice inside the one before: the gap keeps the track one
  * flat row, and a flow end placed on a slice's first nanosecond binds to
- * that slice alone. */
+ * that slice alone.
+ *
+ * A run spread over MPI ranks (the header's "ranks" setting) draws the
+ * workers of each rank as a process of their own, pid 10 + rank, named
+ * after the rank and its tori: worker 0 of rank 1 is another thread than
+ * worker 0 of rank 0. */
 typedef struct step {
   uint64_t k, start, dur, wait, exch; /* ns since the run start */
   uint64_t fin;                       /* the flow's head: the first ns of the epoch drawn on the torus track */
   uint64_t published;                 /* the flow's tail: the first ns of the exchange drawn after the epoch */
   uint32_t torus, thread;
+  uint32_t pid; /* of its worker's track: 1, or 10 + rank under MPI */
 } step;
 
 typedef struct chrome {
   int first;
-  uint32_t tori;
+  uint32_t tori, ranks;
   step *steps;
   size_t n, cap;
-  int threads_seen[64];
+  int threads_seen[17][64];
 } chrome;
 
 /* Nanoseconds as the microseconds of the format, exactly: "%llu.%03u". */
@@ -302,9 +308,9 @@ static uint64_t slice(chrome *c, int pid, uint32_t tid, uint64_t *cursor, uint64
   }
   /* The name is short, as viewers show it; the details are in args.  On a
    * worker's track the name says the torus (its track says the thread). */
-  if (pid == 1)
-    ev(c, "{\"ph\":\"X\",\"pid\":1,\"tid\":%u,\"ts\":%llu.%03u,\"dur\":%llu.%03u,\"name\":\"%c %s\",\"cat\":\"%s\",\"args\":{\"exchange\":%llu}}", tid, US(b),
-       US(e - 1 - b), 'A' + s->torus, name, cat, (unsigned long long)s->k);
+  if (pid != 2)
+    ev(c, "{\"ph\":\"X\",\"pid\":%u,\"tid\":%u,\"ts\":%llu.%03u,\"dur\":%llu.%03u,\"name\":\"%c %s\",\"cat\":\"%s\",\"args\":{\"exchange\":%llu}}", pid, tid,
+       US(b), US(e - 1 - b), 'A' + s->torus, name, cat, (unsigned long long)s->k);
   else
     ev(c, "{\"ph\":\"X\",\"pid\":2,\"tid\":%u,\"ts\":%llu.%03u,\"dur\":%llu.%03u,\"name\":\"%s\",\"cat\":\"%s\",\"args\":{\"exchange\":%llu,\"thread\":%u}}", tid,
        US(b), US(e - 1 - b), name, cat, (unsigned long long)s->k, s->thread);
@@ -312,7 +318,7 @@ static uint64_t slice(chrome *c, int pid, uint32_t tid, uint64_t *cursor, uint64
   return b;
 }
 
-/* Draws the steps of one track (pid 1 a worker's, 2 a torus's), in time
+/* Draws the steps of one track (pid 1 or 10 + rank a worker's, 2 a torus's), in time
  * order, as wait, epoch and exchange slices, each cut as the comment above
  * says. */
 static void draw_track(chrome *c, int pid, uint32_t tid, step **s, size_t n)
@@ -345,6 +351,7 @@ static int by_torus(const void *a, const void *b)
 static int by_thread(const void *a, const void *b)
 {
   const step *x = *(step *const *)a, *y = *(step *const *)b;
+  if (x->pid != y->pid) return x->pid < y->pid ? -1 : 1;
   if (x->thread != y->thread) return x->thread < y->thread ? -1 : 1;
   if (x->start != y->start) return x->start < y->start ? -1 : 1;
   return x < y ? -1 : x > y; /* record order: qsort is not stable */
@@ -360,8 +367,8 @@ static void draw_steps(chrome *c)
   for (size_t i = 0; i < c->n; i++) s[i] = &c->steps[i];
   qsort(s, c->n, sizeof *s, by_thread);
   for (size_t i = 0, j; i < c->n; i = j) {
-    for (j = i; j < c->n && s[j]->thread == s[i]->thread; j++) {}
-    draw_track(c, 1, s[i]->thread, s + i, j - i);
+    for (j = i; j < c->n && s[j]->pid == s[i]->pid && s[j]->thread == s[i]->thread; j++) {}
+    draw_track(c, (int)s[i]->pid, s[i]->thread, s + i, j - i);
   }
   qsort(s, c->n, sizeof *s, by_torus);
   for (size_t i = 0, j; i < c->n; i = j) {
@@ -399,8 +406,14 @@ static int dump_chrome(braid_trace *t, const braid_trace_info *in)
   memset(&c, 0, sizeof c);
   c.first = 1;
   c.tori = trace_tori(in);
+  c.ranks = in->ranks <= c.tori ? in->ranks : 0; /* untrusted: no such placement */
   printf("{\"displayTimeUnit\":\"ns\",\"otherData\":{\"build\":%s},\"traceEvents\":[", cli_json(in->build_id));
-  ev(&c, "{\"ph\":\"M\",\"pid\":1,\"tid\":0,\"name\":\"process_name\",\"args\":{\"name\":\"workers\"}}");
+  if (!c.ranks) ev(&c, "{\"ph\":\"M\",\"pid\":1,\"tid\":0,\"name\":\"process_name\",\"args\":{\"name\":\"workers\"}}");
+  for (uint32_t i = 0; i < c.ranks; i++) {
+    uint32_t a = braid_rank_first_torus(c.tori, c.ranks, i), z = braid_rank_first_torus(c.tori, c.ranks, i + 1);
+    ev(&c, "{\"ph\":\"M\",\"pid\":%u,\"tid\":0,\"name\":\"process_name\",\"args\":{\"name\":\"rank %u (tori %c..%c)\"}}", 10 + i, i, 'A' + a,
+       'A' + z - 1);
+  }
   ev(&c, "{\"ph\":\"M\",\"pid\":2,\"tid\":0,\"name\":\"process_name\",\"args\":{\"name\":\"tori\"}}");
   for (uint32_t i = 0; i < c.tori; i++)
     if (sel.tori >> i & 1) ev(&c, "{\"ph\":\"M\",\"pid\":2,\"tid\":%u,\"name\":\"thread_name\",\"args\":{\"name\":\"torus %c\"}}", i, 'A' + i);
@@ -422,11 +435,12 @@ static int dump_chrome(braid_trace *t, const braid_trace_info *in)
         c.cap = nc;
       }
       step *p = &c.steps[c.n++];
+      uint32_t rank = c.ranks ? braid_torus_rank(c.tori, c.ranks, tor) : 16;
       *p = (step){ r.exchange, r.field[BRAID_F_BARRIER_EPOCH_START_NS], r.field[BRAID_F_BARRIER_EPOCH_NS], r.field[BRAID_F_BARRIER_WAIT_NS],
-                   r.field[BRAID_F_BARRIER_EXCHANGE_NS], 0, 0, tor, (uint32_t)r.field[BRAID_F_BARRIER_THREAD] & 63 };
-      if (!c.threads_seen[p->thread]) {
-        c.threads_seen[p->thread] = 1;
-        ev(&c, "{\"ph\":\"M\",\"pid\":1,\"tid\":%u,\"name\":\"thread_name\",\"args\":{\"name\":\"worker %u\"}}", p->thread, p->thread);
+                   r.field[BRAID_F_BARRIER_EXCHANGE_NS], 0, 0, tor, (uint32_t)r.field[BRAID_F_BARRIER_THREAD] & 63, c.ranks ? 10 + rank : 1 };
+      if (!c.threads_seen[rank][p->thread]) {
+        c.threads_seen[rank][p->thread] = 1;
+        ev(&c, "{\"ph\":\"M\",\"pid\":%u,\"tid\":%u,\"name\":\"thread_name\",\"args\":{\"name\":\"worker %u\"}}", p->pid, p->thread, p->thread);
       }
       last_ts[tor] = after(p->start, p->dur);
       break;

@@ -14,6 +14,7 @@
 
 static braid_runtime *volatile g_rt;
 static volatile sig_atomic_t g_signal;
+static int g_mpi, g_rank; /* --mpi: this process's rank */
 
 static void on_signal(int sig)
 {
@@ -52,6 +53,7 @@ static void usage(FILE *f)
           "      --check-stop          end the run soon after the first failed model check\n"
           "      --repeat N            hunt races: run under N chaos seeds, replay each, keep the first\n"
           "                            that diverges from sequential execution in -o TRACE (exit 1)\n"
+          "      --mpi                 spread the tori over the ranks of an MPI job (mpirun -n R braid-record --mpi ...)\n"
           "      --set KEY=VALUE       any run setting by name (see --list-settings)\n"
           "      --list-settings       print every setting with its default and range\n"
           "      --list-models         print the built-in models (and --model-plugin's) and their parameters\n"
@@ -327,9 +329,10 @@ static void print_events_limit(const braid_report *r, uint64_t limit)
 
 static void print_text(const braid_report *r, const char *trace, uint64_t events, int trace_events)
 {
-  printf("braid-record: %u tori, %s, %llu %s, %llu events in %.3f s\n", r->tori, r->threads ? "threaded" : "sequential",
+  printf("braid-record: %u tori, %s, %llu %s, %llu events in %.3f s\n", r->tori, r->ranks ? "MPI" : r->threads ? "threaded" : "sequential",
          (unsigned long long)r->exchanges, cli_exchanges(r->exchanges), (unsigned long long)r->events, r->wall_seconds);
-  if (r->threads) printf("  threads            %u\n", r->threads);
+  if (r->ranks) printf("  ranks              %u (contiguous blocks of tori)\n", r->ranks);
+  if (r->threads) printf("  threads            %u%s\n", r->threads, r->ranks ? " on rank 0" : "");
   if (events) print_events_limit(r, events);
   printf("  throughput         %.2f M events/s\n", r->events_per_second / 1e6);
   for (uint32_t i = 0; i < r->tori; i++) {
@@ -346,6 +349,12 @@ static void print_text(const braid_report *r, const char *trace, uint64_t events
            r->event_latency.p99, (unsigned long long)r->event_latency.samples);
   printf("  exchange latency   p50 %.2f us  p95 %.2f us  p99 %.2f us\n", r->exchange_latency.p50 / 1e3, r->exchange_latency.p95 / 1e3,
          r->exchange_latency.p99 / 1e3);
+  for (uint32_t i = 0; i < r->ranks && r->rank; i++) {
+    const braid_rank_report *k = &r->rank[i];
+    printf("    rank %-11u tori %c..%c on %s, %u %s: %.2f M events/s, exchange p50 %.2f us, hand-over p50 %.2f us, %.3f s in MPI waits\n", k->rank,
+           'A' + k->first_torus, 'A' + k->first_torus + k->tori - 1, k->host, k->threads, k->threads == 1 ? "thread" : "threads",
+           k->events_per_second / 1e6, k->exchange_latency.p50 / 1e3, k->handover.p50 / 1e3, k->mpi_wait_seconds);
+  }
   printf("  barrier wait       p50 %.2f us  p95 %.2f us  p99 %.2f us\n", r->barrier_wait.p50 / 1e3, r->barrier_wait.p95 / 1e3,
          r->barrier_wait.p99 / 1e3);
   if (r->handover.samples)
@@ -417,12 +426,28 @@ static void print_json(const braid_report *r, const char *trace, int status, uin
     printf("%s{\"torus\":%u,\"events\":%llu,\"events_per_second_while_running\":%.0f,\"busy_seconds\":%.6f,\"virtual_time\":%llu,\"pending\":%llu,"
            "\"interval\":%u,\"boundary_violations\":%llu,\"global_violations\":%llu,\"corrective_events\":%llu,\"injections\":%llu,"
            "\"failures\":%llu,\"lost_events\":%llu,\"queue_overflows\":%llu,\"projection_errors\":%llu,\"digest\":\"%016llx\","
-           "\"state_hash\":\"%016llx\"}",
+           "\"state_hash\":\"%016llx\",\"rank\":%u",
            i ? "," : "", i, (unsigned long long)t->events, rate_while_running(t), t->busy_seconds, (unsigned long long)t->virtual_time,
            (unsigned long long)t->pending, t->interval, (unsigned long long)t->boundary_violations, (unsigned long long)t->global_violations,
            (unsigned long long)t->corrective_events, (unsigned long long)t->injections, (unsigned long long)t->failures,
            (unsigned long long)t->lost_events, (unsigned long long)t->queue_overflows, (unsigned long long)t->projection_errors,
-           (unsigned long long)t->digest, (unsigned long long)t->state_hash);
+           (unsigned long long)t->digest, (unsigned long long)t->state_hash, braid_torus_rank(r->tori, r->ranks, i));
+    if (r->torus_exchange_latency) {
+      printf(",");
+      print_quantiles("exchange_latency", &r->torus_exchange_latency[i], 1);
+    }
+    printf("}");
+  }
+  printf("],\"ranks\":%u,\"per_rank\":[", r->ranks);
+  for (uint32_t i = 0; i < r->ranks && r->rank; i++) {
+    const braid_rank_report *k = &r->rank[i];
+    printf("%s{\"rank\":%u,\"host\":%s,\"first_torus\":%u,\"tori\":%u,\"threads\":%u,\"events\":%llu,\"wall_seconds\":%.6f,"
+           "\"events_per_second\":%.0f,\"mpi_wait_seconds\":%.6f,\"cpu_user_seconds\":%.6f,\"cpu_sys_seconds\":%.6f,",
+           i ? "," : "", k->rank, cli_json(k->host), k->first_torus, k->tori, k->threads, (unsigned long long)k->events, k->wall_seconds,
+           k->events_per_second, k->mpi_wait_seconds, k->cpu_user_seconds, k->cpu_sys_seconds);
+    print_quantiles("exchange_latency", &k->exchange_latency, 0);
+    print_quantiles("handover", &k->handover, 1);
+    printf("}");
   }
   printf("],");
   print_quantiles("event_latency", &r->event_latency, 0);
@@ -502,6 +527,7 @@ static int hunt(braid_config *cfg, const char *out, const injection *inj, const 
                 int quiet)
 {
   if (!out) cli_die("--repeat: give -o TRACE to keep the diverging run");
+  if (g_mpi) cli_die("--repeat: not under --mpi (each hunted run would be an MPI job of its own)");
   if (!strcmp(braid_config_get(cfg, "sequential"), "1")) cli_die("--repeat: the sequential executor cannot race; hunting needs threads");
   uint64_t base = strtoull(braid_config_get(cfg, "chaos"), NULL, 10);
   if (!base) base = 1;
@@ -548,7 +574,7 @@ static int hunt(braid_config *cfg, const char *out, const injection *inj, const 
 int main(int argc, char **argv)
 {
   cli_prog = "braid-record";
-  enum { O_SEQ = 256, O_DURATION, O_IMIN, O_IMAX, O_ADAPT, O_THRESH, O_TOL, O_FAIL, O_HB, O_CHAOS, O_CKPT, O_TEV, O_SET, O_LSET, O_LMOD, O_JSON, O_PLUGIN, O_INJECT, O_CHECK_STOP, O_REPEAT };
+  enum { O_SEQ = 256, O_DURATION, O_IMIN, O_IMAX, O_ADAPT, O_THRESH, O_TOL, O_FAIL, O_HB, O_CHAOS, O_CKPT, O_TEV, O_SET, O_LSET, O_LMOD, O_JSON, O_PLUGIN, O_INJECT, O_CHECK_STOP, O_REPEAT, O_MPI };
   static const struct option opts[] = {
     { "model", 1, 0, 'm' }, { "model-plugin", 1, 0, O_PLUGIN }, { "param", 1, 0, 'p' }, { "seed", 1, 0, 's' }, { "tori", 1, 0, 'n' },
     { "dim", 1, 0, 'd' }, { "threads", 1, 0, 't' }, { "sequential", 0, 0, O_SEQ }, { "exchanges", 1, 0, 'x' }, { "events", 1, 0, 'e' },
@@ -556,8 +582,20 @@ int main(int argc, char **argv)
     { "adapt", 1, 0, O_ADAPT }, { "threshold", 1, 0, O_THRESH }, { "tolerance", 1, 0, O_TOL }, { "fail", 1, 0, O_FAIL }, { "inject", 1, 0, O_INJECT },
     { "heartbeat-ms", 1, 0, O_HB }, { "chaos", 1, 0, O_CHAOS }, { "checkpoint-every", 1, 0, O_CKPT }, { "trace-events", 0, 0, O_TEV }, { "check-stop", 0, 0, O_CHECK_STOP }, { "repeat", 1, 0, O_REPEAT },
     { "set", 1, 0, O_SET }, { "list-settings", 0, 0, O_LSET }, { "list-models", 0, 0, O_LMOD }, { "output", 1, 0, 'o' },
-    { "json", 0, 0, O_JSON }, { "quiet", 0, 0, 'q' }, { "help", 0, 0, 'h' }, { "version", 0, 0, 'V' }, { 0, 0, 0, 0 },
+    { "json", 0, 0, O_JSON }, { "mpi", 0, 0, O_MPI }, { "quiet", 0, 0, 'q' }, { "help", 0, 0, 'h' }, { "version", 0, 0, 'V' }, { 0, 0, 0, 0 },
   };
+  /* --mpi starts MPI before anything else, so that every rank reads the
+   * same options; the ranks but 0 keep quiet (rank 0 says what they would
+   * say: every rank has the same options) until the run starts. */
+  for (int i = 1; i < argc && strcmp(argv[i], "--"); i++)
+    if (!strcmp(argv[i], "--mpi")) g_mpi = 1;
+  int saved_stderr = -1;
+  if (g_mpi) {
+    int ranks;
+    if (braid_mpi_init(&argc, &argv, &g_rank, &ranks) == BRAID_EUNSUPPORTED)
+      cli_die("--mpi: built without MPI support (configure found no MPI: install libopenmpi-dev openmpi-bin and configure again)");
+    if (g_rank != 0 && (saved_stderr = dup(2)) >= 0 && !freopen("/dev/null", "w", stderr)) saved_stderr = -1;
+  }
   braid_config *cfg;
   if (braid_config_create(&cfg)) cli_die("out of memory");
   const char *out = NULL, *plugin = NULL, *model = NULL; /* model: the option that named a built-in one */
@@ -654,6 +692,7 @@ int main(int argc, char **argv)
     case O_LMOD: list = 1; break;
     case 'o': out = optarg; break;
     case O_JSON: json = 1; break;
+    case O_MPI: break; /* seen above */
     case 'q': quiet = 1; break;
     case 'h':
       usage(stdout);
@@ -720,7 +759,22 @@ int main(int argc, char **argv)
   if (braid_runtime_create(&rt, cfg, err, sizeof err)) cli_die("%s", err);
   g_rt = rt;
   if (g_signal) braid_runtime_stop(rt);
-  if (out && braid_runtime_record(rt, out)) cli_die("%s", braid_runtime_error(rt));
+  if (g_mpi) {
+    /* Every rank fails alike here: all of them finish MPI and exit 2. */
+    if (braid_runtime_mpi(rt, err, sizeof err)) {
+      if (g_rank == 0) fprintf(stderr, "%s: %s\n", cli_prog, err);
+      braid_mpi_finalize();
+      exit(EXIT_TROUBLE);
+    }
+  }
+  /* Under MPI rank 0 writes the trace; the others send it their records. */
+  if (out && g_rank == 0 && braid_runtime_record(rt, out)) {
+    if (g_mpi) {
+      fprintf(stderr, "%s: %s\n", cli_prog, braid_runtime_error(rt));
+      braid_mpi_abort(EXIT_TROUBLE);
+    }
+    cli_die("%s", braid_runtime_error(rt));
+  }
   for (unsigned i = 0; i < ninjects; i++) {
     int rc = braid_inject(rt, inj[i].torus, inj[i].cell, inj[i].payload, inj[i].exchange);
     if (rc) cli_die("--inject: '%s': %s", injects[i], braid_strerror(rc));
@@ -735,7 +789,11 @@ int main(int argc, char **argv)
   pthread_condattr_destroy(&ca);
   clock_gettime(CLOCK_MONOTONIC, &pr.start);
   pthread_t pth;
-  int show = !quiet && !json && isatty(2) && !pthread_create(&pth, NULL, progress_main, &pr);
+  if (saved_stderr >= 0) { /* what a rank says from now on is its own */
+    dup2(saved_stderr, 2);
+    close(saved_stderr);
+  }
+  int show = !quiet && !json && g_rank == 0 && isatty(2) && !pthread_create(&pth, NULL, progress_main, &pr);
   int rc = braid_runtime_run(rt);
   if (show) {
     pthread_mutex_lock(&pr.lock);
@@ -745,20 +803,36 @@ int main(int argc, char **argv)
     pthread_join(pth, NULL);
   }
   pthread_cond_destroy(&pr.cond);
-  if (rc && rc != BRAID_EINTR) cli_die("%s", braid_runtime_error(rt));
+  if (rc && rc != BRAID_EINTR) {
+    if (!g_mpi) cli_die("%s", braid_runtime_error(rt));
+    /* Rank 0 names the rank that failed and has finished the trace: it
+     * ends the job; the others wait in MPI_Finalize for that. */
+    if (g_rank == 0) {
+      fprintf(stderr, "%s: %s\n", cli_prog, braid_runtime_error(rt));
+      fflush(stderr);
+      braid_mpi_abort(EXIT_TROUBLE);
+    }
+    braid_mpi_finalize();
+    exit(EXIT_TROUBLE);
+  }
   braid_report rep;
   braid_runtime_report(rt, &rep);
-  if (json) print_json(&rep, out, rc, events);
-  else if (!quiet) print_text(&rep, out, events, out && !strcmp(braid_config_get(cfg, "trace_events"), "1"));
+  if (g_rank == 0) {
+    if (json) print_json(&rep, out, rc, events);
+    else if (!quiet) print_text(&rep, out, events, out && !strcmp(braid_config_get(cfg, "trace_events"), "1"));
+  }
+  fflush(stdout);
   g_rt = NULL; /* a late signal must not reach a freed runtime */
   braid_runtime_destroy(rt);
   braid_config_destroy(cfg);
+  if (g_mpi) braid_mpi_finalize();
   if (rc == BRAID_EINTR) {
     /* rep.exchanges counts them; the last one is numbered one less. */
-    const char *sig = g_signal == SIGTERM ? "SIGTERM" : "SIGINT", *fin = out ? "; trace finalised" : "";
+    const char *sig = g_signal == SIGTERM ? "SIGTERM" : g_signal == SIGINT ? "SIGINT" : "a signal to another rank", *fin = out ? "; trace finalised" : "";
+    if (g_rank != 0) return g_signal == SIGTERM ? 143 : 130;
     if (rep.exchanges) fprintf(stderr, "%s: interrupted by %s after exchange %llu%s\n", cli_prog, sig, (unsigned long long)rep.exchanges - 1, fin);
     else fprintf(stderr, "%s: interrupted by %s before the first exchange%s\n", cli_prog, sig, fin);
-    return g_signal == SIGTERM ? 143 : 130;
+    return g_signal == SIGINT ? 130 : 143;
   }
   return rep.check_failures ? EXIT_DIFFERENT : EXIT_SAME;
 }

@@ -13,6 +13,8 @@ void braid__report_build(braid_runtime *rt)
   rt->torus_reports = calloc(rt->ntori, sizeof *rt->torus_reports);
   free(rt->convergence);
   rt->convergence = calloc(rt->ntori, sizeof *rt->convergence);
+  free(rt->torus_exchange_latency);
+  rt->torus_exchange_latency = calloc(rt->ntori, sizeof *rt->torus_exchange_latency);
   rep->tori = rt->ntori;
   rep->threads = rt->nthreads;
   rep->wall_seconds = (double)(rt->end_ns - rt->start_ns) / 1e9;
@@ -24,13 +26,15 @@ void braid__report_build(braid_runtime *rt)
   for (uint32_t r = 0; r < rt->ntori; r++) {
     braid__tctx *c = &rt->tc[r];
     braid_torus_report *tr = &c->rep;
-    tr->events = c->t.events;
-    tr->virtual_time = c->t.q.now;
-    tr->pending = c->t.q.size;
-    tr->queue_overflows = c->t.q.overflows + c->t.q.horizon_errors;
-    tr->interval = c->adapt.interval;
-    tr->digest = c->t.digest;
-    tr->state_hash = braid__torus_state_hash(&c->t);
+    if (!c->remote) { /* a remote torus's rank filled these in */
+      tr->events = c->t.events;
+      tr->virtual_time = c->t.q.now;
+      tr->pending = c->t.q.size;
+      tr->queue_overflows = c->t.q.overflows + c->t.q.horizon_errors;
+      tr->interval = c->adapt.interval;
+      tr->digest = c->t.digest;
+      tr->state_hash = braid__torus_state_hash(&c->t);
+    }
     if (rt->torus_reports) rt->torus_reports[r] = *tr;
     rep->events += tr->events;
     rep->boundary_violations += tr->boundary_violations;
@@ -57,6 +61,7 @@ void braid__report_build(braid_runtime *rt)
     }
     braid__hist_merge(&ev, &c->event_lat);
     braid__hist_merge(&ex, &c->exch_lat);
+    if (rt->torus_exchange_latency) rt->torus_exchange_latency[r] = braid__hist_quantiles(&c->exch_lat);
     braid__hist_merge(&wt, &c->wait_lat);
     braid__hist_merge(&ho, &c->handover_lat);
     uint64_t s = atomic_load(&c->steps_done);
@@ -96,4 +101,7 @@ void braid__report_build(braid_runtime *rt)
   rep->check_stopped = atomic_load(&rt->check_stopped);
   rep->torus = rt->torus_reports;
   rep->convergence = rt->convergence;
+  rep->torus_exchange_latency = rt->torus_exchange_latency;
+  rep->ranks = rt->rank_reports ? rt->nranks : 0;
+  rep->rank = rt->rank_reports;
 }

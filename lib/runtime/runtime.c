@@ -64,6 +64,7 @@ int braid_runtime_create(braid_runtime **out, braid_config *cfg, char *errbuf, s
     rc = BRAID_ERANGE;
     goto fail;
   }
+  rt->cfg.v[BRAID_K_ranks] = 0; /* a run's own placement: braid_runtime_mpi() sets it */
   rt->ntori = (uint32_t)v[BRAID_K_tori];
   rt->dim = (uint32_t)v[BRAID_K_dim];
   rt->facelen = rt->dim * rt->dim;
@@ -127,6 +128,9 @@ void braid_runtime_destroy(braid_runtime *rt)
 {
   if (!rt) return;
   braid__trace_detach(rt);
+  if (rt->executor_free) rt->executor_free(rt);
+  free(rt->rank_reports);
+  free(rt->torus_exchange_latency);
   if (rt->tc)
     for (uint32_t r = 0; r < rt->ntori; r++) {
       braid__tctx *c = &rt->tc[r];
@@ -221,7 +225,7 @@ int braid_runtime_run(braid_runtime *rt)
     rt->tc[r].wait_start = rt->start_ns;
     atomic_store(&rt->tc[r].events_done, rt->tc[r].t.events);
   }
-  int rc = rt->nthreads ? braid__run_threaded(rt) : braid__run_sequential(rt);
+  int rc = rt->executor ? rt->executor(rt) : rt->nthreads ? braid__run_threaded(rt) : braid__run_sequential(rt);
   rt->end_ns = braid__now_ns();
   braid__report_build(rt);
   rc = braid__trace_finish(rt, rc);

@@ -61,6 +61,9 @@ typedef struct braid__tctx {
    * ckpt[b]; 0: none. */
   braid__buf ckpt[2];
   _Atomic uint64_t ckpt_taken[2];
+  /* Run by another MPI rank (transport_mpi.c): its report fields, counters
+   * and histograms are that rank's, gathered at the end of the run. */
+  int remote;
   /* Shared with other threads.  The slots belong to the in-process
    * transport (transport_local.c); nothing else touches them. */
   braid__projection slot[BRAID_PROJ_SLOTS];
@@ -170,6 +173,15 @@ struct braid_runtime {
   braid__cpu thread_split[BRAID_MAX_THREADS];
   braid__cpu cpu_start;        /* the process's, at the start of the run */
   braid__cpu caller_cpu_start; /* the calling thread's: the sequential executor's */
+  braid_quantiles *torus_exchange_latency; /* report, per torus */
+  /* A run spread over MPI ranks (transport_mpi.c, braid_runtime_mpi):
+   * the executor that replaces the sequential and the threaded one, a
+   * destructor for its state, and the rank reports gathered by rank 0. */
+  int (*executor)(braid_runtime *rt);
+  void (*executor_free)(braid_runtime *rt);
+  void *mpi;
+  uint32_t nranks;
+  struct braid_rank_report *rank_reports;
   double caller_cpu_seconds_start;
   uint64_t rss_start;
   int ran;

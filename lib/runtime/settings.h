@@ -31,7 +31,8 @@
   XX(chaos, 0, INT64_MAX, 0, 0, "seed of scheduling perturbations (0: off)")                  \
   XX(sample_every, 1, (1 << 20), 4096, 0, "measure one event's latency every N events") \
   XX(check_stop, 0, 1, 0, 0, "1: end the run soon after the first failed model check (at the same exchange in every executor)") \
-  XX(rungs, 0, 8, 2, 1, "intermediate digests per epoch (7 bits each in the projection) that locate a divergence inside an epoch")
+  XX(rungs, 0, 8, 2, 1, "intermediate digests per epoch (7 bits each in the projection) that locate a divergence inside an epoch") \
+  XX(ranks, 0, 16, 0, 0, "MPI ranks the tori ran on, in contiguous blocks (0: one process; set by --mpi)")
 
 enum {
 #define XX(name, lo, hi, def, logical, help) BRAID_K_##name,

@@ -421,7 +421,7 @@ static int tr_record(braid_trace *t, braid_record *rec)
  * would in braid_config's parse of the same text). */
 static void tr_settings(braid_trace *t)
 {
-  int have_model = 0, have_tori = 0, have_seq = 0;
+  int have_model = 0, have_tori = 0, have_seq = 0, have_ranks = 0;
   t->info.model = "";
   for (const char *p = t->info.config_text; *p;) {
     size_t n = strcspn(p, "\n");
@@ -437,6 +437,11 @@ static void tr_settings(braid_trace *t)
     } else if (!have_seq && n == 12 && !strncmp(p, "sequential=", 11)) {
       have_seq = 1;
       t->info.sequential = p[11] == '1';
+    } else if (!have_ranks && n > 6 && !strncmp(p, "ranks=", 6)) {
+      have_ranks = 1;
+      char *end;
+      unsigned long v = strtoul(p + 6, &end, 10);
+      if (end == p + n && v <= BRAID_TF_MAX_TORI) t->info.ranks = (uint32_t)v;
     }
     p += n + (p[n] == '\n');
   }
