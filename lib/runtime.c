@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "footprint.h"
 #include "runtime.h"
 
 #define INF_EPOCH UINT64_MAX
@@ -74,6 +75,9 @@ int braid_runtime_create(braid_runtime **out, braid_config *cfg, char *errbuf, s
     rc = BRAID_ERANGE;
     goto fail;
   }
+  /* Settings no run here can hold (a hostile trace header) are refused
+   * before anything is allocated for them. */
+  if ((rc = braid__runtime_memory_check(&rt->cfg, rt->params, errbuf, errlen))) goto fail;
   rt->ntori = (uint32_t)v[BRAID_K_tori];
   rt->dim = (uint32_t)v[BRAID_K_dim];
   rt->facelen = rt->dim * rt->dim;
