@@ -4,16 +4,21 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include "footprint.h"
 #include "runtime.h"
 
 /* ------------------------------------------------------------- decisions */
 
 typedef struct decision {
   uint32_t kind; /* 1 injection, 2 heartbeat failure, 3 rate interval */
-  uint32_t torus;
+  uint32_t torus; /* UINT32_MAX for any torus number beyond it (refused) */
   uint64_t exchange;
   uint64_t a, b, c; /* injection: cell payload seq; interval: new */
 } decision;
+
+/* Recorded decisions a replay holds (40 bytes each: 160 MiB), documented in
+ * braid-trace(5). */
+#define BRAID_MAX_DECISIONS ((size_t)1 << 22)
 
 struct braid__decisions {
   decision *v;
@@ -25,7 +30,7 @@ static int add_decision(braid__decisions *d, decision x)
 {
   if (d->n == d->cap) {
     size_t nc = d->cap ? d->cap * 2 : 64;
-    if (nc > (size_t)1 << 26) return BRAID_ELIMIT;
+    if (nc > BRAID_MAX_DECISIONS) return BRAID_ELIMIT;
     decision *n = realloc(d->v, nc * sizeof *n);
     if (!n) return BRAID_ENOMEM;
     d->v = n;
@@ -35,12 +40,26 @@ static int add_decision(braid__decisions *d, decision x)
   return 0;
 }
 
+/* The first decision of torus r at exchange k or after: the list is in
+ * (exchange, torus) order (check_decisions), so every lookup bisects
+ * rather than walking decisions of the whole run at every exchange. */
+static size_t first_decision(const braid__decisions *d, uint32_t r, uint64_t k)
+{
+  size_t lo = 0, hi = d->n;
+  while (lo < hi) {
+    size_t mid = lo + (hi - lo) / 2;
+    const decision *x = &d->v[mid];
+    if (x->exchange < k || (x->exchange == k && x->torus < r)) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
 int braid__decisions_injections(braid__decisions *d, uint32_t r, uint64_t k, braid__injection **out, size_t *n)
 {
   size_t m = 0;
-  for (size_t i = 0; i < d->n && m < 256; i++)
-    if (d->v[i].kind == 1 && d->v[i].torus == r && d->v[i].exchange == k)
-      d->scratch[m++] = (braid__injection){ r, (uint32_t)d->v[i].a, (int32_t)(int64_t)d->v[i].b, d->v[i].c, k };
+  for (size_t i = first_decision(d, r, k); i < d->n && d->v[i].exchange == k && d->v[i].torus == r && m < 256; i++)
+    if (d->v[i].kind == 1) d->scratch[m++] = (braid__injection){ r, (uint32_t)d->v[i].a, (int32_t)(int64_t)d->v[i].b, d->v[i].c, k };
   *out = d->scratch;
   *n = m;
   return 0;
@@ -48,15 +67,46 @@ int braid__decisions_injections(braid__decisions *d, uint32_t r, uint64_t k, bra
 
 int braid__decisions_failure(braid__decisions *d, uint32_t r, uint64_t k)
 {
-  for (size_t i = 0; i < d->n; i++)
-    if (d->v[i].kind == 2 && d->v[i].torus == r && d->v[i].exchange == k) return BRAID_FAIL_HEARTBEAT;
+  for (size_t i = first_decision(d, r, k); i < d->n && d->v[i].exchange == k && d->v[i].torus == r; i++)
+    if (d->v[i].kind == 2) return BRAID_FAIL_HEARTBEAT;
   return 0;
 }
 
 int braid__decisions_interval(braid__decisions *d, uint32_t r, uint64_t k, uint32_t *interval)
 {
-  for (size_t i = 0; i < d->n; i++)
-    if (d->v[i].kind == 3 && d->v[i].torus == r && d->v[i].exchange == k) *interval = (uint32_t)d->v[i].a;
+  for (size_t i = first_decision(d, r, k); i < d->n && d->v[i].exchange == k && d->v[i].torus == r; i++)
+    if (d->v[i].kind == 3) *interval = (uint32_t)d->v[i].a;
+  return 0;
+}
+
+/* Every recorded decision is checked against the settings before the
+ * replay follows one: the torus exists, an injected cell is in the lattice
+ * with a 32-bit payload, a rate interval lies within interval_min..max (a
+ * recording clamps it there), at most 256 injections per torus and exchange
+ * (what the replay applies), and the list is in stream order, as a
+ * recording writes it (exchanges ascending, tori ascending within one). */
+static int check_decisions(const braid__decisions *d, const braid_config *cfg, const char *path, char *err, size_t errlen)
+{
+  static const char *what[] = { "", "injection", "failure", "interval" };
+  const int64_t *v = cfg->v;
+  uint64_t ncells = (uint64_t)v[BRAID_K_dim] * (uint64_t)v[BRAID_K_dim] * (uint64_t)v[BRAID_K_dim];
+  size_t run = 0;
+  for (size_t i = 0; i < d->n; i++) {
+    const decision *x = &d->v[i], *prev = i ? &d->v[i - 1] : NULL;
+    const char *bad = NULL;
+    if (x->torus >= (uint64_t)v[BRAID_K_tori]) bad = "names a torus the run does not have";
+    else if (prev && (x->exchange < prev->exchange || (x->exchange == prev->exchange && x->torus < prev->torus))) bad = "is out of stream order";
+    else if (x->kind == 1 && x->a >= ncells) bad = "names a cell outside the lattice";
+    else if (x->kind == 1 && ((int64_t)x->b < INT32_MIN || (int64_t)x->b > INT32_MAX)) bad = "carries a payload beyond 32 bits";
+    else if (x->kind == 3 && ((int64_t)x->a < v[BRAID_K_interval_min] || (int64_t)x->a > v[BRAID_K_interval_max])) bad = "lies outside interval_min..interval_max";
+    run = x->kind == 1 && prev && prev->kind == 1 && prev->exchange == x->exchange && prev->torus == x->torus ? run + 1 : x->kind == 1;
+    if (!bad && run > 256) bad = "is one of more than 256 injections of one torus at one exchange";
+    if (bad) {
+      braid__fmt(err, errlen, "%s: the recorded %s of torus %llu at exchange %llu (value %llu) %s", path, what[x->kind],
+                 (unsigned long long)x->torus, (unsigned long long)x->exchange, (unsigned long long)x->a, bad);
+      return BRAID_ECORRUPT;
+    }
+  }
   return 0;
 }
 
@@ -133,6 +183,8 @@ typedef struct stream {
   int end;      /* 0 running; else the code that ended it (EEOF/ETRUNCATED/...) */
   braid_record *v;
   size_t n, cap;
+  uint64_t max_records; /* per exchange, from the header's settings (footprint.h) */
+  char why[256];        /* what ended it, when the trace's message does not say */
   /* Timing, from barrier records (braid-diff --timing).  events: the
    * projections' cumulative counts; events0 and end0_ns as they were after
    * the first exchange read, which need not be exchange 0. */
@@ -182,10 +234,17 @@ static int stream_next_exchange(stream *s, uint64_t *k)
     }
     if (r.type == BRAID_REC_PROJECTION && r.field[0] < 16) s->events[r.field[0]] = r.field[1];
     if (!BRAID_RECORD_IS_LOGICAL(r.type)) continue;
+    if (s->n >= s->max_records) {
+      braid__fmt(s->why, sizeof s->why, "exchange %llu holds more than %llu records, the most the header's settings can produce", (unsigned long long)*k,
+                 (unsigned long long)s->max_records);
+      return BRAID_ELIMIT;
+    }
     if (s->n == s->cap) {
-      if (s->cap >= (1u << 24)) return BRAID_ELIMIT;
       braid_record *nv = realloc(s->v, s->cap * 2 * sizeof *nv);
-      if (!nv) return BRAID_ENOMEM;
+      if (!nv) {
+        braid__fmt(s->why, sizeof s->why, "out of memory reading exchange %llu", (unsigned long long)*k);
+        return BRAID_ENOMEM;
+      }
       s->v = nv;
       s->cap *= 2;
     }
@@ -291,7 +350,7 @@ static int replay_sink(void *ud, uint64_t k, const uint8_t *recs, size_t len)
       return BRAID_EINTR;
     }
     if (rc) {
-      braid__set_error(x->rt, rc, "%s", braid_trace_error(x->rec.t));
+      braid__set_error(x->rt, rc, "%s", x->rec.why[0] ? x->rec.why : braid_trace_error(x->rec.t));
       return rc;
     }
   } while (rk < k);
@@ -355,7 +414,7 @@ static int first_exchange(braid_trace *t, uint64_t *k)
 /* Collects recorded decisions and finds the end of the complete exchanges
  * (one past the last).  k: the exchange whose EXCHANGE record was read just
  * before, or UINT64_MAX. */
-static int scan_decisions(braid_trace *t, uint64_t k, braid__decisions *d, uint64_t *exchanges, char *err, size_t errlen)
+static int scan_decisions(braid_trace *t, const char *path, uint64_t k, braid__decisions *d, uint64_t *exchanges, char *err, size_t errlen)
 {
   braid_record r;
   int rc;
@@ -369,20 +428,25 @@ static int scan_decisions(braid_trace *t, uint64_t k, braid__decisions *d, uint6
       seen = k + 1;
       continue;
     case BRAID_REC_INJECTION:
-      x = (decision){ 1, (uint32_t)r.field[0], k, r.field[1], r.field[2], r.field[3] };
+      x = (decision){ 1, 0, k, r.field[1], r.field[2], r.field[3] };
       break;
     case BRAID_REC_FAILURE:
       if (r.field[1] != BRAID_FAIL_HEARTBEAT) continue;
-      x = (decision){ 2, (uint32_t)r.field[0], k, 0, 0, 0 };
+      x = (decision){ 2, 0, k, 0, 0, 0 };
       break;
     case BRAID_REC_INTERVAL:
       if (r.field[3] != BRAID_INTERVAL_RATE) continue;
-      x = (decision){ 3, (uint32_t)r.field[0], k, r.field[2], 0, 0 };
+      x = (decision){ 3, 0, k, r.field[2], 0, 0 };
       break;
     default:
       continue;
     }
-    if ((rc = add_decision(d, x))) break;
+    x.torus = r.field[0] < UINT32_MAX ? (uint32_t)r.field[0] : UINT32_MAX;
+    if ((rc = add_decision(d, x))) {
+      braid__fmt(err, errlen, "%s: %s holding the recorded decisions (injections, failures, rate intervals; the limit is %zu) at exchange %llu", path,
+                 rc == BRAID_ELIMIT ? "too many" : "out of memory", BRAID_MAX_DECISIONS, (unsigned long long)k);
+      return rc;
+    }
   }
   *exchanges = seen;
   if (rc == BRAID_EEOF || rc == BRAID_ETRUNCATED) return 0;
@@ -433,8 +497,10 @@ static int check_model(const char *path, const braid_trace_info *info, const bra
  * replay with a differently named plugin parses; NULL when out of memory. */
 static char *model_renamed(const char *text, const char *name)
 {
-  size_t len = strlen(text), nlen = strlen(name);
-  char *out = malloc(len + nlen + 8), *o = out;
+  size_t len = strlen(text), nlen = strlen(name), lines = 1;
+  /* Room for every model line: a hostile header may repeat it. */
+  for (const char *p = text; (p = strstr(p, "model=")); p++) lines++;
+  char *out = malloc(len + lines * (nlen + 8)), *o = out;
   if (!out) return NULL;
   for (const char *p = text; *p;) {
     const char *eol = strchr(p, '\n');
@@ -523,7 +589,7 @@ int braid_replay(const char *path, const braid_replay_opts *opts, braid_replay_r
       goto out;
     }
   }
-  if ((rc = scan_decisions(scan, scanned, &dec, &nexch, err, errlen))) goto out;
+  if ((rc = scan_decisions(scan, path, scanned, &dec, &nexch, err, errlen))) goto out;
   res->trace_exchanges = nexch;
   res->truncated = info->truncated;
   res->status = info->status;
@@ -568,6 +634,7 @@ int braid_replay(const char *path, const braid_replay_opts *opts, braid_replay_r
     braid__fmt(err, errlen, "%s: bad settings in the header: %s", path, braid_config_error(cfg));
     goto out;
   }
+  if ((rc = check_decisions(&dec, cfg, path, err, errlen))) goto out;
   const char *seq = strstr(info->config_text, "\nsequential=");
   res->recorded_threaded = !(seq && seq[12] == '1');
   if (opts->from != UINT64_MAX && opts->from >= nexch) {
@@ -598,7 +665,16 @@ int braid_replay(const char *path, const braid_replay_opts *opts, braid_replay_r
    * exchanges that were recorded, however long that takes. */
   braid_config_set(cfg, "duration_ms", "0");
   braid_config_set(cfg, "checkpoint_every", "0");
-  if ((rc = braid_runtime_create(&x.rt, cfg, err, errlen))) goto out;
+  /* One exchange's recorded and replayed records are held at once. */
+  char why[512];
+  x.rec.max_records = braid__exchange_records_max(info->config_text);
+  rc = braid__check_memory(x.rec.max_records * 2 * sizeof(braid_record), "the records of one exchange under the header's tori, trace_events and interval settings",
+                           why, sizeof why);
+  if (!rc) rc = braid_runtime_create(&x.rt, cfg, why, sizeof why);
+  if (rc) {
+    braid__fmt(err, errlen, "%s: %s", path, why);
+    goto out;
+  }
   x.rt->replay = &dec;
   x.o = opts;
   x.res = res;
@@ -612,7 +688,11 @@ int braid_replay(const char *path, const braid_replay_opts *opts, braid_replay_r
       goto out;
     }
     if ((rc = braid__checkpoint_load(x.rt, blob, len, &loaded))) {
-      braid__fmt(err, errlen, "%s: checkpoint at exchange %llu is unusable: %s", path, (unsigned long long)at, braid_strerror(rc));
+      if (rc == BRAID_EMISMATCH)
+        braid__fmt(err, errlen, "%s: checkpoint at exchange %llu does not fit the header's settings: its lattice or edge degree is not what model %s with dim=%u makes",
+                   path, (unsigned long long)at, x.rt->cfg.model_name, x.rt->dim);
+      else
+        braid__fmt(err, errlen, "%s: checkpoint at exchange %llu is unusable: %s", path, (unsigned long long)at, braid_strerror(rc));
       goto out;
     }
     /* The replay's own trace begins with the state it starts from, so that
@@ -735,7 +815,7 @@ static int diff_next(stream *s, const char *path, uint64_t *k, braid_diff_result
 {
   int rc = stream_next_exchange(s, k);
   if (rc == BRAID_EEOF || rc == BRAID_ETRUNCATED) return 0;
-  if (rc == BRAID_ENOMEM || rc == BRAID_ELIMIT) braid__fmt(err, errlen, "%s: %s", path, braid_strerror(rc));
+  if (rc && s->why[0]) braid__fmt(err, errlen, "%s: %s", path, s->why);
   else if (rc) braid__fmt(err, errlen, "%s", braid_trace_error(s->t));
   if (rc) return rc;
   if (!res->exchanges[side]++) res->first_exchange[side] = *k;
@@ -887,6 +967,17 @@ int braid_diff(const char *pa, const char *pb, braid_diff_result *res, char *err
   if ((rc = braid_trace_open(&a.t, pa, err, errlen))) return rc;
   if ((rc = braid_trace_open(&b.t, pb, err, errlen))) {
     braid_trace_close(a.t);
+    return rc;
+  }
+  a.max_records = braid__exchange_records_max(braid_trace_get_info(a.t)->config_text);
+  b.max_records = braid__exchange_records_max(braid_trace_get_info(b.t)->config_text);
+  /* Both traces' records of one exchange, and their alignment (five arrays
+   * of twice the records, 80 bytes a record), are held at once. */
+  char why[512];
+  if ((rc = braid__check_memory((a.max_records + b.max_records) * (sizeof(braid_record) + 2 * 80), "the records of one exchange under the headers' tori, trace_events and interval settings", why, sizeof why))) {
+    braid__fmt(err, errlen, "%s, %s: %s", pa, pb, why);
+    braid_trace_close(a.t);
+    braid_trace_close(b.t);
     return rc;
   }
   settings_differ(braid_trace_get_info(a.t)->config_text, braid_trace_get_info(b.t)->config_text, res->settings, sizeof res->settings);
