@@ -161,8 +161,10 @@ int main(int argc, char **argv)
             res.truncated ? " and truncated" : "", (unsigned long long)res.trace_exchanges, cli_exchanges(res.trace_exchanges));
   if (res.diverged) {
     const braid_divergence *d = &res.div;
+    char torus[32];
     printf("DIVERGED at exchange %llu", (unsigned long long)d->exchange);
-    if (d->torus >= 0) printf(", torus %c (%lld)", 'A' + (int)d->torus, (long long)d->torus);
+    if (d->torus >= 0) printf(", torus %s", cli_torus(d->torus, torus));
+    if (d->torus >= 0 && d->torus < 16) printf(" (%lld)", (long long)d->torus);
     if (d->field_hex) /* digests and hashes as braid-dump prints them */
       printf(": %s.%s recorded %016llx, replayed %016llx\n", d->record, d->field, (unsigned long long)d->expected, (unsigned long long)d->actual);
     else if (d->field_signed)
@@ -177,8 +179,11 @@ int main(int argc, char **argv)
   }
   if (res.stopped_at_violation) {
     const braid_violation_info *v = &res.viol;
-    printf("violation %llu: exchange %llu, torus %c receiving from torus %c: %llu of %llu boundary cells off, max deviation %llu, corrections sum %lld\n",
-           (unsigned long long)o.violation, (unsigned long long)v->exchange, 'A' + v->torus, 'A' + v->from, (unsigned long long)v->violations,
+    char to[32], from[32];
+    cli_torus(v->torus, to);
+    cli_torus(v->from, from);
+    printf("violation %llu: exchange %llu, torus %s receiving from torus %s: %llu of %llu boundary cells off, max deviation %llu, corrections sum %lld\n",
+           (unsigned long long)o.violation, (unsigned long long)v->exchange, to, from, (unsigned long long)v->violations,
            (unsigned long long)v->checked, (unsigned long long)v->max_dev, (long long)v->corrective_sum);
     printf("  %-8s %-12s %12s %12s %12s\n", "cell", "(x,y,z)", "expected", "actual", "correction");
     for (unsigned i = 0; i < v->ncells; i++) {

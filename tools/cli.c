@@ -128,4 +128,11 @@ const char *cli_json(const char *s)
   return buf;
 }
 
+const char *cli_torus(int64_t torus, char *buf)
+{
+  if (torus >= 0 && torus < 16) snprintf(buf, 32, "%c", (char)('A' + torus));
+  else snprintf(buf, 32, "%lld", (long long)torus);
+  return buf;
+}
+
 const char *cli_exchanges(uint64_t n) { return n == 1 ? "exchange" : "exchanges"; }
