@@ -39,6 +39,7 @@ static int64_t setting(const char *text, const char *key, int64_t lo, int64_t hi
 uint64_t braid__exchange_records_max(const char *text)
 {
   uint64_t tori = (uint64_t)setting(text, "tori", 1, BRAID_MAX_TORI, 3, BRAID_MAX_TORI);
+  /* Anything but trace_events=0 (or none) counts as recording events. */
   int64_t events = setting(text, "trace_events", 0, 0, 0, 1);
   uint64_t per_epoch = 0;
   if (events) {
