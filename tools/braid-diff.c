@@ -191,8 +191,10 @@ int main(int argc, char **argv)
   uint64_t records_differ = r.differing + r.only[0] + r.only[1];
   if (records_differ) {
     const braid_divergence *d = &r.div;
+    char torus[32];
     printf("first difference at exchange %llu", (unsigned long long)d->exchange);
-    if (d->torus >= 0) printf(", torus %c (%lld)", 'A' + (int)d->torus, (long long)d->torus);
+    if (d->torus >= 0) printf(", torus %s", cli_torus(d->torus, torus));
+    if (d->torus >= 0 && d->torus < 16) printf(" (%lld)", (long long)d->torus);
     if (!strcmp(d->field, "presence")) printf(": %s only in %c\n", d->record, d->expected ? 'A' : 'B');
     else if (d->field_hex) printf(": %s.%s %016llx vs %016llx\n", d->record, d->field, (unsigned long long)d->expected, (unsigned long long)d->actual);
     else if (d->field_signed) printf(": %s.%s %lld vs %lld\n", d->record, d->field, (long long)d->expected, (long long)d->actual);

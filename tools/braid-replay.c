@@ -106,7 +106,9 @@ static void print_divergence(const braid_replay_result *res)
 {
   const braid_divergence *d = &res->div;
   printf("DIVERGED at exchange %llu", (unsigned long long)d->exchange);
-  if (d->torus >= 0) printf(", torus %c (%lld)", 'A' + (int)d->torus, (long long)d->torus);
+  char tname[32];
+  if (d->torus >= 0) printf(", torus %s", cli_torus(d->torus, tname));
+  if (d->torus >= 0 && d->torus < 16) printf(" (%lld)", (long long)d->torus);
   printf(": %s.%s recorded ", d->record, d->field);
   print_value(d, d->expected);
   printf(", replayed ");
@@ -332,8 +334,11 @@ int main(int argc, char **argv)
   }
   if (res.stopped_at_violation) {
     const braid_violation_info *v = &res.viol;
-    printf("violation %llu: exchange %llu, torus %c receiving from torus %c: %llu of %llu boundary cells off, max deviation %llu, corrections sum %lld\n",
-           (unsigned long long)o.violation, (unsigned long long)v->exchange, 'A' + v->torus, 'A' + v->from, (unsigned long long)v->violations,
+    char to[32], from[32];
+    cli_torus(v->torus, to);
+    cli_torus(v->from, from);
+    printf("violation %llu: exchange %llu, torus %s receiving from torus %s: %llu of %llu boundary cells off, max deviation %llu, corrections sum %lld\n",
+           (unsigned long long)o.violation, (unsigned long long)v->exchange, to, from, (unsigned long long)v->violations,
            (unsigned long long)v->checked, (unsigned long long)v->max_dev, (long long)v->corrective_sum);
     printf("  %-8s %-12s %12s %12s %12s\n", "cell", "(x,y,z)", "expected", "actual", "correction");
     for (unsigned i = 0; i < v->ncells; i++) {

@@ -224,4 +224,11 @@ int cli_same_file(const char *a, const char *b)
   return !stat(a, &sa) && !stat(b, &sb) && sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
 }
 
+const char *cli_torus(int64_t torus, char *buf)
+{
+  if (torus >= 0 && torus < 16) snprintf(buf, 32, "%c", (char)('A' + torus));
+  else snprintf(buf, 32, "%lld", (long long)torus);
+  return buf;
+}
+
 const char *cli_exchanges(uint64_t n) { return n == 1 ? "exchange" : "exchanges"; }

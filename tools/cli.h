@@ -29,6 +29,9 @@ void cli_need_file(const char *path);
 /* Reads the whole trace once and dies with the reader's one-line message
  * unless it is intact (a clean end, not truncated or damaged). */
 void cli_need_whole_trace(const char *path);
+/* A torus as the tools name it: its letter "A".."P" for 0..15, or its
+ * number when a damaged trace names a torus no run can have (buf: 32 bytes). */
+const char *cli_torus(int64_t torus, char *buf);
 /* "exchange" or "exchanges", to follow the number n. */
 const char *cli_exchanges(uint64_t n);
 /* "complete", "interrupted", "failed", "unfinished" (static storage). */

@@ -6,6 +6,7 @@
 #include <string.h>
 #include "check/compare.h"
 #include "check/stream.h"
+#include "runtime/footprint.h"
 #include "runtime/settings.h"
 
 /* Whether braid-diff compares a setting of the header.  Run length
@@ -129,7 +130,7 @@ static int diff_next(braid__stream *s, const char *path, uint64_t *k, braid_diff
 {
   int rc = braid__stream_next_exchange(s, k);
   if (rc == BRAID_EEOF || rc == BRAID_ETRUNCATED) return 0;
-  if (rc == BRAID_ENOMEM || rc == BRAID_ELIMIT) braid__fmt(err, errlen, "%s: %s", path, braid_strerror(rc));
+  if (rc && s->why[0]) braid__fmt(err, errlen, "%s: %s", path, s->why);
   else if (rc) braid__fmt(err, errlen, "%s", braid_trace_error(s->t));
   if (rc) return rc;
   if (!res->exchanges[side]++) res->first_exchange[side] = *k;
@@ -188,6 +189,18 @@ int braid_diff(const char *pa, const char *pb, braid_diff_result *res, char *err
     return rc;
   }
   const braid_trace_info *ia = braid_trace_get_info(a.t), *ib = braid_trace_get_info(b.t);
+  a.max_records = braid__exchange_records_max(ia->config_text);
+  b.max_records = braid__exchange_records_max(ib->config_text);
+  /* Both traces' records of one exchange, and their alignment (five arrays
+   * of twice the records, 80 bytes a record), are held at once. */
+  char why[512];
+  if ((rc = braid__check_memory((a.max_records + b.max_records) * (sizeof(braid_record) + 2 * 80),
+                                "the records of one exchange under the headers' tori, trace_events and interval settings", why, sizeof why))) {
+    braid__fmt(err, errlen, "%s, %s: %s", pa, pb, why);
+    braid_trace_close(a.t);
+    braid_trace_close(b.t);
+    return rc;
+  }
   settings_differ(ia->config_text, ib->config_text, res->settings, sizeof res->settings);
   plugin_differs(ia->plugin, ib->plugin, res->settings, sizeof res->settings);
   res->config_differs = res->settings[0] != 0;

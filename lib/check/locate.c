@@ -119,10 +119,11 @@ uint64_t braid__window_run(void *ud, braid_runtime *rt, braid_torus *t, uint64_t
 {
   braid__window_probe *p = ud;
   braid_window *w = p->w;
-  unsigned R = w->rungs;
-  /* The window's bounds, as runtime/step.c places the rungs. */
-  uint64_t lo = (uint64_t)(((unsigned __int128)n * (w->rung - 1)) / (R + 1));
-  uint64_t hi = w->rung > R ? n : (uint64_t)(((unsigned __int128)n * w->rung) / (R + 1));
+  unsigned R = w->rungs, rung = w->rung ? w->rung : 1;
+  /* The window's bounds, as runtime/step.c places the rungs (rung 0: the
+   * window was never set; the whole epoch). */
+  uint64_t lo = rung > R + 1 ? 0 : (uint64_t)(((unsigned __int128)n * (rung - 1)) / (R + 1));
+  uint64_t hi = rung > R ? n : (uint64_t)(((unsigned __int128)n * rung) / (R + 1));
   uint64_t done = braid__torus_run(t, lo);
   uint32_t *before = malloc(((size_t)t->q.mask + 1) * sizeof *before);
   if (!before) return done + braid__torus_run(t, n - done); /* not located: found stays 0 */

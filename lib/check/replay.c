@@ -16,6 +16,7 @@
 #include "check/stream.h"
 #include "kernel/plugin.h"
 #include "runtime/checkpoint.h"
+#include "runtime/footprint.h"
 #include "runtime/runtime.h"
 #include "runtime/trace_sink.h"
 
@@ -152,7 +153,7 @@ static int replay_sink(void *ud, uint64_t k, const uint8_t *recs, size_t len)
       return BRAID_EINTR;
     }
     if (rc) {
-      braid__set_error(x->rt, rc, "%s", braid_trace_error(x->rec.t));
+      braid__set_error(x->rt, rc, "%s", x->rec.why[0] ? x->rec.why : braid_trace_error(x->rec.t));
       return rc;
     }
   } while (rk < k);
@@ -229,7 +230,7 @@ static int first_exchange(braid_trace *t, uint64_t *k)
 /* Collects recorded decisions and finds the end of the complete exchanges
  * (one past the last).  k: the exchange whose EXCHANGE record was read just
  * before, or UINT64_MAX. */
-static int scan_decisions(braid_trace *t, uint64_t k, braid__decisions *d, uint64_t *exchanges, char *err, size_t errlen)
+static int scan_decisions(braid_trace *t, const char *path, uint64_t k, braid__decisions *d, uint64_t *exchanges, char *err, size_t errlen)
 {
   braid_record r;
   int rc;
@@ -242,10 +243,17 @@ static int scan_decisions(braid_trace *t, uint64_t k, braid__decisions *d, uint6
       k = r.field[BRAID_F_EXCHANGE_K];
       seen = k + 1;
       continue;
-    case BRAID_REC_INJECTION:
-      rc = braid__decisions_add_injection(d, torus, k, (uint32_t)r.field[BRAID_F_INJECTION_CELL], (int32_t)r.sfield[BRAID_F_INJECTION_PAYLOAD],
-                                          r.field[BRAID_F_INJECTION_SEQ]);
+    case BRAID_REC_INJECTION: {
+      int64_t payload = r.sfield[BRAID_F_INJECTION_PAYLOAD];
+      uint64_t cell = r.field[BRAID_F_INJECTION_CELL];
+      if (payload < INT32_MIN || payload > INT32_MAX || cell > UINT32_MAX) {
+        braid__fmt(err, errlen, "%s: the recorded injection into torus %llu at exchange %llu carries cell %llu, payload %lld: beyond 32 bits", path,
+                   (unsigned long long)r.field[0], (unsigned long long)k, (unsigned long long)cell, (long long)payload);
+        return BRAID_ECORRUPT;
+      }
+      rc = braid__decisions_add_injection(d, torus, k, (uint32_t)cell, (int32_t)payload, r.field[BRAID_F_INJECTION_SEQ]);
       break;
+    }
     case BRAID_REC_FAILURE:
       if (r.field[BRAID_F_FAILURE_REASON] != BRAID_FAIL_HEARTBEAT) continue;
       rc = braid__decisions_add_failure(d, torus, k);
@@ -258,14 +266,20 @@ static int scan_decisions(braid_trace *t, uint64_t k, braid__decisions *d, uint6
       continue;
     }
     /* A decision for a torus the run does not have cannot come from it. */
-    if (rc == BRAID_ERANGE) rc = BRAID_ECORRUPT;
-    if (rc) break;
+    if (rc == BRAID_ERANGE) {
+      braid__fmt(err, errlen, "%s: the recorded %s at exchange %llu names torus %llu, which the run does not have", path, braid_record_type_name(r.type),
+                 (unsigned long long)k, (unsigned long long)r.field[0]);
+      return BRAID_ECORRUPT;
+    }
+    if (rc) {
+      braid__fmt(err, errlen, "%s: %s holding the recorded decisions (injections, failures, rate intervals; at most %zu of each) at exchange %llu", path,
+                 rc == BRAID_ELIMIT ? "too many" : "out of memory", BRAID_MAX_DECISIONS, (unsigned long long)k);
+      return rc;
+    }
   }
   *exchanges = seen;
   if (rc == BRAID_EEOF || rc == BRAID_ETRUNCATED) return braid__decisions_seal(d);
-  if (rc == BRAID_ECORRUPT && braid_trace_error(t)[0] == 0)
-    braid__fmt(err, errlen, "a decision record names torus %llu, which the run does not have", (unsigned long long)r.field[0]);
-  else braid__fmt(err, errlen, "%s", braid_trace_error(t));
+  braid__fmt(err, errlen, "%s", braid_trace_error(t));
   return rc;
 }
 
@@ -312,8 +326,10 @@ static int check_model(const char *path, const braid_trace_info *info, const bra
  * replay with a differently named plugin parses; NULL when out of memory. */
 static char *model_renamed(const char *text, const char *name)
 {
-  size_t len = strlen(text), nlen = strlen(name);
-  char *out = malloc(len + nlen + 8), *o = out;
+  size_t len = strlen(text), nlen = strlen(name), lines = 1;
+  /* Room for every model line: a hostile header may repeat it. */
+  for (const char *q = text; (q = strstr(q, "model=")); q++) lines++;
+  char *out = malloc(len + lines * (nlen + 8)), *o = out;
   if (!out) return NULL;
   for (const char *p = text; *p;) {
     const char *eol = strchr(p, '\n');
@@ -485,7 +501,11 @@ static int start_at(replay_ctx *x, const char *path, const braid_replay_opts *op
     return rc;
   }
   if ((rc = braid__checkpoint_load(x->rt, blob, len, &loaded))) {
-    braid__fmt(err, errlen, "%s: checkpoint at exchange %llu is unusable: %s", path, (unsigned long long)pl->at, braid_strerror(rc));
+    if (rc == BRAID_EMISMATCH)
+      braid__fmt(err, errlen, "%s: checkpoint at exchange %llu does not fit the header's settings: its lattice or edge degree is not what model %s with dim=%u makes",
+                 path, (unsigned long long)pl->at, x->rt->cfg.model_name, x->rt->dim);
+    else
+      braid__fmt(err, errlen, "%s: checkpoint at exchange %llu is unusable: %s", path, (unsigned long long)pl->at, braid_strerror(rc));
     return rc;
   }
   /* The blob is valid until the seek. */
@@ -581,7 +601,7 @@ static int replay_once(const char *path, const braid_replay_opts *opts, braid_re
   res->truncated = info->truncated;
   if ((rc = choose_start(scan, opts, &pl, err, errlen))) goto out;
   if ((rc = braid__decisions_create(&dec, 1, info->config_tori))) goto out;
-  if ((rc = scan_decisions(scan, pl.scanned, dec, &pl.nexch, err, errlen))) goto out;
+  if ((rc = scan_decisions(scan, path, pl.scanned, dec, &pl.nexch, err, errlen))) goto out;
   res->trace_exchanges = pl.nexch;
   res->truncated = info->truncated;
   res->status = info->status;
@@ -589,11 +609,30 @@ static int replay_once(const char *path, const braid_replay_opts *opts, braid_re
   if ((rc = check_header(path, scan, info, opts, &pl, res, err, errlen))) goto out;
   if ((rc = braid_config_create(&cfg))) goto out;
   if ((rc = configure(path, info, opts, &pl, cfg, err, errlen))) goto out;
+  /* Every recorded decision is checked against the settings before the
+   * replay follows one (an interval of 4294967295 ran for minutes). */
+  char why[512];
+  const int64_t *v = cfg->v;
+  if ((rc = braid__decisions_check(dec, (uint64_t)v[BRAID_K_dim] * (uint64_t)v[BRAID_K_dim] * (uint64_t)v[BRAID_K_dim], (uint32_t)v[BRAID_K_interval_min],
+                                   (uint32_t)v[BRAID_K_interval_max], why, sizeof why))) {
+    braid__fmt(err, errlen, "%s: %s", path, why);
+    goto out;
+  }
+  /* One exchange's recorded and replayed records are held at once. */
+  x.rec.max_records = braid__exchange_records_max(info->config_text);
+  if ((rc = braid__check_memory(x.rec.max_records * 2 * sizeof(braid_record),
+                                "the records of one exchange under the header's tori, trace_events and interval settings", why, sizeof why))) {
+    braid__fmt(err, errlen, "%s: %s", path, why);
+    goto out;
+  }
 #ifdef M_PERTURB
   /* Model state is allocated by init(), in braid_runtime_create(). */
   if (pass->perturb) mallopt(M_PERTURB, pass->perturb);
 #endif
-  if ((rc = braid_runtime_create(&x.rt, cfg, err, errlen))) goto out;
+  if ((rc = braid_runtime_create(&x.rt, cfg, why, sizeof why))) {
+    braid__fmt(err, errlen, "%s: %s", path, why);
+    goto out;
+  }
   if (pl.at != UINT64_MAX && state_unsaved(x.rt)) {
     if (!opts->force) {
       braid__fmt(err, errlen,
@@ -753,7 +792,10 @@ int braid_replay(const char *path, const braid_replay_opts *opts, braid_replay_r
   int rc = replay_once(path, opts, res, &first, err, errlen);
   if (rc == 0 && res->diverged && !opts->no_locate) {
     diagnose(path, opts, res, &first);
-    if (!strcmp(res->div.record, "projection")) {
+    /* A window exists when both sides had the projection (braid__window_of
+     * set its rung); a projection present in one side only, or naming a
+     * torus the run does not have, has none to re-run. */
+    if (!strcmp(res->div.record, "projection") && res->window.rung && res->window.torus < BRAID_MAX_TORI) {
       res->window.found = 0;
       locate(path, opts, res);
     }
@@ -764,7 +806,7 @@ int braid_replay(const char *path, const braid_replay_opts *opts, braid_replay_r
       const int footer = !strcmp(res->div.record, "footer");
       uint64_t k = res->div.exchange;
       if (footer || k > 0) break_after(path, opts, footer ? k : k - 1, res->div.torus);
-    } else if (res->diverged && opts->no_locate) {
+    } else if (res->diverged && opts->no_locate && res->window.rung && res->window.torus < BRAID_MAX_TORI) {
       locate(path, opts, res);
     } else if (res->stopped_at_violation) {
       break_after(path, opts, res->viol.exchange, res->viol.torus);

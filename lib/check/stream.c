@@ -45,10 +45,21 @@ int braid__stream_next_exchange(braid__stream *s, uint64_t *k)
     }
     if (r.type == BRAID_REC_PROJECTION && r.field[0] < 16) s->events[r.field[0]] = r.field[1];
     if (!BRAID_RECORD_IS_LOGICAL(r.type)) continue;
+    if (s->max_records && s->n >= s->max_records) {
+      braid__fmt(s->why, sizeof s->why, "exchange %llu holds more than %llu records, the most the header's settings can produce", (unsigned long long)*k,
+                 (unsigned long long)s->max_records);
+      return BRAID_ELIMIT;
+    }
     if (s->n == s->cap) {
-      if (s->cap >= (1u << 24)) return BRAID_ELIMIT;
+      if (s->cap >= (1u << 24)) {
+        braid__fmt(s->why, sizeof s->why, "exchange %llu holds more than %u records", (unsigned long long)*k, 1u << 24);
+        return BRAID_ELIMIT;
+      }
       braid_record *nv = realloc(s->v, s->cap * 2 * sizeof *nv);
-      if (!nv) return BRAID_ENOMEM;
+      if (!nv) {
+        braid__fmt(s->why, sizeof s->why, "out of memory reading exchange %llu", (unsigned long long)*k);
+        return BRAID_ENOMEM;
+      }
       s->v = nv;
       s->cap *= 2;
     }

@@ -240,7 +240,11 @@ static int load_torus(braid_runtime *rt, reader *r, uint64_t *kout)
   uint64_t overflows = get(r), horizon = get(r);
   t->nprocs = (uint32_t)get_max(r, BRAID_MAX_PROCS);
   get_procs(r, t->procs, t->nprocs, t->ncells);
-  c->adapt.interval = (uint32_t)get_max(r, UINT32_MAX);
+  /* The next epoch runs `interval` events: a run keeps it within the
+   * settings' bounds, and so must a blob. */
+  uint64_t interval = get_max(r, UINT32_MAX);
+  if (!r->err && (interval < (uint64_t)rt->cfg.v[BRAID_K_interval_min] || interval > (uint64_t)rt->cfg.v[BRAID_K_interval_max])) r->err = BRAID_ECORRUPT;
+  c->adapt.interval = (uint32_t)interval;
   c->adapt.up = (uint32_t)get_max(r, UINT32_MAX);
   c->adapt.down = (uint32_t)get_max(r, UINT32_MAX);
   c->last_overflows = get(r);
@@ -248,9 +252,12 @@ static int load_torus(braid_runtime *rt, reader *r, uint64_t *kout)
   get_converge(r, &c->conv);
   get_proj(r, &c->own, t->ncells);
   c->own.torus = (uint32_t)id; /* not stored: it is the blob's own torus, and the hash covers it */
-  uint64_t degree = get_max(r, BRAID_MAX_DEGREE);
+  /* The model's init, run when the runtime was created, gave the torus the
+   * degree its loop assumes (models set it only there): a blob with another
+   * one would make the loop read edges that are not there. */
+  uint64_t degree = get(r);
   BRAID_RETURN_IF(r->err, r->err);
-  if (degree != t->degree) BRAID_FORWARD(braid_torus_set_degree(t, (unsigned)degree));
+  BRAID_RETURN_IF(degree != t->degree, BRAID_EMISMATCH);
   get_raw(r, t->state, t->ncells * sizeof *t->state);
   get_raw(r, t->activity, t->ncells * sizeof *t->activity);
   get_raw(r, t->corr, (size_t)t->dim * t->dim * sizeof *t->corr);
@@ -269,6 +276,8 @@ static int load_torus(braid_runtime *rt, reader *r, uint64_t *kout)
     uint64_t dt = get_max(r, t->q.mask), dst = get_max(r, t->ncells - 1), src = get_max(r, UINT32_MAX);
     int64_t payload = braid__unzigzag(get(r));
     BRAID_RETURN_IF(r->err || payload < INT32_MIN || payload > INT32_MAX, BRAID_ECORRUPT);
+    /* A correction is applied to the x=D-1 face cell it names (corr[dst - corr_base]). */
+    BRAID_RETURN_IF(src == BRAID_SRC_CORRECTION && dst < t->corr_base, BRAID_ECORRUPT);
     BRAID_FORWARD(braid__queue_push(&t->q, now + dt, (uint32_t)dst, (uint32_t)src, (int32_t)payload));
   }
   t->q.overflows = overflows;

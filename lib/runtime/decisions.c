@@ -71,6 +71,7 @@ static int grow(void **v, size_t n, size_t *cap, size_t size)
 {
   if (n < *cap) return 0;
   size_t nc = *cap ? *cap * 2 : 64;
+  if (nc > BRAID_MAX_DECISIONS) return BRAID_ELIMIT;
   void *p = realloc(*v, nc * size);
   if (!p) return BRAID_ENOMEM;
   *v = p;
@@ -151,6 +152,23 @@ static int keyed_cmp(const void *x, const void *y)
   const keyed_inj *a = x, *b = y;
   int c = key_cmp(a->inj.exchange, a->inj.torus, b->inj.exchange, b->inj.torus);
   return c ? c : a->order < b->order ? -1 : a->order > b->order;
+}
+
+int braid__decisions_check(const braid__decisions *d, uint64_t ncells, uint32_t lo, uint32_t hi, char *why, size_t len)
+{
+  for (size_t i = 0; i < d->ninj; i++)
+    if (d->inj[i].cell >= ncells) {
+      braid__fmt(why, len, "the recorded injection into torus %u at exchange %llu names cell %u, outside the lattice of %llu cells", d->inj[i].torus,
+                 (unsigned long long)d->inj[i].exchange, d->inj[i].cell, (unsigned long long)ncells);
+      return BRAID_ECORRUPT;
+    }
+  for (size_t i = 0; i < d->rate.n; i++)
+    if (d->rate.v[i].value < lo || d->rate.v[i].value > hi) {
+      braid__fmt(why, len, "the recorded interval of torus %u at exchange %llu (value %u) lies outside interval_min..interval_max (%u..%u)", d->rate.v[i].torus,
+                 (unsigned long long)d->rate.v[i].exchange, d->rate.v[i].value, lo, hi);
+      return BRAID_ECORRUPT;
+    }
+  return 0;
 }
 
 int braid__decisions_seal(braid__decisions *d)

@@ -43,6 +43,17 @@ int braid__decisions_add_interval(braid__decisions *d, uint32_t r, uint64_t k, u
  * once after the last add and before the run.  A recorded source that was
  * not sealed refuses to answer (BRAID_ESTATE, nothing recorded). */
 int braid__decisions_seal(braid__decisions *d);
+/* Checks a recorded source against the run's settings before a replay
+ * follows it (a trace is untrusted): every injected cell lies in the
+ * lattice of ncells cells, every rate-mode interval within lo..hi (the
+ * recording clamped it there).  0, or BRAID_ECORRUPT with the first bad
+ * decision described in why. */
+int braid__decisions_check(const braid__decisions *d, uint64_t ncells, uint32_t lo, uint32_t hi, char *why, size_t len);
+
+/* Recorded decisions one source holds at most, per kind (an injection takes
+ * 32 bytes, a failure or interval 24): a bound on what a trace can make a
+ * replay allocate, documented in braid-trace(5). */
+#define BRAID_MAX_DECISIONS ((size_t)1 << 22)
 
 /* The injections torus r applies at its exchange-in of exchange k, in the
  * order they were made.  *out stays valid until the next call for r; only

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "kernel/models.h"
+#include "runtime/footprint.h"
 #include "runtime/executor.h"
 #include "runtime/report.h"
 #include "runtime/runtime.h"
@@ -65,6 +66,9 @@ int braid_runtime_create(braid_runtime **out, braid_config *cfg, char *errbuf, s
     goto fail;
   }
   rt->cfg.v[BRAID_K_ranks] = 0; /* a run's own placement: braid_runtime_mpi() sets it */
+  /* Settings no run here can hold (a hostile trace header) are refused
+   * before anything is allocated for them. */
+  if ((rc = braid__runtime_memory_check(&rt->cfg, rt->params, errbuf, errlen))) goto fail;
   rt->ntori = (uint32_t)v[BRAID_K_tori];
   rt->dim = (uint32_t)v[BRAID_K_dim];
   rt->facelen = rt->dim * rt->dim;

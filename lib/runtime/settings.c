@@ -350,10 +350,14 @@ const char *braid_config_get(braid_config *cfg, const char *key)
   return NULL;
 }
 
+/* A header's settings are canonical text, which names each setting once: a
+ * repeated one is a damaged or hand-edited header, and which of its values
+ * the recording used cannot be known. */
 int braid__config_parse_text(braid_config *cfg, const char *text, size_t len)
 {
   char line[240];
   size_t i = 0;
+  uint64_t seen = 0, pseen = 0; /* settings by key index (model and fail last); parameters by slot */
   while (i < len) {
     size_t j = i;
     while (j < len && text[j] != '\n') j++;
@@ -365,11 +369,20 @@ int braid__config_parse_text(braid_config *cfg, const char *text, size_t len)
     char *eq = strchr(line, '=');
     if (!eq) return fail_with(cfg, BRAID_ECORRUPT, "config line '%.60s' has no '='", line);
     *eq = 0;
-    int rc;
+    int rc, key = !strcmp(line, "model") ? BRAID_K__COUNT : !strcmp(line, "fail") ? BRAID_K__COUNT + 1 : -1;
+    for (int k = 0; key < 0 && k < BRAID_K__COUNT; k++)
+      if (!strcmp(line, keys[k].name)) key = k;
+    if (key >= 0 && (seen >> key & 1)) return fail_with(cfg, BRAID_ECORRUPT, "setting %s is given twice", line);
+    if (key >= 0) seen |= 1ull << key;
     if (!strncmp(line, "p.", 2)) rc = braid_config_set_param(cfg, line + 2, eq + 1);
     else if (!strcmp(line, "model") && !braid_find_model(eq + 1) && cfg->model && !strcmp(cfg->model_name, eq + 1)) rc = 0;
     else rc = braid_config_set(cfg, line, eq + 1);
     if (rc) return rc;
+    for (unsigned k = 0; !strncmp(line, "p.", 2) && k < cfg->nparams; k++)
+      if (!strcmp(cfg->pname[k], line + 2)) {
+        if (pseen >> k & 1) return fail_with(cfg, BRAID_ECORRUPT, "model parameter %s is given twice", line + 2);
+        pseen |= 1ull << k;
+      }
   }
   return 0;
 }

@@ -36,7 +36,11 @@ struct braid_trace {
   braid_trace_info info;
   char *str[5];        /* header strings, NUL-terminated */
   ZSTD_DCtx *dctx;
+  /* File bytes [in_off, in_off + in_len) of the data region, read TR_CHUNK
+   * at a time: small frames share one read rather than costing one each. */
   uint8_t *in;
+  uint64_t in_off;
+  size_t in_len;
   /* The stream cursor: decoded content of the current frame. */
   braid__buf out;
   size_t pos, rec_pos;
@@ -57,6 +61,7 @@ struct braid_trace {
 static int tr_fail(braid_trace *t, int err, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static int tr_pread(braid_trace *t, uint64_t off, void *p, size_t n);
 static int tr_short(braid_trace *t, uint64_t off);
+static int tr_window(braid_trace *t, uint64_t off, size_t n, const uint8_t **p);
 static int tr_grow(braid_trace *t, braid__buf *b, size_t want);
 static int tr_zstd(braid_trace *t, uint64_t off, braid__buf *buf, uint64_t *end);
 static int tr_frame(braid_trace *t, uint64_t off, braid__buf *buf, uint64_t *end, int *skippable);
@@ -115,6 +120,23 @@ static int tr_short(braid_trace *t, uint64_t off)
   return tr_fail(t, BRAID_ECORRUPT, "frame at offset %" PRIu64 " runs into the index at offset %" PRIu64, off, t->data_end);
 }
 
+/* Points *p at the n bytes of the data region at off (n <= TR_CHUNK, and
+ * the caller checked that they lie below data_end), reading the chunk that
+ * begins there unless the last one read holds them. */
+static int tr_window(braid_trace *t, uint64_t off, size_t n, const uint8_t **p)
+{
+  if (off < t->in_off || off - t->in_off > t->in_len || t->in_len - (off - t->in_off) < n) {
+    uint64_t left = t->data_end - off;
+    size_t len = left < TR_CHUNK ? (size_t)left : TR_CHUNK;
+    t->in_len = 0; /* nothing is cached while the read may fail */
+    BRAID_FORWARD(tr_pread(t, off, t->in, len));
+    t->in_off = off;
+    t->in_len = len;
+  }
+  *p = t->in + (off - t->in_off);
+  return 0;
+}
+
 /* Grows b so that `want` more bytes fit, never beyond the frame content limit
  * (plus one byte, so that overflowing the limit is detectable). */
 static int tr_grow(braid_trace *t, braid__buf *b, size_t want)
@@ -134,10 +156,10 @@ static int tr_grow(braid_trace *t, braid__buf *b, size_t want)
 /* Decodes the zstd frame at off into buf; *end is where the next frame starts. */
 static int tr_zstd(braid_trace *t, uint64_t off, braid__buf *buf, uint64_t *end)
 {
-  uint8_t hb[ZSTD_FRAMEHEADERSIZE_MAX];
+  const uint8_t *hb;
   uint64_t avail = t->data_end - off;
-  size_t hn = avail < sizeof hb ? (size_t)avail : sizeof hb;
-  BRAID_FORWARD(tr_pread(t, off, hb, hn));
+  size_t hn = avail < ZSTD_FRAMEHEADERSIZE_MAX ? (size_t)avail : ZSTD_FRAMEHEADERSIZE_MAX;
+  BRAID_FORWARD(tr_window(t, off, hn, &hb));
   ZSTD_frameHeader fh;
   size_t r = ZSTD_getFrameHeader(&fh, hb, hn);
   if (ZSTD_isError(r)) return tr_fail(t, BRAID_ECORRUPT, "bad zstd frame header at offset %" PRIu64 " (%s)", off, ZSTD_getErrorName(r));
@@ -154,15 +176,15 @@ static int tr_zstd(braid_trace *t, uint64_t off, braid__buf *buf, uint64_t *end)
   buf->len = 0;
   size_t first = fh.frameContentSize != ZSTD_CONTENTSIZE_UNKNOWN ? (size_t)fh.frameContentSize + 1 : 65536;
   BRAID_FORWARD(tr_grow(t, buf, first > 1u << 20 ? 1u << 20 : first));
-  ZSTD_inBuffer in = { t->in, 0, 0 };
-  uint64_t pos = off;
+  ZSTD_inBuffer in = { NULL, 0, 0 };
+  uint64_t pos = off; /* file offset of the input's end */
   for (;;) {
     if (in.pos == in.size) {
-      uint64_t left = t->data_end - pos;
-      if (left == 0) return tr_short(t, off);
-      size_t n = left < TR_CHUNK ? (size_t)left : TR_CHUNK;
-      BRAID_FORWARD(tr_pread(t, pos, t->in, n));
-      in = (ZSTD_inBuffer){ t->in, n, 0 };
+      if (pos == t->data_end) return tr_short(t, off);
+      const uint8_t *p;
+      BRAID_FORWARD(tr_window(t, pos, 1, &p));
+      size_t n = t->in_len - (size_t)(pos - t->in_off);
+      in = (ZSTD_inBuffer){ p, n, 0 };
       pos += n;
     }
     BRAID_FORWARD(tr_grow(t, buf, ZSTD_DStreamOutSize()));
@@ -189,11 +211,11 @@ static int tr_zstd(braid_trace *t, uint64_t off, braid__buf *buf, uint64_t *end)
  * is only stepped over (*skippable = 1). */
 static int tr_frame(braid_trace *t, uint64_t off, braid__buf *buf, uint64_t *end, int *skippable)
 {
-  uint8_t h[BRAID_TF_SKIP_HDR];
+  const uint8_t *h;
   uint64_t avail = t->data_end - off;
   *skippable = 0;
   if (avail < 4) return tr_short(t, off);
-  BRAID_FORWARD(tr_pread(t, off, h, avail < 8 ? 4 : 8));
+  BRAID_FORWARD(tr_window(t, off, avail < 8 ? 4 : 8, &h));
   uint32_t magic = braid__le32_get(h);
   if (magic == BRAID_TF_ZSTD_MAGIC) return tr_zstd(t, off, buf, end);
   if ((magic & BRAID_TF_SKIP_MASK) != BRAID_TF_SKIP_BASE)

@@ -5,7 +5,9 @@
  *   walk_open(&w, "tests/trace-fixtures");
  *   while (walk_next(&w)) ... w.path, w.name ...
  *
- * Names starting with '.' are left out; the directory closes at the end. */
+ * Names starting with '.' and subdirectories are left out (the replay
+ * fixtures in tests/trace-fixtures/replay have tests of their own); the
+ * directory closes at the end. */
 #ifndef BRAID_TEST_WALK_H
 #define BRAID_TEST_WALK_H
 
@@ -14,6 +16,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #ifndef BRAID_SRCDIR
 #define BRAID_SRCDIR "."
@@ -39,6 +42,8 @@ static inline int walk_next(walk *w)
     if (e->d_name[0] == '.') continue;
     w->name = e->d_name;
     snprintf(w->path, sizeof w->path, "%s/%s", w->dir, e->d_name);
+    struct stat st;
+    if (stat(w->path, &st) == 0 && S_ISDIR(st.st_mode)) continue;
     return 1;
   }
   if (w->d) closedir(w->d);
