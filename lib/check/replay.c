@@ -570,6 +570,64 @@ static void compare_final(replay_ctx *x, const braid_trace_info *info, const rep
   }
 }
 
+/* The replay's own trace is created while the recording is still read:
+ * the same file, under any name, hard link or symbolic link, would be
+ * truncated under the reader and lost; a plugin is mapped while it runs,
+ * and truncating it crashes the replay. */
+static int check_output(const char *path, const braid_replay_opts *opts, char *err, size_t errlen)
+{
+  struct stat sin, sout;
+  if (opts->out && stat(opts->out, &sout) == 0 && stat(path, &sin) == 0 && sin.st_dev == sout.st_dev && sin.st_ino == sout.st_ino) {
+    braid__fmt(err, errlen, "%s: the output %s is the same file as the trace; write the replay's trace to another file", path, opts->out);
+    return BRAID_EINVAL;
+  }
+  char plugin[1024];
+  if (opts->out && braid__is_loaded_plugin(opts->out, plugin, sizeof plugin)) {
+    braid__fmt(err, errlen, "%s: the output %s is the model plugin %s; write the replay's trace to another file", path, opts->out, plugin);
+    return BRAID_EINVAL;
+  }
+  return 0;
+}
+
+/* Every recorded decision is checked against the settings before the
+ * replay follows one (an interval of 4294967295 ran for minutes), and the
+ * records of one exchange, recorded and replayed, must fit in memory. */
+static int check_bounds(const char *path, const braid_trace_info *info, const braid_config *cfg, const braid__decisions *dec, braid__stream *rec,
+                        char *err, size_t errlen)
+{
+  char why[512];
+  const int64_t *v = cfg->v;
+  uint64_t ncells = (uint64_t)v[BRAID_K_dim] * (uint64_t)v[BRAID_K_dim] * (uint64_t)v[BRAID_K_dim];
+  int rc = braid__decisions_check(dec, ncells, (uint32_t)v[BRAID_K_interval_min], (uint32_t)v[BRAID_K_interval_max], why, sizeof why);
+  rec->max_records = braid__exchange_records_max(info->config_text);
+  if (!rc)
+    rc = braid__check_memory(rec->max_records * 2 * sizeof(braid_record), "the records of one exchange under the header's tori, trace_events and interval settings",
+                             why, sizeof why);
+  if (rc) braid__fmt(err, errlen, "%s: %s", path, why);
+  return rc;
+}
+
+/* From a checkpoint, a model whose private state the checkpoint cannot
+ * hold is refused unless forced (then the result says so). */
+static int check_model_state(const char *path, const braid_runtime *rt, const braid_replay_opts *opts, uint64_t at, braid_replay_result *res, char *err,
+                             size_t errlen)
+{
+  if (!state_unsaved(rt)) return 0;
+  if (!opts->force) {
+    braid__fmt(err, errlen,
+               "%s: the model '%s' keeps a private state (its init() set one) that a checkpoint cannot hold (it has no save and load "
+               "callbacks), so a replay from the checkpoint of exchange %llu could diverge where the run did not; replay from the start, "
+               "or use --force",
+               path, rt->model->name, (unsigned long long)at);
+    return BRAID_EUNSUPPORTED;
+  }
+  res->model_state_unsaved = 1;
+  size_t off = strlen(res->warning);
+  if (off + 2 < sizeof res->warning)
+    braid__fmt(res->warning + off, sizeof res->warning - off, "%sthe model's private state was rebuilt by init(), not restored: a divergence may be the checkpoint's", off ? "; " : "");
+  return 0;
+}
+
 /* One pass of the replay: plan, check, configure, run and compare. */
 static int replay_once(const char *path, const braid_replay_opts *opts, braid_replay_result *res, replay_pass *pass, char *err, size_t errlen)
 {
@@ -580,20 +638,7 @@ static int replay_once(const char *path, const braid_replay_opts *opts, braid_re
   replay_plan pl;
   int rc;
   memset(res, 0, sizeof *res);
-  /* The replay's own trace is created while the recording is still read:
-   * the same file, under any name, hard link or symbolic link, would be
-   * truncated under the reader and lost. */
-  struct stat sin, sout;
-  if (opts->out && stat(opts->out, &sout) == 0 && stat(path, &sin) == 0 && sin.st_dev == sout.st_dev && sin.st_ino == sout.st_ino) {
-    braid__fmt(err, errlen, "%s: the output %s is the same file as the trace; write the replay's trace to another file", path, opts->out);
-    return BRAID_EINVAL;
-  }
-  /* A plugin is mapped while it runs: truncating it crashes the replay. */
-  char plugin[1024];
-  if (opts->out && braid__is_loaded_plugin(opts->out, plugin, sizeof plugin)) {
-    braid__fmt(err, errlen, "%s: the output %s is the model plugin %s; write the replay's trace to another file", path, opts->out, plugin);
-    return BRAID_EINVAL;
-  }
+  if ((rc = check_output(path, opts, err, errlen))) return rc;
   uint64_t t0 = braid__now_ns();
   if ((rc = braid_trace_open(&scan, path, err, errlen))) return rc;
   const braid_trace_info *info = braid_trace_get_info(scan);
@@ -609,22 +654,8 @@ static int replay_once(const char *path, const braid_replay_opts *opts, braid_re
   if ((rc = check_header(path, scan, info, opts, &pl, res, err, errlen))) goto out;
   if ((rc = braid_config_create(&cfg))) goto out;
   if ((rc = configure(path, info, opts, &pl, cfg, err, errlen))) goto out;
-  /* Every recorded decision is checked against the settings before the
-   * replay follows one (an interval of 4294967295 ran for minutes). */
+  if ((rc = check_bounds(path, info, cfg, dec, &x.rec, err, errlen))) goto out;
   char why[512];
-  const int64_t *v = cfg->v;
-  if ((rc = braid__decisions_check(dec, (uint64_t)v[BRAID_K_dim] * (uint64_t)v[BRAID_K_dim] * (uint64_t)v[BRAID_K_dim], (uint32_t)v[BRAID_K_interval_min],
-                                   (uint32_t)v[BRAID_K_interval_max], why, sizeof why))) {
-    braid__fmt(err, errlen, "%s: %s", path, why);
-    goto out;
-  }
-  /* One exchange's recorded and replayed records are held at once. */
-  x.rec.max_records = braid__exchange_records_max(info->config_text);
-  if ((rc = braid__check_memory(x.rec.max_records * 2 * sizeof(braid_record),
-                                "the records of one exchange under the header's tori, trace_events and interval settings", why, sizeof why))) {
-    braid__fmt(err, errlen, "%s: %s", path, why);
-    goto out;
-  }
 #ifdef M_PERTURB
   /* Model state is allocated by init(), in braid_runtime_create(). */
   if (pass->perturb) mallopt(M_PERTURB, pass->perturb);
@@ -633,21 +664,7 @@ static int replay_once(const char *path, const braid_replay_opts *opts, braid_re
     braid__fmt(err, errlen, "%s: %s", path, why);
     goto out;
   }
-  if (pl.at != UINT64_MAX && state_unsaved(x.rt)) {
-    if (!opts->force) {
-      braid__fmt(err, errlen,
-                 "%s: the model '%s' keeps a private state (its init() set one) that a checkpoint cannot hold (it has no save and load "
-                 "callbacks), so a replay from the checkpoint of exchange %llu could diverge where the run did not; replay from the start, "
-                 "or use --force",
-                 path, x.rt->model->name, (unsigned long long)pl.at);
-      rc = BRAID_EUNSUPPORTED;
-      goto out;
-    }
-    res->model_state_unsaved = 1;
-    size_t off = strlen(res->warning);
-    if (off + 2 < sizeof res->warning)
-      braid__fmt(res->warning + off, sizeof res->warning - off, "%sthe model's private state was rebuilt by init(), not restored: a divergence may be the checkpoint's", off ? "; " : "");
-  }
+  if (pl.at != UINT64_MAX && (rc = check_model_state(path, x.rt, opts, pl.at, res, err, errlen))) goto out;
   braid__runtime_follow(x.rt, dec);
   x.o = opts;
   x.res = res;

@@ -64,7 +64,6 @@ static int all_finished(braid_runtime *rt)
   return 1;
 }
 
-
 typedef struct worker {
   braid_runtime *rt;
   int id;
@@ -72,6 +71,7 @@ typedef struct worker {
   double cpu;
   braid__cpu split;
 } worker;
+
 /* Step the torus would run next, or UINT64_MAX if it is not ready. */
 static uint64_t ready_step(braid_runtime *rt, uint32_t r)
 {
