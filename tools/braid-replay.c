@@ -115,10 +115,10 @@ static void print_divergence(const braid_replay_result *res)
   print_value(d, d->actual);
   printf("\n");
   /* Every torus that differs there, the blamed one first. */
-  if (res->differing_tori & ~(d->torus >= 0 ? 1u << d->torus : 0u)) {
+  if (res->differing_tori & ~(d->torus >= 0 && d->torus < 32 ? 1u << d->torus : 0u)) {
     printf("tori that differ at exchange %llu:", (unsigned long long)d->exchange);
     for (unsigned r = 0; r < 32; r++)
-      if (res->differing_tori >> r & 1) printf(" %c", 'A' + r);
+      if (res->differing_tori >> r & 1) printf(" %s", cli_torus(r, tname));
     printf("\n");
   }
   printf("records around it (> marks the difference reported):\n%s", d->context);
