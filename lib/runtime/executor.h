@@ -6,6 +6,17 @@
 
 #include "runtime/runtime.h"
 
+/* A worker thread of the threaded executor (and of the MPI one, which runs
+ * a rank's tori the same way): its runtime, its number, and the CPU time
+ * it used, read when it ends. */
+typedef struct braid__worker {
+  braid_runtime *rt;
+  int id;
+  pthread_t th;
+  double cpu;
+  braid__cpu split;
+} braid__worker;
+
 int braid__run_sequential(braid_runtime *rt);
 int braid__run_threaded(braid_runtime *rt);
 

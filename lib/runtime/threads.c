@@ -64,14 +64,6 @@ static int all_finished(braid_runtime *rt)
   return 1;
 }
 
-typedef struct worker {
-  braid_runtime *rt;
-  int id;
-  pthread_t th;
-  double cpu;
-  braid__cpu split;
-} worker;
-
 /* Step the torus would run next, or UINT64_MAX if it is not ready. */
 static uint64_t ready_step(braid_runtime *rt, uint32_t r)
 {
@@ -90,13 +82,13 @@ static uint64_t ready_step(braid_runtime *rt, uint32_t r)
   return k;
 }
 
-/* Picks the torus for worker w to run next, or UINT32_MAX: the ready torus
+/* Picks the torus for braid__worker w to run next, or UINT32_MAX: the ready torus
  * furthest behind among those w ran last (their state is in its cache: a
  * move to the other core costs most of an epoch here), else the one
  * furthest behind of the others.  Preferring the furthest behind keeps the
  * tori in a wavefront; running one torus ahead for several steps collapses
  * them into a convoy where only one is ever ready. */
-static uint32_t choose_torus(braid_runtime *rt, const worker *w, uint32_t pref, int chaos)
+static uint32_t choose_torus(braid_runtime *rt, const braid__worker *w, uint32_t pref, int chaos)
 {
   const uint32_t n = rt->ntori;
   uint32_t best = UINT32_MAX, steal = UINT32_MAX;
@@ -118,8 +110,8 @@ static uint32_t choose_torus(braid_runtime *rt, const worker *w, uint32_t pref, 
   return best != UINT32_MAX ? best : steal;
 }
 
-/* Runs the next step of torus r if worker w can take it; 1 when it ran. */
-static int take_step(braid_runtime *rt, worker *w, uint32_t r, int chaos)
+/* Runs the next step of torus r if braid__worker w can take it; 1 when it ran. */
+static int take_step(braid_runtime *rt, braid__worker *w, uint32_t r, int chaos)
 {
   int expect = -1, ran = 0;
   if (!atomic_compare_exchange_strong(&rt->tc[r].owner, &expect, w->id)) return 0;
@@ -183,7 +175,7 @@ static void wait_for_work(braid_runtime *rt, uint64_t g)
 
 static void *worker_main(void *arg)
 {
-  worker *w = arg;
+  braid__worker *w = arg;
   braid_runtime *rt = w->rt;
   const int chaos = rt->cfg.v[BRAID_K_chaos] != 0;
   const uint64_t duration = (uint64_t)rt->cfg.v[BRAID_K_duration_ms] * 1000000ull;
@@ -229,11 +221,11 @@ static void *worker_main(void *arg)
 
 int braid__run_threaded(braid_runtime *rt)
 {
-  worker ws[BRAID_MAX_THREADS];
+  braid__worker ws[BRAID_MAX_THREADS];
   uint32_t n = rt->nthreads;
   uint32_t started = 0;
   for (; started < n; started++) {
-    ws[started] = (worker){ rt, (int)started, 0, 0, { 0, 0 } };
+    ws[started] = (braid__worker){ rt, (int)started, 0, 0, { 0, 0 } };
     if (pthread_create(&ws[started].th, NULL, worker_main, &ws[started])) {
       braid__set_error(rt, BRAID_ENOMEM, "cannot start worker thread %u", started);
       break;

@@ -23,6 +23,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "common/varint.h"
+#include "runtime/executor.h"
 #include "runtime/mpi.h"
 #include "runtime/report.h"
 #include "runtime/runtime.h"
@@ -812,14 +813,6 @@ static int progress(braid_runtime *rt, mpi_ctx *m, int wait)
 
 /* ------------------------------------------------------------ executor */
 
-typedef struct worker {
-  braid_runtime *rt;
-  int id;
-  pthread_t th;
-  double cpu;
-  braid__cpu split;
-} worker;
-
 static int local_finished(braid_runtime *rt, const mpi_ctx *m)
 {
   uint64_t last = atomic_load(&rt->last_epoch);
@@ -837,7 +830,7 @@ static uint64_t ready_step(braid_runtime *rt, mpi_ctx *m, uint32_t r)
 
 /* Runs the ready step furthest behind among the rank's tori (the
  * wavefront rule of threads.c); 1 when one ran. */
-static int run_one(braid_runtime *rt, mpi_ctx *m, worker *w, int chaos)
+static int run_one(braid_runtime *rt, mpi_ctx *m, braid__worker *w, int chaos)
 {
   uint32_t best = UINT32_MAX;
   uint64_t bestk = UINT64_MAX;
@@ -880,7 +873,7 @@ static void heartbeat(braid_runtime *rt, mpi_ctx *m)
 
 static void *worker_main(void *arg)
 {
-  worker *w = arg;
+  braid__worker *w = arg;
   braid_runtime *rt = w->rt;
   mpi_ctx *m = ctx_of(rt);
   const int chaos = rt->cfg.v[BRAID_K_chaos] != 0;
@@ -1063,12 +1056,12 @@ static int run_mpi(braid_runtime *rt)
   rt->start_ns = braid__now_ns();
   for (uint32_t r = 0; r < rt->ntori; r++) rt->tc[r].wait_start = rt->start_ns;
 
-  worker ws[BRAID_MAX_THREADS];
+  braid__worker ws[BRAID_MAX_THREADS];
   uint32_t n = m->nthreads, started = 1;
   double cpu0 = braid__thread_cpu_seconds();
   braid__cpu split0;
   braid__thread_cpu(&split0);
-  for (uint32_t i = 0; i < n; i++) ws[i] = (worker){ rt, (int)i, 0, 0, { 0, 0 } };
+  for (uint32_t i = 0; i < n; i++) ws[i] = (braid__worker){ rt, (int)i, 0, 0, { 0, 0 } };
   for (; started < n; started++)
     if (pthread_create(&ws[started].th, NULL, worker_main, &ws[started])) {
       braid__set_error(rt, BRAID_ENOMEM, "rank %d: cannot start worker thread %u", m->rank, started);
