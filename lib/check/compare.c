@@ -171,3 +171,13 @@ void braid__aligner_free(braid__aligner *al)
   free(al->ka);
   memset(al, 0, sizeof *al);
 }
+
+void braid__aligned_context(braid_divergence *d, const braid__aligner *al, size_t at, const char *la, const char *lb)
+{
+  size_t off = strlen(d->context);
+  for (size_t i = at > 3 ? at - 3 : 0; i < al->n && i < at + 4; i++) {
+    const braid__matched *m = &al->m[i];
+    if (m->a) braid__context_line(d, &off, i == at, la, m->a);
+    if (m->b && !braid__same_record(m->a, m->b)) braid__context_line(d, &off, i == at, lb, m->b);
+  }
+}

@@ -41,5 +41,8 @@ typedef struct braid__aligner {
 /* Matches the records a[0..an) with b[0..bn) into al->m. */
 int braid__align(braid__aligner *al, const braid_record *a, size_t an, const braid_record *b, size_t bn);
 void braid__aligner_free(braid__aligner *al);
+/* Appends the matched pairs around position `at` of al to d->context, A's
+ * record labelled la, B's (when it differs) lb. */
+void braid__aligned_context(braid_divergence *d, const braid__aligner *al, size_t at, const char *la, const char *lb);
 
 #endif

@@ -139,16 +139,6 @@ static int diff_next(braid__stream *s, const char *path, uint64_t *k, braid_diff
   return 1;
 }
 
-static void diff_context(braid_divergence *d, const braid__aligner *al, size_t at)
-{
-  size_t off = strlen(d->context);
-  for (size_t i = at > 3 ? at - 3 : 0; i < al->n && i < at + 4; i++) {
-    const braid__matched *m = &al->m[i];
-    if (m->a) braid__context_line(d, &off, i == at, "A", m->a);
-    if (m->b && !braid__same_record(m->a, m->b)) braid__context_line(d, &off, i == at, "B", m->b);
-  }
-}
-
 /* Compares exchange k, which both traces have. */
 static int diff_exchange(braid_diff_result *res, braid__aligner *al, const braid__stream *a, const braid__stream *b, uint64_t k)
 {
@@ -170,7 +160,7 @@ static int diff_exchange(braid_diff_result *res, braid__aligner *al, const braid
     }
     if (first) {
       braid__compare_records(m->a, m->b, k, &res->div);
-      diff_context(&res->div, al, i);
+      braid__aligned_context(&res->div, al, i, "A", "B");
     }
   }
   return 0;

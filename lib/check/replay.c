@@ -128,17 +128,6 @@ static int keep_mine(replay_ctx *x)
   return 0;
 }
 
-/* Context lines of an aligned exchange: the pairs around `at`. */
-static void aligned_context(braid_divergence *d, const braid__aligner *al, size_t at)
-{
-  size_t off = strlen(d->context);
-  for (size_t i = at > 3 ? at - 3 : 0; i < al->n && i < at + 4; i++) {
-    const braid__matched *m = &al->m[i];
-    if (m->a) braid__context_line(d, &off, i == at, "recorded", m->a);
-    if (m->b && !braid__same_record(m->a, m->b)) braid__context_line(d, &off, i == at, "replayed", m->b);
-  }
-}
-
 static int replay_sink(void *ud, uint64_t k, const uint8_t *recs, size_t len)
 {
   replay_ctx *x = ud;
@@ -181,7 +170,7 @@ static int replay_sink(void *ud, uint64_t k, const uint8_t *recs, size_t len)
   if (at < x->al.n) {
     const braid__matched *m = &x->al.m[at];
     braid__compare_records(m->a, m->b, k, d);
-    aligned_context(d, &x->al, at);
+    braid__aligned_context(d, &x->al, at, "recorded", "replayed");
     x->res->differing_tori = tori;
     if (m->a && m->b && m->a->type == BRAID_REC_PROJECTION) braid__window_of(m->a, m->b, x->rungs, k, &x->res->window);
     if (x->pass->capture == UINT64_MAX && (rc = keep_mine(x))) return rc;
