@@ -172,3 +172,38 @@ Test(queue, push_first_past_the_bound_is_refused_and_counted)
   cr_assert_eq(q.size, 4);
   braid__queue_free(&q);
 }
+
+/* braid__queue_peek(q, a) is the event popped a pops after the next one,
+ * across chunk boundaries and after push_first, and NULL once that event
+ * would be in a later bucket (the loops prefetch its cell). */
+Test(queue, peek_names_the_event_that_pops_later_within_the_bucket)
+{
+  braid__queue q;
+  cr_assert_eq(braid__queue_init(&q, 16, 1u << 20), 0);
+  const uint32_t n = 3 * BRAID_CHUNK_EVENTS + 5;
+  for (uint32_t i = 0; i < n; i++) cr_assert_eq(braid__queue_push(&q, 1, i, 0, 0), 0);
+  for (uint32_t i = 0; i < 10; i++) cr_assert_eq(braid__queue_push(&q, 2, 1000 + i, 0, 0), 0);
+  braid__qev first[3] = { { 900, 0, 0 }, { 901, 0, 0 }, { 902, 0, 0 } };
+  uint64_t t;
+  braid__qev ev;
+  cr_assert_eq(braid__queue_pop(&q, &t, &ev), 1); /* time 1 becomes current */
+  cr_assert_eq(braid__queue_push_first(&q, first, 3), 0);
+  /* Pop order at time 1: 900, 901, 902, then 1 .. n-1. */
+  uint32_t order[3 * BRAID_CHUNK_EVENTS + 8], m = 0;
+  for (uint32_t i = 0; i < 3; i++) order[m++] = 900 + i;
+  for (uint32_t i = 1; i < n; i++) order[m++] = i;
+  for (uint32_t popped = 0; popped < m; popped++) {
+    for (uint32_t a = 0; a < BRAID_CHUNK_EVENTS; a++) {
+      const braid__qev *p = braid__queue_peek(&q, a);
+      if (popped + a < m) {
+        cr_assert(p, "popped %u, ahead %u", popped, a);
+        cr_assert_eq(p->dst, order[popped + a], "popped %u, ahead %u: %u", popped, a, p->dst);
+      } else {
+        cr_assert_null(p, "popped %u, ahead %u: past the bucket", popped, a);
+      }
+    }
+    cr_assert_eq(braid__queue_pop(&q, &t, &ev), 1);
+    cr_assert_eq(ev.dst, order[popped]);
+  }
+  braid__queue_free(&q);
+}

@@ -147,6 +147,24 @@ static inline int braid__queue_pop(braid__queue *q, uint64_t *time, braid__qev *
   return 1;
 }
 
+/* The event that will be popped `ahead` pops after the next one, if it is
+ * in the current bucket (and ahead < BRAID_CHUNK_EVENTS); else NULL.  For
+ * prefetching. */
+static inline const braid__qev *braid__queue_peek(const braid__queue *q, uint32_t ahead)
+{
+  const braid__bucket *b = &q->b[q->now & q->mask];
+  if (ahead >= b->count) return NULL;
+  uint32_t i = b->hpos + ahead;
+  const braid__chunk *c = b->head;
+  /* The bucket holds the event, so when it lies past the head chunk there
+   * is a next one. */
+  if (i >= BRAID_CHUNK_EVENTS) {
+    c = c->next;
+    i -= BRAID_CHUNK_EVENTS;
+  }
+  return &c->ev[i];
+}
+
 /* The queue is empty: lets its time be set freely (the bench's heap driver
  * moves `now` by hand). */
 void braid__queue_release_current(braid__queue *q);
