@@ -1,8 +1,7 @@
 /* projection.c - building, copying and hashing projections. */
 #include <stdlib.h>
 #include <string.h>
-#define XXH_STATIC_LINKING_ONLY /* XXH3_state_t on the stack: no allocation per exchange */
-#include <xxhash.h>
+#include "common/hash.h"
 #include "runtime/projection.h"
 
 int braid__projection_alloc(braid__projection *p, uint32_t facelen)
@@ -31,13 +30,13 @@ void braid__projection_copy(braid__projection *dst, const braid__projection *src
 uint64_t braid__projection_hash(const braid__projection *p)
 {
   uint64_t head[11] = { p->torus, p->alive, p->exchange, p->events, p->vtime, p->pending, p->digest, p->interval, p->pdigest, p->cdigest, p->rungs };
-  XXH3_state_t st;
-  XXH3_64bits_reset(&st);
-  XXH3_64bits_update(&st, head, sizeof head);
-  XXH3_64bits_update(&st, &p->nprocs, sizeof p->nprocs);
-  XXH3_64bits_update(&st, p->procs, p->nprocs * sizeof *p->procs);
-  XXH3_64bits_update(&st, p->face, p->facelen * sizeof *p->face);
-  return XXH3_64bits_digest(&st);
+  const braid__span s[4] = {
+    { head, sizeof head },
+    { &p->nprocs, sizeof p->nprocs },
+    { p->procs, p->nprocs * sizeof *p->procs },
+    { p->face, p->facelen * sizeof *p->face },
+  };
+  return braid__xxh3_spans(s, 4);
 }
 
 void braid__projection_extract(braid__projection *p, braid_torus *t, uint32_t interval, uint64_t k, uint64_t rungs)

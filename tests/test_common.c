@@ -1,0 +1,47 @@
+/* test_common.c - lib/common's helpers: braid__xxh3_spans is XXH3 of the
+ * concatenation, whatever the cut and whichever variant the CPU runs (the
+ * projection hash must not depend on the machine). */
+#include <criterion/criterion.h>
+#include <stdlib.h>
+#include <string.h>
+#include <xxhash.h>
+#include "common/hash.h"
+
+static uint8_t *pattern(size_t n, uint64_t seed)
+{
+  uint8_t *p = malloc(n ? n : 1);
+  for (size_t i = 0; i < n; i++) {
+    seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+    p[i] = (uint8_t)(seed >> 56);
+  }
+  return p;
+}
+
+Test(hash, spans_hash_as_their_concatenation_at_every_size_and_cut)
+{
+  static const size_t sizes[] = { 0, 1, 3, 16, 17, 128, 129, 240, 241, 1024, 8192, 8199, 100003 };
+  for (size_t si = 0; si < sizeof sizes / sizeof *sizes; si++) {
+    size_t n = sizes[si];
+    uint8_t *p = pattern(n, n + 1);
+    uint64_t want = XXH3_64bits(p, n);
+    cr_assert_eq(braid__xxh3_spans(&(braid__span){ p, n }, 1), want, "size %zu", n);
+    /* Every cut into two for small inputs, a few for big ones; and four
+     * uneven spans like a projection's head, count, processes and face. */
+    for (size_t cut = 0; cut <= n; cut += n < 300 ? 1 : 997) {
+      braid__span two[2] = { { p, cut }, { p + cut, n - cut } };
+      cr_assert_eq(braid__xxh3_spans(two, 2), want, "size %zu cut %zu", n, cut);
+    }
+    if (n >= 100) {
+      braid__span four[4] = { { p, 88 }, { p + 88, 4 }, { p + 92, 0 }, { p + 92, n - 92 } };
+      cr_assert_eq(braid__xxh3_spans(four, 4), want, "size %zu in four", n);
+    }
+#ifdef BRAID_HAVE_XXH3_AVX2
+    if (__builtin_cpu_supports("avx2")) {
+      braid__span two[2] = { { p, n / 3 }, { p + n / 3, n - n / 3 } };
+      cr_assert_eq(braid__xxh3_spans_avx2(&(braid__span){ p, n }, 1), want, "avx2, size %zu", n);
+      cr_assert_eq(braid__xxh3_spans_avx2(two, 2), want, "avx2, size %zu in two", n);
+    }
+#endif
+    free(p);
+  }
+}
