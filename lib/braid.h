@@ -478,8 +478,8 @@ typedef struct braid_report {
   double thread_cpu_sys_seconds[64];  /* its system part */
   const braid_convergence *convergence; /* array of `tori`, owned by the runtime */
   /* Threaded executor: from a predecessor's publication to the start of
-   * the step of a successor that was waiting for it (empty when
-   * sequential). */
+   * the step of a successor that was waiting for it, on a worker that was
+   * waiting for work (empty when sequential). */
   braid_quantiles handover;
   /* Failed model checks (braid_torus_check), every torus, all of them
    * (also those beyond BRAID_CHECKS_PER_EPOCH that the trace does not

@@ -11,7 +11,7 @@ int braid__run_sequential(braid_runtime *rt)
   for (uint64_t k = atomic_load(&rt->tc[0].steps_done);; k++) {
     uint64_t last = atomic_load(&rt->last_epoch);
     for (uint32_t r = 0; r < rt->ntori; r++)
-      if (braid__run_step(rt, r, k, 0)) return atomic_load(&rt->error);
+      if (braid__run_step(rt, r, k, 0, 0)) return atomic_load(&rt->error);
     if (k > 0) rt->transport->drain(rt, 1);
     if (atomic_load(&rt->error)) return atomic_load(&rt->error);
     if (k == last + 1) break;

@@ -147,7 +147,7 @@ static void record_checks(braid_runtime *rt, braid__tctx *c, uint64_t k, braid__
     }
 }
 
-int braid__run_step(braid_runtime *rt, uint32_t r, uint64_t k, int thread)
+int braid__run_step(braid_runtime *rt, uint32_t r, uint64_t k, int thread, uint64_t idle_since)
 {
   const uint64_t overhead = rt->clock_overhead;
   braid__tctx *c = &rt->tc[r];
@@ -158,8 +158,10 @@ int braid__run_step(braid_runtime *rt, uint32_t r, uint64_t k, int thread)
   if (k > 0) {
     const braid__projection *pred = rt->transport->predecessor(rt, r, k - 1);
     /* A hand-over: this torus finished its last step before its
-     * predecessor published what this one needed, so it waited for it. */
-    if (rt->nthreads && pred && c->wait_start && pred->published_ns > c->wait_start && t0 > pred->published_ns)
+     * predecessor published what this one needed, and this worker was
+     * waiting for work when it did. */
+    if (rt->nthreads && pred && c->wait_start && pred->published_ns > c->wait_start && idle_since && idle_since <= pred->published_ns &&
+        t0 > pred->published_ns)
       braid__hist_add(&c->handover_lat, t0 - pred->published_ns);
     rc = braid__exchange_in(rt, r, k - 1, pred);
     rt->transport->hand_over(rt, r, k - 1);

@@ -7,9 +7,13 @@
 /* Runs step k of torus r on worker `thread` (0 for the sequential
  * executor): exchange-in(k-1) when k > 0, then, unless k is past the last
  * epoch, epoch k and the publication of P[r](k).  The caller made sure the
- * step is ready (transport->ready) and owns the torus.  Errors stop the run
- * (braid__set_error) and are returned. */
-int braid__run_step(braid_runtime *rt, uint32_t r, uint64_t k, int thread);
+ * step is ready (transport->ready) and owns the torus.  `idle_since` is
+ * when the worker began to wait for work, 0 if it comes straight from
+ * another step: a step that a worker already waiting picked up as soon as
+ * the predecessor published is a hand-over, and its latency is measured
+ * (the time a ready torus waits for a busy worker is not a hand-over).
+ * Errors stop the run (braid__set_error) and are returned. */
+int braid__run_step(braid_runtime *rt, uint32_t r, uint64_t k, int thread, uint64_t idle_since);
 
 /* The --chaos perturbations, drawn from the chaos seed: a pseudo-random
  * value for (a, b), and a pause (yield, short sleep or nothing) before

@@ -3,9 +3,9 @@
  * projection the step needs, and what the step writes has room).  No global
  * barrier: a torus waits only for its predecessor, so 3 tori keep 2 cores
  * busy.  A worker with nothing ready first writes what the tori handed
- * over (so compression stays off the critical path), then spins briefly
- * when it has a CPU of its own, then blocks on a condition variable; every
- * 20 ms of blocking it checks the heartbeat. */
+ * over (so compression stays off the critical path), then, when it has a
+ * CPU of its own, spins for about two of its epochs, then blocks on a
+ * condition variable; every 20 ms of blocking it checks the heartbeat. */
 #include <errno.h>
 #include <pthread.h>
 #include <time.h>
@@ -110,15 +110,17 @@ static uint32_t choose_torus(braid_runtime *rt, const braid__worker *w, uint32_t
   return best != UINT32_MAX ? best : steal;
 }
 
-/* Runs the next step of torus r if braid__worker w can take it; 1 when it ran. */
-static int take_step(braid_runtime *rt, braid__worker *w, uint32_t r, int chaos)
+/* Runs the next step of torus r if braid__worker w can take it; 1 when it
+ * ran, with the wall time of its epoch in *epoch_ns (read while w owns r). */
+static int take_step(braid_runtime *rt, braid__worker *w, uint32_t r, int chaos, uint64_t idle_since, uint64_t *epoch_ns)
 {
   int expect = -1, ran = 0;
   if (!atomic_compare_exchange_strong(&rt->tc[r].owner, &expect, w->id)) return 0;
   uint64_t k = ready_step(rt, r); /* stable now that we own it */
   if (k != UINT64_MAX) {
     if (chaos) braid__chaos_pause(rt, r, k, 0xba77);
-    braid__run_step(rt, r, k, w->id);
+    braid__run_step(rt, r, k, w->id, idle_since);
+    *epoch_ns = rt->tc[r].epoch_ns;
     atomic_store_explicit(&rt->tc[r].last_thread, w->id, memory_order_relaxed);
     ran = 1;
   }
@@ -126,17 +128,28 @@ static int take_step(braid_runtime *rt, braid__worker *w, uint32_t r, int chaos)
   return ran;
 }
 
-/* How long a worker with a CPU of its own spins before it blocks.  An
- * epoch of 1000 events at D=32 is about 15 us and a condition-variable
- * wake-up costs tens of us, so the spin covers a few epochs of the other
- * worker; it was 2000 pause instructions, which is 2 us on some CPUs and
- * 50 us on others.  Time-bounded: the clock is read every 64 turns. */
-#define SPIN_NS 100000u
+/* How long a worker with a CPU of its own spins before it blocks: twice
+ * the epoch it ran last, within [SPIN_MIN_NS, SPIN_MAX_NS].  What it waits
+ * for is its torus's predecessor finishing an epoch of about that length;
+ * a condition-variable wake-up costs tens of microseconds here and, worse,
+ * while the sleeper wakes the other worker takes the ready torus itself, and
+ * the tori fall into a convoy on one worker.  A fixed 100 us was shorter
+ * than an epoch at interval 10000 (about 250 us).  Time-bounded: the clock
+ * is read every 64 turns. */
+#define SPIN_MIN_NS 100000u
+#define SPIN_MAX_NS 2000000u
+
+static uint64_t spin_budget(uint64_t epoch_ns)
+{
+  uint64_t b = 2 * epoch_ns;
+  return b < SPIN_MIN_NS ? SPIN_MIN_NS : b > SPIN_MAX_NS ? SPIN_MAX_NS : b;
+}
 
 /* Waits until generation g passes: spins on the one cache line that
- * changes (gen) when the worker has a CPU of its own, then blocks for up
- * to 20 ms, after which it looks at the heartbeat and the writer. */
-static void wait_for_work(braid_runtime *rt, uint64_t g)
+ * changes (gen) for up to `spin_ns` when the worker has a CPU of its own,
+ * then blocks for up to 20 ms, after which it looks at the heartbeat and
+ * the writer. */
+static void wait_for_work(braid_runtime *rt, uint64_t g, uint64_t spin_ns)
 {
   if (rt->spin) {
     uint64_t until = 0;
@@ -144,7 +157,7 @@ static void wait_for_work(braid_runtime *rt, uint64_t g)
       braid__cpu_relax();
       if (i % 64 == 0) {
         uint64_t now = braid__now_ns();
-        if (!until) until = now + SPIN_NS;
+        if (!until) until = now + spin_ns;
         else if (now >= until) break;
       }
     }
@@ -180,7 +193,7 @@ static void *worker_main(void *arg)
   const int chaos = rt->cfg.v[BRAID_K_chaos] != 0;
   const uint64_t duration = (uint64_t)rt->cfg.v[BRAID_K_duration_ms] * 1000000ull;
   uint32_t pref = (uint32_t)w->id % rt->ntori;
-  uint64_t picks = 0;
+  uint64_t picks = 0, spin_ns = SPIN_MIN_NS, idle_since = 0;
   int drained = 0;
   while (!atomic_load(&rt->error)) {
     if (atomic_load(&rt->stop_requested) && !atomic_load(&rt->stop_final)) {
@@ -194,13 +207,17 @@ static void *worker_main(void *arg)
     uint64_t g = atomic_load(&rt->gen);
     if (chaos) pref = (uint32_t)(braid__chaos_rand(rt, 0xc4a05ull + (uint64_t)w->id, picks++) % rt->ntori);
     uint32_t r = choose_torus(rt, w, pref, chaos);
-    if (r != UINT32_MAX && take_step(rt, w, r, chaos)) {
+    uint64_t epoch_ns = 0;
+    if (r != UINT32_MAX && take_step(rt, w, r, chaos, idle_since, &epoch_ns)) {
+      idle_since = 0;
       pref = r;
+      spin_ns = spin_budget(epoch_ns);
       wake_all(rt);
       drained = 0;
       if (duration && !atomic_load(&rt->stop_requested) && braid__now_ns() - rt->start_ns >= duration) atomic_store(&rt->stop_requested, 1);
       continue;
     }
+    if (!idle_since) idle_since = braid__now_ns();
     /* Nothing to run: the trace is assembled, compressed and written now,
      * off the steps' critical path (a torus whose record slots are full
      * waits for it, and then this is where it gets them back).  Then look
@@ -211,7 +228,7 @@ static void *worker_main(void *arg)
       continue;
     }
     drained = 0;
-    wait_for_work(rt, g);
+    wait_for_work(rt, g, spin_ns);
   }
   w->cpu = braid__thread_cpu_seconds();
   braid__thread_cpu(&w->split);

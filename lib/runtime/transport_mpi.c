@@ -830,7 +830,7 @@ static uint64_t ready_step(braid_runtime *rt, mpi_ctx *m, uint32_t r)
 
 /* Runs the ready step furthest behind among the rank's tori (the
  * wavefront rule of threads.c); 1 when one ran. */
-static int run_one(braid_runtime *rt, mpi_ctx *m, braid__worker *w, int chaos)
+static int run_one(braid_runtime *rt, mpi_ctx *m, braid__worker *w, int chaos, uint64_t idle_since)
 {
   uint32_t best = UINT32_MAX;
   uint64_t bestk = UINT64_MAX;
@@ -848,7 +848,7 @@ static int run_one(braid_runtime *rt, mpi_ctx *m, braid__worker *w, int chaos)
   uint64_t k = ready_step(rt, m, best);
   if (k != UINT64_MAX) {
     if (chaos) braid__chaos_pause(rt, best, k, 0xba77);
-    braid__run_step(rt, best, k, w->id);
+    braid__run_step(rt, best, k, w->id, idle_since);
     ran = 1;
   }
   atomic_store(&rt->tc[best].owner, -1);
@@ -879,7 +879,7 @@ static void *worker_main(void *arg)
   const int chaos = rt->cfg.v[BRAID_K_chaos] != 0;
   uint64_t last_hb = braid__now_ns(), idle_since = 0;
   while (!atomic_load(&rt->error) && !atomic_load(&m->bye) && !local_finished(rt, m)) {
-    if (run_one(rt, m, w, chaos)) {
+    if (run_one(rt, m, w, chaos, idle_since)) {
       progress(rt, m, 0);
       idle_since = 0;
       continue;
