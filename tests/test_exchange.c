@@ -168,3 +168,46 @@ Test(exchange, the_global_check_compares_pending_events_and_time, .timeout = 30)
   cr_assert_null(find(r, n, BRAID_REC_GLOBAL, 1), "virtual time is within its tolerance");
   teardown(&f);
 }
+
+/* A rebuild restores the x=0 face of the torus's last successful
+ * projection, which stays in its slot (runtime.h: own_face) and is not
+ * copied per step: torus A fails at 5 and again at 6, so both rebuilds
+ * restore P_A(4), which no later claim overwrote.  The face of P_A(4) is
+ * the state's x=0 face at the start of epoch 5 (the exchange-in of 4 only
+ * queues events); at the start of epoch 7 the state must hold it again. */
+typedef struct face_probe {
+  int64_t before[64], after[64];
+  int seen;
+} face_probe;
+
+static uint64_t probe_face(void *ud, braid_runtime *rt, braid_torus *t, uint64_t n)
+{
+  face_probe *fp = ud;
+  if (rt->probe.exchange == 5) {
+    memcpy(fp->before, t->state, sizeof fp->before);
+    rt->probe.exchange = 7; /* next: the epoch after the second rebuild */
+  } else {
+    memcpy(fp->after, t->state, sizeof fp->after);
+    fp->seen = 1;
+  }
+  return braid__torus_run(t, n);
+}
+
+Test(exchange, a_rebuild_restores_the_face_of_the_last_successful_projection)
+{
+  mem_sink m;
+  braid_runtime *rt = make_runtime("model=uniform tori=3 dim=8 exchanges=10 interval=100 seed=3 sequential=1 fail=A@5,A@6", &m);
+  face_probe fp = { { 0 }, { 0 }, 0 };
+  rt->probe = (braid__probe){ probe_face, &fp, 0, 5 };
+  cr_assert_eq(braid_runtime_run(rt), 0, "%s", braid_runtime_error(rt));
+  cr_assert(fp.seen, "the probe saw epoch 7");
+  cr_assert_eq(rt->tc[0].rep.failures, 2);
+  int nonzero = 0;
+  for (int i = 0; i < 64; i++) {
+    cr_assert_eq(fp.after[i], fp.before[i], "cell %d: %lld after the rebuilds, %lld in P_A(4)", i, (long long)fp.after[i], (long long)fp.before[i]);
+    nonzero |= fp.before[i] != 0;
+  }
+  cr_assert(nonzero, "the face is not all zero (so a fresh lattice would not pass)");
+  braid_runtime_destroy(rt);
+  mem_free(&m);
+}

@@ -23,7 +23,8 @@ static void put(braid__buf *b, uint64_t v)
   braid__buf_put(b, tmp, braid__varint_put(tmp, v));
 }
 
-static void put_proj(braid__buf *b, const braid__projection *p)
+/* p's face values are at `face` (see braid__tctx.own_face). */
+static void put_proj(braid__buf *b, const braid__projection *p, const int64_t *face)
 {
   put(b, p->exchange);
   put(b, p->alive);
@@ -38,7 +39,7 @@ static void put_proj(braid__buf *b, const braid__projection *p)
     put(b, p->procs[i].cell);
     put(b, braid__zigzag(p->procs[i].state));
   }
-  for (uint32_t i = 0; i < p->facelen; i++) put(b, braid__zigzag(p->face[i]));
+  for (uint32_t i = 0; i < p->facelen; i++) put(b, braid__zigzag(face[i]));
   put(b, p->hash);
 }
 
@@ -98,7 +99,7 @@ int braid__checkpoint_save(braid__tctx *c, uint64_t k, braid__buf *b)
   put(b, c->last_overflows);
   put(b, c->last_horizon);
   put_converge(b, &c->conv);
-  put_proj(b, &c->own);
+  put_proj(b, &c->own, c->own_face);
   put(b, t->degree);
   braid__buf_put(b, t->state, t->ncells * sizeof *t->state);
   braid__buf_put(b, t->activity, t->ncells * sizeof *t->activity);
@@ -251,6 +252,7 @@ static int load_torus(braid_runtime *rt, reader *r, uint64_t *kout)
   c->last_horizon = get(r);
   get_converge(r, &c->conv);
   get_proj(r, &c->own, t->ncells);
+  c->own_face = c->own.face;
   c->own.torus = (uint32_t)id; /* not stored: it is the blob's own torus, and the hash covers it */
   /* The model's init, run when the runtime was created, gave the torus the
    * degree its loop assumes (models set it only there): a blob with another

@@ -1,4 +1,5 @@
 /* projection.c - building, copying and hashing projections. */
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include "common/hash.h"
@@ -19,12 +20,21 @@ void braid__projection_free(braid__projection *p)
   p->face = NULL;
 }
 
+void braid__projection_copy_head(braid__projection *dst, const braid__projection *src)
+{
+  /* The fields up to the processes, the processes in use (most of the
+   * struct is the room for 64 of them), then the fields after. */
+  memcpy(dst, src, offsetof(braid__projection, procs));
+  memcpy(dst->procs, src->procs, src->nprocs * sizeof *src->procs);
+  dst->facelen = src->facelen;
+  dst->hash = src->hash;
+  dst->published_ns = src->published_ns;
+}
+
 void braid__projection_copy(braid__projection *dst, const braid__projection *src)
 {
-  int64_t *face = dst->face;
-  memcpy(dst, src, sizeof *dst);
-  dst->face = face;
-  memcpy(face, src->face, src->facelen * sizeof *face);
+  braid__projection_copy_head(dst, src);
+  memcpy(dst->face, src->face, src->facelen * sizeof *dst->face);
 }
 
 uint64_t braid__projection_hash(const braid__projection *p)

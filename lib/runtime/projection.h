@@ -30,6 +30,8 @@ int braid__projection_alloc(braid__projection *p, uint32_t facelen);
 void braid__projection_free(braid__projection *p);
 /* Copies src into dst (both of the same face length), keeping dst's face. */
 void braid__projection_copy(braid__projection *dst, const braid__projection *src);
+/* The same without the face's values: dst->face keeps what it held. */
+void braid__projection_copy_head(braid__projection *dst, const braid__projection *src);
 /* Fills p with torus t's projection of exchange k (epochs of `interval`
  * events, whose rungs were `rungs`), hash included. */
 void braid__projection_extract(braid__projection *p, braid_torus *t, uint32_t interval, uint64_t k, uint64_t rungs);

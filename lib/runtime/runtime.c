@@ -109,6 +109,7 @@ int braid_runtime_create(braid_runtime **out, braid_config *cfg, char *errbuf, s
     c->adapt = braid__adapt_start(&rt->cfg);
     braid__converge_init(&c->conv);
     if ((rc = braid__projection_alloc(&c->own, rt->facelen))) goto fail;
+    c->own_face = c->own.face;
     for (int s = 0; s < BRAID_PROJ_SLOTS; s++)
       if ((rc = braid__projection_alloc(&c->slot[s], rt->facelen))) goto fail;
     c->rep.interval = c->adapt.interval;

@@ -41,6 +41,11 @@ typedef struct braid__tctx {
   uint64_t epoch_ns, epoch_events;   /* the last epoch's wall time and events: the rate mode's inputs */
   uint32_t interval_lo, interval_hi; /* over the run, for the report */
   braid__projection own;       /* last projection this torus published successfully */
+  /* The face of `own`: the face in the slot it was published in, which
+   * stays intact until the torus next publishes successfully (only a
+   * successful claim of that slot writes it), so a step need not copy it;
+   * own.face itself after a checkpoint load. */
+  const int64_t *own_face;
   uint64_t last_overflows, last_horizon;
   braid__converge conv; /* for the report */
   braid__failed_check first_check; /* the first failed model check, for the report */

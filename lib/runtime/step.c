@@ -151,7 +151,7 @@ int braid__run_step(braid_runtime *rt, uint32_t r, uint64_t k, int thread, uint6
 {
   const uint64_t overhead = rt->clock_overhead;
   braid__tctx *c = &rt->tc[r];
-  uint64_t t0 = braid__now_ns(), exch = 0;
+  uint64_t t0 = braid__now_ns(), exch = 0, t_end = 0;
   uint64_t wait = c->wait_start ? t0 - c->wait_start : 0;
   int rc = 0;
   atomic_store_explicit(&c->step_started_ns, t0, memory_order_relaxed);
@@ -194,6 +194,7 @@ int braid__run_step(braid_runtime *rt, uint32_t r, uint64_t k, int thread, uint6
     }
     uint64_t t3 = braid__now_ns();
     exch += t3 - t2;
+    t_end = t3;
     if (rt->recording) {
       uint64_t f[6] = { r, (uint64_t)thread, t1 - rt->start_ns, t2 - t1, wait, exch };
       braid__rec_put(blk, BRAID_REC_BARRIER, 6, f);
@@ -204,7 +205,7 @@ int braid__run_step(braid_runtime *rt, uint32_t r, uint64_t k, int thread, uint6
     if (k > 0) braid__hist_add(&c->wait_lat, wait);
   }
   atomic_store_explicit(&c->events_done, c->t.events, memory_order_relaxed);
-  c->wait_start = braid__now_ns();
+  c->wait_start = t_end ? t_end : braid__now_ns();
   atomic_store_explicit(&c->steps_done, k + 1, memory_order_release);
   if (rc) braid__set_error(rt, rc, "torus %u, exchange %llu: %s", r, (unsigned long long)k, braid_strerror(rc));
   return rc;

@@ -59,11 +59,12 @@ static int conv_watch_exchange(void *ud, uint64_t k, const uint8_t *recs, size_t
   if (k + 1 <= CONV_PERTURBED) return 0;
   const braid__tctx *c = &w->rt->tc[CONV_RECEIVER];
   const braid__projection *pred = &w->rt->tc[CONV_RECEIVER - 1].own;
+  const int64_t *face = w->rt->tc[CONV_RECEIVER - 1].own_face; /* own.face is not kept up to date (runtime.h) */
   const int64_t tol = w->rt->cfg.v[BRAID_K_tolerance];
   const uint32_t base = c->t.ncells - pred->facelen;
   uint32_t far = 0;
   for (uint32_t j = 0; j < pred->facelen; j++) {
-    int64_t dev = c->t.state[base + j] - pred->face[j];
+    int64_t dev = c->t.state[base + j] - face[j];
     if (conv_payload(w->shape, j) > 0 ? dev < -tol : dev > tol) far++;
   }
   if (far > w->out->overshoot_cells) w->out->overshoot_cells = far;
