@@ -1,11 +1,14 @@
 /* test_common.c - lib/common's helpers: braid__xxh3_spans is XXH3 of the
  * concatenation, whatever the cut and whichever variant the CPU runs (the
- * projection hash must not depend on the machine). */
+ * projection hash must not depend on the machine), and memory on lines of
+ * its own is aligned, zeroed and whole lines long. */
 #include <criterion/criterion.h>
 #include <stdlib.h>
 #include <string.h>
 #include <xxhash.h>
+#include "common/common.h"
 #include "common/hash.h"
+#include "common/mem.h"
 
 static uint8_t *pattern(size_t n, uint64_t seed)
 {
@@ -44,4 +47,26 @@ Test(hash, spans_hash_as_their_concatenation_at_every_size_and_cut)
 #endif
     free(p);
   }
+}
+
+Test(mem, small_blocks_get_cache_lines_of_their_own)
+{
+  /* Eight one-word blocks, as the queues of eight tori ask for their
+   * bitmaps: none may share a cache line with another. */
+  uint64_t *w[8];
+  for (int i = 0; i < 8; i++) {
+    w[i] = braid__calloc_lines(1, sizeof *w[i]);
+    cr_assert(w[i]);
+    cr_assert_eq((uintptr_t)w[i] % BRAID_CACHELINE, 0, "block %d at %p", i, (void *)w[i]);
+    cr_assert_eq(*w[i], 0);
+    *w[i] = ~0ull;
+  }
+  for (int i = 0; i < 8; i++)
+    for (int j = 0; j < i; j++) cr_assert_neq((uintptr_t)w[i] / BRAID_CACHELINE, (uintptr_t)w[j] / BRAID_CACHELINE, "blocks %d and %d", i, j);
+  for (int i = 0; i < 8; i++) free(w[i]);
+  uint8_t *b = braid__calloc_lines(1000, 3);
+  cr_assert(b);
+  for (int i = 0; i < 3000; i++) cr_assert_eq(b[i], 0, "[%d]", i);
+  free(b);
+  cr_assert_null(braid__calloc_lines(SIZE_MAX / 4, 8), "n * size overflows");
 }

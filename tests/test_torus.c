@@ -203,3 +203,24 @@ Test(torus, horizon_can_widen_only_before_the_first_event)
   cr_assert_eq(braid_torus_emit(&t, 0, 0, 200, 1), BRAID_EHORIZON);
   braid__torus_free(&t);
 }
+
+/* The arrays every event writes start on cache lines of their own, for
+ * each model (see common/mem.h: another torus's data on the same line made
+ * threaded runs slow, depending on the heap). */
+Test(torus, per_cell_arrays_are_on_cache_lines_of_their_own)
+{
+  static const char *models[] = { "uniform", "skewed", "bursty", "phold", "racy" };
+  for (unsigned m = 0; m < sizeof models / sizeof *models; m++) {
+    braid_torus t;
+    make(&t, models[m], 8, 1, 0);
+    cr_assert_eq((uintptr_t)t.state % 64, 0, "%s", models[m]);
+    cr_assert_eq((uintptr_t)t.activity % 64, 0, "%s", models[m]);
+    cr_assert_eq((uintptr_t)t.corr % 64, 0, "%s", models[m]);
+    if (t.degree) {
+      cr_assert_eq((uintptr_t)t.edge_target % 64, 0, "%s", models[m]);
+      cr_assert_eq((uintptr_t)t.edge_delay % 64, 0, "%s", models[m]);
+    }
+    if (t.proc_count) cr_assert_eq((uintptr_t)t.proc_count % 64, 0, "%s", models[m]);
+    braid__torus_free(&t);
+  }
+}

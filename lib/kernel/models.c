@@ -7,6 +7,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include "common/mem.h"
 #include "kernel/models.h"
 
 enum { S_EDGE_DIR = 1, S_EDGE_DELAY, S_INIT_DELAY, S_INIT_PAYLOAD, S_PAYLOAD, S_HOT, S_PICK, S_BURST, S_PHOLD };
@@ -215,7 +216,7 @@ typedef struct phold_state {
 
 static int phold_init(braid_torus *t, void **state)
 {
-  phold_state *s = malloc(sizeof *s);
+  phold_state *s = braid__malloc_lines(1, sizeof *s);
   if (!s) return BRAID_ENOMEM;
   *state = s;
   int64_t la = braid_torus_param(t, "lookahead"), mean = braid_torus_param(t, "mean");

@@ -1,5 +1,6 @@
 /* queue.c - bucket queue slow paths: chunks, advancing, iteration. */
 #include <stdlib.h>
+#include "common/mem.h"
 #include "kernel/queue.h"
 
 /* Slabs double from 16 chunks (8 KiB) to 8192 (4 MiB): small queues stay
@@ -13,8 +14,8 @@ int braid__queue_init(braid__queue *q, uint32_t horizon, uint64_t cap)
   uint32_t w = 64;
   memset(q, 0, sizeof *q);
   while (w < horizon) w <<= 1;
-  q->b = calloc(w, sizeof *q->b);
-  q->bits = calloc(w / 64, sizeof *q->bits);
+  q->b = braid__calloc_lines(w, sizeof *q->b);
+  q->bits = braid__calloc_lines(w / 64, sizeof *q->bits);
   if (!q->b || !q->bits) {
     braid__queue_free(q);
     return BRAID_ENOMEM;
@@ -52,7 +53,7 @@ static braid__chunk *take_chunk(braid__queue *q)
       q->slabs = s;
       q->capslabs = ncap;
     }
-    braid__chunk *slab = malloc((size_t)n * sizeof *slab);
+    braid__chunk *slab = braid__malloc_lines(n, sizeof *slab);
     if (!slab) return NULL;
     q->slabs[q->nslabs++] = slab;
     q->carve = slab;

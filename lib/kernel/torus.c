@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <xxhash.h>
+#include "common/mem.h"
 #include "kernel/torus.h"
 
 static uint64_t generic_loop(braid_torus *t, uint64_t n);
@@ -9,9 +10,9 @@ static uint64_t generic_loop(braid_torus *t, uint64_t n);
 static int alloc_cells(braid_torus *t)
 {
   size_t n = t->ncells;
-  t->state = calloc(n, sizeof *t->state);
-  t->activity = calloc(n, sizeof *t->activity);
-  t->corr = calloc((size_t)t->dim * t->dim, sizeof *t->corr);
+  t->state = braid__calloc_lines(n, sizeof *t->state);
+  t->activity = braid__calloc_lines(n, sizeof *t->activity);
+  t->corr = braid__calloc_lines((size_t)t->dim * t->dim, sizeof *t->corr);
   t->corr_base = t->ncells - t->dim * t->dim;
   if (!t->state || !t->activity || !t->corr) return BRAID_ENOMEM;
   return 0;
@@ -257,8 +258,8 @@ int braid_torus_set_degree(braid_torus *t, unsigned degree)
   t->edge_delay = NULL;
   t->degree = degree;
   if (!degree) return 0;
-  t->edge_target = calloc((size_t)t->ncells * degree, sizeof *t->edge_target);
-  t->edge_delay = calloc((size_t)t->ncells * degree, 1);
+  t->edge_target = braid__calloc_lines((size_t)t->ncells * degree, sizeof *t->edge_target);
+  t->edge_delay = braid__calloc_lines((size_t)t->ncells * degree, 1);
   if (!t->edge_target || !t->edge_delay) {
     t->init_error = BRAID_ENOMEM;
     return BRAID_ENOMEM;
@@ -343,7 +344,7 @@ int braid_torus_spawn(braid_torus *t, uint32_t cell, uint32_t pid, int64_t state
   BRAID_RETURN_IF(cell >= t->ncells, BRAID_ERANGE);
   BRAID_RETURN_IF(t->nprocs >= BRAID_MAX_PROCS, BRAID_ELIMIT);
   if (!t->proc_count) {
-    t->proc_count = calloc(t->ncells, 1);
+    t->proc_count = braid__calloc_lines(t->ncells, 1);
     if (!t->proc_count) return BRAID_ENOMEM;
   }
   BRAID_RETURN_IF(t->proc_count[cell] >= BRAID_MAX_PROCS_PER_CELL, BRAID_ELIMIT);
