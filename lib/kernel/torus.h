@@ -210,6 +210,7 @@ static inline void braid__process(braid_torus *t, uint64_t time, const braid__qe
 /* How many events ahead the loops fetch the cells: a cache miss costs
  * about as much as 8-16 events that hit. */
 #define BRAID_PREFETCH_AHEAD 24
+_Static_assert(BRAID_PREFETCH_AHEAD < BRAID_CHUNK_EVENTS, "braid__queue_peek looks at most one chunk ahead");
 
 /* Starts loading what processing the event at `e` will touch (its cell's
  * state, activity and first edge), so that the misses of several events
