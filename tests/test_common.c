@@ -1,11 +1,13 @@
 /* test_common.c - lib/common's helpers: braid__xxh3_spans is XXH3 of the
  * concatenation, whatever the cut and whichever variant the CPU runs (the
- * projection hash must not depend on the machine), and memory on lines of
- * its own is aligned, zeroed and whole lines long. */
+ * projection hash must not depend on the machine), memory on lines of its
+ * own is aligned, zeroed and whole lines long, and arrays grow by doubling
+ * and refuse sizes that overflow. */
 #include <criterion/criterion.h>
 #include <stdlib.h>
 #include <string.h>
 #include <xxhash.h>
+#include "common/buf.h"
 #include "common/common.h"
 #include "common/hash.h"
 #include "common/mem.h"
@@ -69,4 +71,27 @@ Test(mem, small_blocks_get_cache_lines_of_their_own)
   for (int i = 0; i < 3000; i++) cr_assert_eq(b[i], 0, "[%d]", i);
   free(b);
   cr_assert_null(braid__calloc_lines(SIZE_MAX / 4, 8), "n * size overflows");
+}
+
+Test(buf, grow_doubles_from_first_and_refuses_overflow)
+{
+  size_t cap = 0;
+  uint32_t *v = NULL;
+  for (size_t n = 0; n < 1000; n++) {
+    uint32_t *nv = braid__grow(v, &cap, n, sizeof *v, 4);
+    cr_assert(nv, "element %zu", n);
+    cr_assert_gt(cap, n);
+    if (n < 4) cr_assert_eq(cap, 4);
+    v = nv;
+    v[n] = (uint32_t)n;
+  }
+  cr_assert_eq(cap, 1024);
+  for (size_t n = 0; n < 1000; n++) cr_assert_eq(v[n], n, "[%zu] kept", n);
+  cr_assert_eq(braid__grow(v, &cap, 1023, sizeof *v, 4), v, "room left: the same array");
+  size_t big = SIZE_MAX / 2 + 1;
+  cr_assert_null(braid__grow(v, &big, big, 1, 4), "twice the capacity overflows");
+  cr_assert_eq(big, SIZE_MAX / 2 + 1, "the capacity is kept on failure");
+  size_t c2 = (SIZE_MAX / 8) / 2 + 1;
+  cr_assert_null(braid__grow(v, &c2, c2, 8, 4), "the size in bytes overflows");
+  free(v);
 }

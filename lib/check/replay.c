@@ -54,13 +54,9 @@ static int decode_block(replay_ctx *x, const uint8_t *p, size_t len)
     braid_record r;
     BRAID_FORWARD(braid__rec_decode(&p, end, &r, NULL));
     if (!BRAID_RECORD_IS_LOGICAL(r.type)) continue;
-    if (x->nmine == x->capmine) {
-      size_t nc = x->capmine ? x->capmine * 2 : 256;
-      braid_record *nv = realloc(x->mine, nc * sizeof *nv);
-      if (!nv) return BRAID_ENOMEM;
-      x->mine = nv;
-      x->capmine = nc;
-    }
+    braid_record *nv = braid__grow(x->mine, &x->capmine, x->nmine, sizeof *nv, 256);
+    if (!nv) return BRAID_ENOMEM;
+    x->mine = nv;
     x->mine[x->nmine++] = r;
   }
   return 0;

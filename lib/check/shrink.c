@@ -84,7 +84,7 @@ typedef struct judge {
   const uint64_t *ref; /* the sequential run's hashes, to compare with */
   uint64_t nref;
   uint64_t *hash; /* this run's, when collecting */
-  uint64_t nhash, caphash;
+  size_t nhash, caphash;
   int collect;
 } judge;
 
@@ -121,13 +121,9 @@ static int judge_exchange(void *ud, uint64_t k, const uint8_t *recs, size_t len)
   }
   uint64_t h = XXH3_64bits_digest(&st);
   if (j->collect) {
-    if (j->nhash == j->caphash) {
-      uint64_t nc = j->caphash ? j->caphash * 2 : 1024;
-      uint64_t *nv = realloc(j->hash, nc * sizeof *nv);
-      if (!nv) return BRAID_ENOMEM;
-      j->hash = nv;
-      j->caphash = nc;
-    }
+    uint64_t *nv = braid__grow(j->hash, &j->caphash, j->nhash, sizeof *nv, 1024);
+    if (!nv) return BRAID_ENOMEM;
+    j->hash = nv;
     j->hash[j->nhash++] = h;
   }
   if (j->ref && !j->found && k < j->nref && j->ref[k] != h) {

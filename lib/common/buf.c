@@ -1,4 +1,5 @@
 /* buf.c - the growable byte buffer. */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include "common/buf.h"
@@ -14,6 +15,20 @@ int braid__buf_reserve(braid__buf *b, size_t more)
   b->p = n;
   b->cap = nc;
   return 0;
+}
+
+void *braid__grow(void *p, size_t *cap, size_t n, size_t elem, size_t first)
+{
+  if (n < *cap) return p;
+  size_t nc = *cap ? *cap : first;
+  while (nc <= n) {
+    if (nc > SIZE_MAX / 2) return NULL;
+    nc *= 2;
+  }
+  if (elem && nc > SIZE_MAX / elem) return NULL;
+  void *v = realloc(p, nc * elem);
+  if (v) *cap = nc;
+  return v;
 }
 
 void braid__buf_free(braid__buf *b)

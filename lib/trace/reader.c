@@ -358,13 +358,9 @@ static int tr_index(braid_trace *t, uint64_t ioff, uint64_t foff)
 
 static int tr_list_add(tr_list *l, uint64_t k, uint64_t off)
 {
-  if (l->n == l->cap) {
-    size_t nc = l->cap ? l->cap * 2 : 64;
-    tr_entry *v = realloc(l->v, nc * sizeof *v);
-    if (!v) return BRAID_ENOMEM;
-    l->v = v;
-    l->cap = nc;
-  }
+  tr_entry *v = braid__grow(l->v, &l->cap, l->n, sizeof *v, 64);
+  if (!v) return BRAID_ENOMEM;
+  l->v = v;
   l->v[l->n++] = (tr_entry){ k, off };
   return 0;
 }

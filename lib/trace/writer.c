@@ -96,13 +96,9 @@ static int tw_index_data(braid__trace_writer *w, uint64_t k, uint64_t off)
 
 static int tw_list_add(braid__trace_writer *w, tw_list *l, uint64_t k, uint64_t off)
 {
-  if (l->n == l->cap) {
-    size_t nc = l->cap ? l->cap * 2 : 64;
-    tw_entry *v = realloc(l->v, nc * sizeof *v);
-    if (!v) return tw_fail(w, BRAID_ENOMEM, "out of memory");
-    l->v = v;
-    l->cap = nc;
-  }
+  tw_entry *v = braid__grow(l->v, &l->cap, l->n, sizeof *v, 64);
+  if (!v) return tw_fail(w, BRAID_ENOMEM, "out of memory");
+  l->v = v;
   l->v[l->n++] = (tw_entry){ k, off };
   return 0;
 }
