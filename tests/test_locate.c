@@ -23,40 +23,17 @@
 #ifndef BRAID_SRCDIR
 #define BRAID_SRCDIR "."
 #endif
+#include "run.h"
+
 #define TOOL(name) BRAID_BUILDDIR "/tools/" name
 #define PLUGIN(name) BRAID_BUILDDIR "/tests/.libs/plugin_fault_" name ".so"
 /* 3 tori of 16^3 cells, epochs of 1000 events, no adaptation. */
 #define SHAPE "-n", "3", "-d", "16", "-i", "1000", "--adapt", "off"
 #define EXCHANGES 60
 
-typedef struct out {
-  int status;
-  char *text; /* stdout */
-  char *err;
-} out;
-
-/* Runs argv (NULL-terminated) in the scratch directory with `env` (NAME=VALUE
- * or NULL) added; stdout and stderr to files, read back. */
-static out vrun(const char *env, char **argv)
-{
-  char o[256], e[256];
-  snprintf(o, sizeof o, "%s/.out", dir);
-  snprintf(e, sizeof e, "%s/.err", dir);
-  pid_t pid = fork();
-  cr_assert(pid >= 0);
-  if (pid == 0) {
-    if (chdir(dir) || !freopen(o, "w", stdout) || !freopen(e, "w", stderr) || !freopen("/dev/null", "r", stdin)) _exit(127);
-    if (env) putenv((char *)env);
-    execvp(argv[0], argv);
-    _exit(127);
-  }
-  int st;
-  cr_assert_eq(waitpid(pid, &st, 0), pid);
-  out r = { WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st), load(o, NULL), load(e, NULL) };
-  return r;
-}
-
-static out run(const char *env, ...)
+/* run(env, argv..., NULL): argv in the scratch directory with `env`
+ * (NAME=VALUE or NULL) added; waits. */
+static result run(const char *env, ...)
 {
   char *argv[64];
   int n = 0;
@@ -66,29 +43,23 @@ static out run(const char *env, ...)
   while ((a = va_arg(ap, const char *)) && n < 63) argv[n++] = (char *)a;
   va_end(ap);
   argv[n] = NULL;
-  return vrun(env, argv);
-}
-
-static void drop(out *r)
-{
-  free(r->text);
-  free(r->err);
+  return finish(start_with(NULL, "run", env, argv), "run");
 }
 
 #define SHOWF "status %d\n--- stdout:\n%s--- stderr:\n%s"
-#define SHOWA(r) (r).status, (r).text, (r).err
+#define SHOWA(r) (r).status, (r).out, (r).err
 #define SHOW(r) SHOWF, SHOWA(r)
 
-static void ok(out r)
+static void ok(result r)
 {
   cr_assert_eq(r.status, 0, SHOW(r));
   drop(&r);
 }
 
 /* "DIVERGED at exchange K, torus T (n)": K and n, or 0 when not diverged. */
-static int diverged_at(const out *r, unsigned long long *k, int *torus)
+static int diverged_at(const result *r, unsigned long long *k, int *torus)
 {
-  const char *p = strstr(r->text, "DIVERGED at exchange ");
+  const char *p = strstr(r->out, "DIVERGED at exchange ");
   char t;
   int n;
   if (!p || sscanf(p, "DIVERGED at exchange %llu, torus %c (%d)", k, &t, &n) != 3) return 0;
@@ -180,7 +151,7 @@ Test(locate, counter_race_is_reported_where_the_wrong_event_was_emitted, .timeou
       }
       if (first[r] >= 0 && (earliest < 0 || first[r] < earliest)) earliest = first[r];
     }
-    out rp = run(NULL, TOOL("braid-replay"), "--model-plugin", PLUGIN("counter"), "thr.btr", NULL);
+    result rp = run(NULL, TOOL("braid-replay"), "--model-plugin", PLUGIN("counter"), "thr.btr", NULL);
     if (earliest < 0) {
       /* Every draw agreed: nothing went wrong, and nothing may be reported. */
       cr_assert_eq(rp.status, 0, "chaos %u: no wrong draw, yet\n" SHOWF, chaos, SHOWA(rp));
@@ -198,8 +169,8 @@ Test(locate, counter_race_is_reported_where_the_wrong_event_was_emitted, .timeou
               first[torus], earliest, SHOWA(rp));
     cr_assert(llabs((long long)k - first[torus]) <= 1, "chaos %u: reported exchange %llu, torus %d emitted a wrong event at %lld\n" SHOWF, chaos,
               k, torus, first[torus], SHOWA(rp));
-    cr_assert(strstr(rp.text, "\nwindow: torus ") && strstr(rp.text, "  event    time       cell     (x,y,z)"), "the window is printed\n" SHOW(rp));
-    cr_assert(strstr(rp.text, "the parallel run differs from sequential execution\n"), SHOW(rp));
+    cr_assert(strstr(rp.out, "\nwindow: torus ") && strstr(rp.out, "  event    time       cell     (x,y,z)"), "the window is printed\n" SHOW(rp));
+    cr_assert(strstr(rp.out, "the parallel run differs from sequential execution\n"), SHOW(rp));
     drop(&rp);
   }
   cr_assert_geq(seen, 1, "no chaos seed made a wrong draw: the test proves nothing");
@@ -214,7 +185,7 @@ Test(locate, face_race_is_blamed_on_the_torus_whose_face_it_is, .timeout = 300)
     char c[16];
     snprintf(c, sizeof c, "%u", chaos);
     ok(run(NULL, TOOL("braid-record"), "-q", "--model-plugin", PLUGIN("face"), SHAPE, "-x", "30", "-t", "2", "--chaos", c, "-o", "face.btr", NULL));
-    out rp = run(NULL, TOOL("braid-replay"), "--model-plugin", PLUGIN("face"), "face.btr", NULL);
+    result rp = run(NULL, TOOL("braid-replay"), "--model-plugin", PLUGIN("face"), "face.btr", NULL);
     unsigned long long k;
     int torus;
     if (rp.status == 1) {
@@ -256,8 +227,8 @@ Test(locate, race_in_the_last_epoch_is_reported, .timeout = 300)
     cr_assert_eq(braid_trace_open(&t, tpath("thr.btr"), err, sizeof err), 0, "%s", err);
     int differs = memcmp(want, braid_trace_get_info(t)->final_state_hash, sizeof want) != 0;
     braid_trace_close(t);
-    out rp = run(NULL, TOOL("braid-replay"), "--model-plugin", PLUGIN("last"), "thr.btr", NULL);
-    out df = run(NULL, TOOL("braid-diff"), "seq.btr", "thr.btr", NULL);
+    result rp = run(NULL, TOOL("braid-replay"), "--model-plugin", PLUGIN("last"), "thr.btr", NULL);
+    result df = run(NULL, TOOL("braid-diff"), "seq.btr", "thr.btr", NULL);
     if (differs) {
       seen++;
       unsigned long long k;
@@ -265,10 +236,10 @@ Test(locate, race_in_the_last_epoch_is_reported, .timeout = 300)
       cr_assert_eq(rp.status, 1, "chaos %u: the final states differ\n" SHOWF, chaos, SHOWA(rp));
       cr_assert(diverged_at(&rp, &k, &torus) && k == EXCHANGES - 1, SHOW(rp));
       cr_assert_eq(df.status, 1, SHOW(df));
-      cr_assert_not(strstr(df.text, "equal:"), SHOW(df));
+      cr_assert_not(strstr(df.out, "equal:"), SHOW(df));
     } else {
       cr_assert_eq(rp.status, 0, SHOW(rp));
-      cr_assert(strstr(rp.text, "final state == footer"), SHOW(rp));
+      cr_assert(strstr(rp.out, "final state == footer"), SHOW(rp));
     }
     drop(&rp);
     drop(&df);
@@ -284,10 +255,10 @@ Test(locate, clock_model_is_diagnosed_as_nondeterministic_sequentially, .timeout
   static const char *how[] = { "--sequential", "-t2" };
   for (int i = 0; i < 2; i++) {
     ok(run(NULL, TOOL("braid-record"), "-q", "--model-plugin", PLUGIN("clock"), SHAPE, "-x", "10", how[i], "-o", "clock.btr", NULL));
-    out rp = run(NULL, TOOL("braid-replay"), "--model-plugin", PLUGIN("clock"), "clock.btr", NULL);
+    result rp = run(NULL, TOOL("braid-replay"), "--model-plugin", PLUGIN("clock"), "clock.btr", NULL);
     cr_assert_eq(rp.status, 1, SHOW(rp));
-    cr_assert(strstr(rp.text, "the model is not deterministic even sequentially"), "%s\n" SHOWF, how[i], SHOWA(rp));
-    cr_assert_not(strstr(rp.text, "the parallel run differs"), SHOW(rp));
+    cr_assert(strstr(rp.out, "the model is not deterministic even sequentially"), "%s\n" SHOWF, how[i], SHOWA(rp));
+    cr_assert_not(strstr(rp.out, "the parallel run differs"), SHOW(rp));
     drop(&rp);
   }
 }
@@ -301,9 +272,9 @@ Test(locate, uninitialised_memory_is_caught_under_perturb_malloc, .timeout = 120
   cr_skip_test("a sanitizer's allocator ignores mallopt(M_PERTURB): --perturb-malloc has no effect in this build");
 #endif
   ok(run(NULL, TOOL("braid-record"), "-q", "--model-plugin", PLUGIN("uninit"), SHAPE, "-x", "10", "-t", "2", "-o", "uninit.btr", NULL));
-  out rp = run(NULL, TOOL("braid-replay"), "--perturb-malloc", "--model-plugin", PLUGIN("uninit"), "uninit.btr", NULL);
+  result rp = run(NULL, TOOL("braid-replay"), "--perturb-malloc", "--model-plugin", PLUGIN("uninit"), "uninit.btr", NULL);
   cr_assert_eq(rp.status, 1, SHOW(rp));
-  cr_assert(strstr(rp.text, "the model is not deterministic even sequentially"), SHOW(rp));
+  cr_assert(strstr(rp.out, "the model is not deterministic even sequentially"), SHOW(rp));
   drop(&rp);
   /* The same mode on a correct model is no false alarm. */
   ok(run(NULL, TOOL("braid-record"), "-q", "-m", "phold", SHAPE, "-x", "20", "-t", "2", "--checkpoint-every", "5", "-o", "phold.btr", NULL));
@@ -317,12 +288,12 @@ Test(locate, replay_from_past_a_fault_does_not_claim_parallel_equals_sequential,
 {
   ok(run(NULL, TOOL("braid-record"), "-q", "--model-plugin", PLUGIN("face"), SHAPE, "-x", "40", "-t", "2", "--checkpoint-every", "10", "--chaos", "3",
          "-o", "face.btr", NULL));
-  out full = run(NULL, TOOL("braid-replay"), "--no-locate", "--model-plugin", PLUGIN("face"), "face.btr", NULL);
+  result full = run(NULL, TOOL("braid-replay"), "--no-locate", "--model-plugin", PLUGIN("face"), "face.btr", NULL);
   cr_assert_eq(full.status, 1, "the fault shows from the start\n" SHOW(full));
   drop(&full);
-  out rp = run(NULL, TOOL("braid-replay"), "--model-plugin", PLUGIN("face"), "--from", "35", "face.btr", NULL);
-  cr_assert_not(strstr(rp.text, "parallel == sequential"), SHOW(rp));
-  if (rp.status == 0) cr_assert(strstr(rp.text, "consistent from the checkpoint of exchange 29"), SHOW(rp));
+  result rp = run(NULL, TOOL("braid-replay"), "--model-plugin", PLUGIN("face"), "--from", "35", "face.btr", NULL);
+  cr_assert_not(strstr(rp.out, "parallel == sequential"), SHOW(rp));
+  if (rp.status == 0) cr_assert(strstr(rp.out, "consistent from the checkpoint of exchange 29"), SHOW(rp));
   drop(&rp);
 }
 
@@ -334,21 +305,21 @@ Test(locate, saved_private_state_replays_from_a_checkpoint, .timeout = 120)
 {
   ok(run(NULL, TOOL("braid-record"), "-q", "--model-plugin", PLUGIN("state"), SHAPE, "-x", "30", "-t", "2", "--checkpoint-every", "10", "-o",
          "state.btr", NULL));
-  out rp = run(NULL, TOOL("braid-replay"), "--model-plugin", PLUGIN("state"), "--from", "25", "state.btr", NULL);
+  result rp = run(NULL, TOOL("braid-replay"), "--model-plugin", PLUGIN("state"), "--from", "25", "state.btr", NULL);
   cr_assert_eq(rp.status, 0, SHOW(rp));
-  cr_assert(strstr(rp.text, "OK: 10 exchanges, consistent from the checkpoint of exchange 19"), SHOW(rp));
+  cr_assert(strstr(rp.out, "OK: 10 exchanges, consistent from the checkpoint of exchange 19"), SHOW(rp));
   drop(&rp);
   ok(run(NULL, TOOL("braid-record"), "-q", "--model-plugin", PLUGIN("state_nosave"), SHAPE, "-x", "30", "-t", "2", "--checkpoint-every", "10", "-o",
          "nosave.btr", NULL));
   ok(run(NULL, TOOL("braid-replay"), "--model-plugin", PLUGIN("state_nosave"), "nosave.btr", NULL));
   rp = run(NULL, TOOL("braid-replay"), "--model-plugin", PLUGIN("state_nosave"), "--from", "25", "nosave.btr", NULL);
   cr_assert_eq(rp.status, 2, SHOW(rp));
-  cr_assert_eq(rp.text[0], 0, "nothing on stdout\n" SHOW(rp));
+  cr_assert_eq(rp.out[0], 0, "nothing on stdout\n" SHOW(rp));
   cr_assert(strstr(rp.err, "keeps a private state") && strstr(rp.err, "no save and load"), SHOW(rp));
   drop(&rp);
   rp = run(NULL, TOOL("braid-replay"), "--force", "--model-plugin", PLUGIN("state_nosave"), "--from", "25", "nosave.btr", NULL);
   cr_assert(strstr(rp.err, "rebuilt by init(), not restored"), SHOW(rp));
-  if (rp.status == 1) cr_assert(strstr(rp.text, "note: the model's private state was rebuilt by init()"), SHOW(rp));
+  if (rp.status == 1) cr_assert(strstr(rp.out, "note: the model's private state was rebuilt by init()"), SHOW(rp));
   drop(&rp);
 }
 
@@ -360,9 +331,9 @@ Test(locate, diff_names_a_plugin_mismatch_as_a_settings_difference, .timeout = 6
          "a.btr", NULL));
   ok(run(NULL, TOOL("braid-record"), "-q", "--model-plugin", BRAID_BUILDDIR "/tests/.libs/plugin_ripple_rebuilt.so", "-n", "2", "-d", "8", "-x", "10",
          "-o", "b.btr", NULL));
-  out df = run(NULL, TOOL("braid-diff"), "a.btr", "b.btr", NULL);
+  result df = run(NULL, TOOL("braid-diff"), "a.btr", "b.btr", NULL);
   cr_assert_eq(df.status, 1, SHOW(df));
-  cr_assert(strstr(df.text, "settings differ: plugin 'ripple 1 "), SHOW(df));
+  cr_assert(strstr(df.out, "settings differ: plugin 'ripple 1 "), SHOW(df));
   drop(&df);
 }
 
@@ -374,26 +345,26 @@ Test(locate, gdb_helper_prints_the_torus_before_the_window, .timeout = 180)
   if (system("gdb --version > /dev/null 2>&1")) cr_skip_test("gdb is not installed");
   ok(run(NULL, TOOL("braid-record"), "-m", "racy", "-n", "2", "-t", "2", "-d", "8", "-i", "2000", "--interval-min", "2000", "-x", "200", "-o", "racy.btr",
          "-q", NULL));
-  out rp = run(NULL, TOOL("braid-replay"), "racy.btr", NULL);
+  result rp = run(NULL, TOOL("braid-replay"), "racy.btr", NULL);
   unsigned long long k, first = 0;
   int torus;
   cr_assert(diverged_at(&rp, &k, &torus), SHOW(rp));
-  const char *w = strstr(rp.text, "\nwindow: torus ");
+  const char *w = strstr(rp.out, "\nwindow: torus ");
   cr_assert(w && sscanf(strstr(w, "events "), "events %llu", &first) == 1, SHOW(rp));
   drop(&rp);
   char libtool[512], replay[512], helper[512];
   snprintf(libtool, sizeof libtool, "%s/libtool", BRAID_BUILDDIR);
   snprintf(replay, sizeof replay, "%s", TOOL("braid-replay"));
   snprintf(helper, sizeof helper, "source %s/tools/braid-gdb.py", BRAID_SRCDIR);
-  out g = run(NULL, libtool, "--mode=execute", "gdb", "-batch", "-nx", "-ex", "set breakpoint pending on", "-ex", "break braid_debug_break", "-ex", "run",
+  result g = run(NULL, libtool, "--mode=execute", "gdb", "-batch", "-nx", "-ex", "set breakpoint pending on", "-ex", "break braid_debug_break", "-ex", "run",
               "-ex", helper, "-ex", "braid-torus", "-ex", "braid-cell 12", "-ex", "braid-pending 3", "--args", replay, "--break", "racy.btr", NULL);
   char want[128];
   /* Stopped before the window: the torus has processed the events before it. */
   snprintf(want, sizeof want, "torus %d: D=8 (512 cells), events %llu, time ", torus, first - 1);
-  cr_assert(strstr(g.text, want), "want '%s'\n" SHOWF, want, SHOWA(g));
-  cr_assert(strstr(g.text, "cell 12 (0,1,4): state "), SHOW(g));
-  cr_assert(strstr(g.text, "  edge 0 -> cell "), SHOW(g));
-  cr_assert(strstr(g.text, " pending events, the first 3:\n  t="), SHOW(g));
+  cr_assert(strstr(g.out, want), "want '%s'\n" SHOWF, want, SHOWA(g));
+  cr_assert(strstr(g.out, "cell 12 (0,1,4): state "), SHOW(g));
+  cr_assert(strstr(g.out, "  edge 0 -> cell "), SHOW(g));
+  cr_assert(strstr(g.out, " pending events, the first 3:\n  t="), SHOW(g));
   drop(&g);
   /* The man page shows the same commands. */
   char *man = load(BRAID_SRCDIR "/man/braid-replay.1", NULL);
@@ -432,12 +403,12 @@ ParameterizedTest(quiet_case *c, locate, no_false_alarm, .timeout = 120, .init =
   const char *n = c->shape ? "2" : "3", *d = c->shape ? "16" : "8", *fail = c->shape ? "A@17" : "B@12";
   ok(run(NULL, TOOL("braid-record"), "-q", "-m", c->model, "-n", n, "-d", d, "-x", "30", "-i", "300", "--interval-min", "50", "-t", "2", "--chaos", seed,
          "--seed", seed, "--fail", fail, "--checkpoint-every", "8", "-o", "run.btr", NULL));
-  out rp = run(NULL, TOOL("braid-replay"), "run.btr", NULL);
+  result rp = run(NULL, TOOL("braid-replay"), "run.btr", NULL);
   cr_assert_eq(rp.status, 0, "%s shape %d seed %u\n" SHOWF, c->model, c->shape, c->seed, SHOWA(rp));
-  cr_assert(strstr(rp.text, "parallel == sequential; final state == footer"), SHOW(rp));
+  cr_assert(strstr(rp.out, "parallel == sequential; final state == footer"), SHOW(rp));
   drop(&rp);
   rp = run(NULL, TOOL("braid-replay"), "--from", "20", "run.btr", NULL);
   cr_assert_eq(rp.status, 0, "%s shape %d seed %u --from 20\n" SHOWF, c->model, c->shape, c->seed, SHOWA(rp));
-  cr_assert(strstr(rp.text, "consistent from the checkpoint of exchange 15"), SHOW(rp));
+  cr_assert(strstr(rp.out, "consistent from the checkpoint of exchange 15"), SHOW(rp));
   drop(&rp);
 }

@@ -36,6 +36,8 @@
 #ifndef BRAID_MANDOC
 #define BRAID_MANDOC ""
 #endif
+#include "run.h"
+
 #ifdef BRAID_RR_PATH
 #define RR BRAID_RR_PATH
 #else
@@ -43,62 +45,6 @@
 #endif
 
 /* ------------------------------------------------------------------ helpers */
-
-typedef struct result {
-  int status; /* exit status, or 128 + signal */
-  char *out, *err;
-  size_t outlen, errlen;
-} result;
-
-static inline void exec_prog(const char *prog, char **argv)
-{
-  if (!strncmp(prog, "braid-", 6)) {
-    char path[512];
-    snprintf(path, sizeof path, "%s/tools/%s", BRAID_BUILDDIR, prog);
-    execv(path, argv);
-  } else {
-    execvp(prog, argv);
-  }
-  _exit(127);
-}
-
-/* Starts prog (a tool from the build tree, or a program from PATH) in the
- * test directory with stdin from `in` (or /dev/null), stdout and stderr to
- * files named by `tag`.  Returns the pid. */
-static inline pid_t start(const char *in, const char *tag, char **argv)
-{
-  char out[256], err[256];
-  snprintf(out, sizeof out, "%s/.%s.out", dir, tag);
-  snprintf(err, sizeof err, "%s/.%s.err", dir, tag);
-  pid_t pid = fork();
-  cr_assert(pid >= 0);
-  if (pid == 0) {
-    if (chdir(dir)) _exit(127);
-    int i = open(in ? in : "/dev/null", O_RDONLY);
-    int o = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    int e = open(err, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    if (i < 0 || o < 0 || e < 0) _exit(127);
-    dup2(i, 0);
-    dup2(o, 1);
-    dup2(e, 2);
-    exec_prog(argv[0], argv);
-  }
-  return pid;
-}
-
-static inline result finish(pid_t pid, const char *tag)
-{
-  int st;
-  while (waitpid(pid, &st, 0) < 0) cr_assert_eq(errno, EINTR);
-  result r;
-  r.status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-  char p[256];
-  snprintf(p, sizeof p, "%s/.%s.out", dir, tag);
-  r.out = load(p, &r.outlen);
-  snprintf(p, sizeof p, "%s/.%s.err", dir, tag);
-  r.err = load(p, &r.errlen);
-  return r;
-}
 
 #define MAXARGS 64
 
@@ -130,12 +76,6 @@ static inline result run_in(const char *in, const char *prog, ...)
   result r = vrun(in, prog, ap);
   va_end(ap);
   return r;
-}
-
-static inline void drop(result *r)
-{
-  free(r->out);
-  free(r->err);
 }
 
 /* A failed check shows the run: SHOW(r) alone, or a format of its own with
