@@ -692,8 +692,7 @@ int main(int argc, char **argv)
     }
   }
   if (replay && mode != 'H') cli_die("--replay goes with --html (braid-replay replays on its own)");
-  if (optind != argc - 1) cli_die(optind == argc ? "no trace given (see --help)" : "more than one trace given (see --help)");
-  const char *shown = argv[optind], *path = shown;
+  const char *shown = cli_one_trace(argc, argv), *path = shown;
   if (!strcmp(shown, "-")) {
     shown = "standard input";
     path = copy_stdin();

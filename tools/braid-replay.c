@@ -306,8 +306,7 @@ int main(int argc, char **argv)
   }
   /* --until before --from is fine while it follows the checkpoint that
    * --from picks; the library knows that checkpoint and refuses the rest. */
-  if (optind != argc - 1) cli_die(optind == argc ? "no trace given (see --help)" : "more than one trace given (see --help)");
-  const char *path = argv[optind];
+  const char *path = cli_one_trace(argc, argv);
   cli_need_file(path);
   if (rr) run_under_rr(argc, argv);
   braid_replay_result res;

@@ -160,9 +160,8 @@ int main(int argc, char **argv)
     default: cli_bad_option(c, argv, opts);
     }
   }
-  if (optind != argc - 1) cli_die(optind == argc ? "no trace given (see --help)" : "more than one trace given (see --help)");
+  const char *path = cli_one_trace(argc, argv);
   if (o.deviation && o.divergence) cli_die("--deviation and --divergence name different failures: give one of them");
-  const char *path = argv[optind];
   cli_need_file(path);
   struct stat sin, sout;
   if (o.out && stat(o.out, &sout) == 0 && stat(path, &sin) == 0 && sin.st_dev == sout.st_dev && sin.st_ino == sout.st_ino)

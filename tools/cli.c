@@ -78,6 +78,12 @@ void cli_version(void)
   exit(0);
 }
 
+const char *cli_one_trace(int argc, char **argv)
+{
+  if (optind != argc - 1) cli_die(optind == argc ? "no trace given (see --help)" : "more than one trace given (see --help)");
+  return argv[optind];
+}
+
 void cli_need_file(const char *path)
 {
   struct stat st;

@@ -24,6 +24,9 @@ struct option;
 void cli_bad_option(int c, char **argv, const struct option *opts) __attribute__((noreturn));
 /* Prints the version line and exits 0. */
 void cli_version(void) __attribute__((noreturn));
+/* The one trace left on the command line after the options (argv[optind]);
+ * dies with a clear line when there is none or more than one. */
+const char *cli_one_trace(int argc, char **argv);
 /* Checks that `path` names a readable regular file; dies with a clear line. */
 void cli_need_file(const char *path);
 /* Reads the whole trace once and dies with the reader's one-line message
