@@ -81,3 +81,14 @@ Test(cli, readme_install_names_libbraid_3_once)
   cr_assert_eq(n, 1, "the Install section names man 3 libbraid %d times", n);
   free(text);
 }
+
+/* The tools that read one trace say so, in one line and with exit 2, when
+ * they get none or two (cli_one_trace). */
+Test(bad_input, one_trace_tools_refuse_none_and_two)
+{
+  static const char *tools[] = { "braid-replay", "braid-dump", "braid-shrink" };
+  for (unsigned i = 0; i < sizeof tools / sizeof *tools; i++) {
+    expect_trouble(run(tools[i], NULL), "no trace given", NULL);
+    expect_trouble(run(tools[i], "a.btr", "b.btr", NULL), "more than one trace given", NULL);
+  }
+}
