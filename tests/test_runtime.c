@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <unistd.h>
 #include "helpers.h"
+#include "runtime/checkpoint.h"
 #include "walk.h"
 #include <criterion/parameterized.h>
 
