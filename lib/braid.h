@@ -665,7 +665,7 @@ _Static_assert(BRAID_F_PROJECTION_EVENTS == BRAID_F_EVENTS && BRAID_F_REBUILD_EV
 /* Failure reasons (FAILURE.reason) and interval change reasons
  * (INTERVAL.reason). */
 enum { BRAID_FAIL_INJECTED = 1, BRAID_FAIL_HEARTBEAT = 2 };
-enum { BRAID_INTERVAL_SHRINK = 1, BRAID_INTERVAL_GROW = 2, BRAID_INTERVAL_RATE = 3 };
+enum { BRAID_INTERVAL_SHRINK = 1, BRAID_INTERVAL_GROW = 2, BRAID_INTERVAL_RATE = 3, BRAID_INTERVAL_FOLLOW = 4 };
 
 /* Record types 1..63 are logical, 64..127 timing, 128.. blobs. */
 #define BRAID_RECORD_IS_LOGICAL(type) ((type) >= 1 && (type) <= 63)

@@ -12,9 +12,11 @@
 
 /* An observation: a boundary check of c cells with v violated; an epoch
  * of ev events in ns nanoseconds; a replay's recorded interval. */
-#define CHECK(c, v) { c, v, 0, 0, 0, 0 }
-#define EPOCH(ns, ev) { 1000, 0, ns, ev, 0, 0 }
-#define REPLAYED(iv) { 1000, 0, 1000, 1000, 1, iv }
+#define CHECK(c, v) { c, v, 0, 0, 0, 0, 0 }
+#define EPOCH(ns, ev) { 1000, 0, ns, ev, 0, 0, 0 }
+#define REPLAYED(iv) { 1000, 0, 1000, 1000, 1, iv, 0 }
+/* A check whose predecessor's projection says it ran epochs of p events. */
+#define AFTER(c, v, p) { c, v, 0, 0, 0, 0, p }
 
 typedef struct adapt_case {
   const char *name;
@@ -49,7 +51,22 @@ static const adapt_case cases[] = {
   { "hysteresis 1 changes at once", { BRAID_ADAPT_VIOLATIONS, 100, 10000, 10000, 1 }, { 1000, 0, 0 }, CHECK(1000, 9), { 800, 0, 0 },
     BRAID_INTERVAL_SHRINK, 9000 },
   { "the threshold is the rule's", { BRAID_ADAPT_VIOLATIONS, 100, 10000, 100000, 3 }, { 1000, 2, 0 }, CHECK(1000, 40), { 1000, 0, 0 }, 0, 40000 },
-  { "off never changes anything", OFF, { 1000, 7, 7 }, { 1000, 1000, 1, 1, 0, 0 }, { 1000, 7, 7 }, 0, 1000000 },
+  { "off never changes anything", OFF, { 1000, 7, 7 }, { 1000, 1000, 1, 1, 0, 0, 5 }, { 1000, 7, 7 }, 0, 1000000 },
+  /* The ring: at most one growth step above the predecessor. */
+  { "growth stops one step above the predecessor", VIOL, { 1000, 0, 2 }, AFTER(1000, 2, 900), { 1081, 0, 0 }, BRAID_INTERVAL_GROW, 2000 },
+  { "growth up to exactly that step is whole", VIOL, { 1000, 0, 2 }, AFTER(1000, 2, 1000), { 1201, 0, 0 }, BRAID_INTERVAL_GROW, 2000 },
+  { "growth wanted while far above the predecessor follows it down", VIOL, { 1000, 0, 2 }, AFTER(1000, 2, 800), { 961, 0, 0 },
+    BRAID_INTERVAL_FOLLOW, 2000 },
+  { "holding far above the predecessor follows it down", VIOL, { 5000, 0, 0 }, AFTER(1000, 3, 1000), { 1201, 0, 0 }, BRAID_INTERVAL_FOLLOW,
+    3000 },
+  { "holding within one step of the predecessor stays", VIOL, { 1201, 0, 0 }, AFTER(1000, 3, 1000), { 1201, 0, 0 }, 0, 3000 },
+  { "a shrink below the step stays a shrink", VIOL, { 1000, 2, 0 }, AFTER(1000, 6, 2000), { 800, 0, 0 }, BRAID_INTERVAL_SHRINK, 6000 },
+  { "a shrink not far enough goes to the step", VIOL, { 1000, 2, 0 }, AFTER(1000, 6, 400), { 481, 0, 0 }, BRAID_INTERVAL_FOLLOW, 6000 },
+  { "the step is clamped to interval_max", VIOL, { 10000, 0, 2 }, AFTER(1000, 0, 10000), { 10000, 0, 0 }, 0, 0 },
+  { "the step is clamped to interval_min", VIOL, { 200, 0, 0 }, AFTER(1000, 3, 50), { 100, 0, 0 }, BRAID_INTERVAL_FOLLOW, 3000 },
+  { "the hysteresis counts go on while following", VIOL, { 5000, 0, 1 }, AFTER(1000, 2, 1000), { 1201, 0, 2 }, BRAID_INTERVAL_FOLLOW, 2000 },
+  { "rate: the predecessor's interval does not matter", RATE, { 1000, 0, 0 }, { 1000, 0, 1000000, 1000, 0, 0, 100 }, { 200, 0, 0 },
+    BRAID_INTERVAL_RATE, 0 },
   /* Rate mode: about 200 us of measured wall time per epoch. */
   { "rate: 1 event/us wants 200", RATE, { 1000, 0, 0 }, EPOCH(1000000, 1000), { 200, 0, 0 }, BRAID_INTERVAL_RATE, 0 },
   { "rate: within a fifth stays", RATE, { 1000, 0, 0 }, EPOCH(1000000, 5500), { 1000, 0, 0 }, 0, 0 },

@@ -78,6 +78,51 @@ Test(runtime, adaptation_actually_happens, .timeout = 60)
   mem_free(&m);
 }
 
+/* The tori of a ring keep nearly one interval (adapt.h): at every exchange
+ * no torus runs more than one growth step above its predecessor, and some
+ * torus follows its predecessor down.  Adapting alone, the tori of these
+ * runs ended at 6133 and 9601 events per epoch (2 tori) and at 5999 and
+ * 9601 (3). */
+Test(runtime, the_ring_keeps_nearly_one_interval, .timeout = 120)
+{
+  static const unsigned tori[] = { 2, 3, 4 };
+  for (unsigned i = 0; i < 3; i++) {
+    char kv[200];
+    snprintf(kv, sizeof kv, "model=uniform tori=%u dim=32 exchanges=2000 seed=1 sequential=1", tori[i]);
+    mem_sink m;
+    run_into(kv, &m);
+    uint64_t iv[4] = { 0 }, prev[4] = { 0 }, follows = 0, hi = 0, lo = UINT64_MAX;
+    const uint8_t *p = m.logical.p, *end = p + m.logical.len;
+    while (p < end) {
+      braid_record r;
+      cr_assert_eq(braid__rec_decode(&p, end, &r, NULL), 0);
+      if (r.type == BRAID_REC_EXCHANGE) memcpy(prev, iv, sizeof prev);
+      if (r.type == BRAID_REC_PROJECTION) {
+        uint32_t t = (uint32_t)r.field[BRAID_F_TORUS], pred = (t + tori[i] - 1) % tori[i];
+        uint64_t mine = r.field[BRAID_F_PROJECTION_INTERVAL];
+        /* Epoch k's interval was chosen from the predecessor's projection
+         * of exchange k-1. */
+        if (prev[pred])
+          cr_assert_leq(mine, prev[pred] * 6 / 5 + 1, "%u tori: torus %u runs %llu after %llu", tori[i], t, (unsigned long long)mine,
+                        (unsigned long long)prev[pred]);
+        iv[t] = mine;
+      }
+      if (r.type == BRAID_REC_INTERVAL && r.field[BRAID_F_INTERVAL_REASON] == BRAID_INTERVAL_FOLLOW) follows++;
+    }
+    for (unsigned t = 0; t < tori[i]; t++) {
+      if (iv[t] > hi) hi = iv[t];
+      if (iv[t] < lo) lo = iv[t];
+    }
+    cr_assert_gt(follows, 0, "%u tori: no torus followed its predecessor", tori[i]);
+    /* One step per torus around the ring at most: 1.2 for 2 tori, 1.44 for 3. */
+    double spread = 1;
+    for (unsigned t = 1; t < tori[i]; t++) spread *= 1.2;
+    cr_assert_leq((double)hi, (double)lo * spread + tori[i], "%u tori end at %llu..%llu events per epoch", tori[i], (unsigned long long)lo,
+                  (unsigned long long)hi);
+    mem_free(&m);
+  }
+}
+
 typedef struct injector {
   braid_runtime *rt;
   int n;

@@ -48,6 +48,14 @@ braid__adapt_decision braid__adapt_next(const braid__adapt_rule *rule, braid__ad
       nv = clampu((uint64_t)a->interval * 6 / 5 + 1, rule->lo, rule->hi);
       reason = BRAID_INTERVAL_GROW;
     }
+    if (obs->pred_interval) {
+      /* Stay within one growth step of the predecessor (see adapt.h). */
+      uint32_t cap = clampu((uint64_t)obs->pred_interval * 6 / 5 + 1, rule->lo, rule->hi);
+      if (nv > cap) {
+        if (cap < a->interval) reason = BRAID_INTERVAL_FOLLOW;
+        nv = cap;
+      }
+    }
     break;
   case BRAID_ADAPT_RATE:
     reason = BRAID_INTERVAL_RATE;

@@ -11,7 +11,19 @@
  *   - below a quarter of the threshold as long: it grows by a fifth (x6/5,
  *     rounded down, +1 so that small intervals move);
  *   - in between, or when the trend is shorter: it stays (hysteresis);
- *   - always clamped to [interval_min, interval_max].
+ *   - always clamped to [interval_min, interval_max];
+ *   - and never more than one growth step (x6/5 + 1, clamped) above the
+ *     interval of the predecessor's last projection: a torus that wants
+ *     more waits for its predecessor to grow too, and one that is further
+ *     above (the predecessor shrank) comes down to that step at once
+ *     (BRAID_INTERVAL_FOLLOW).
+ * The last rule keeps the tori of a ring at nearly the same interval.
+ * Each torus's step needs its predecessor's projection, so epochs of
+ * unequal length leave the shorter torus's worker waiting: two tori
+ * adapting alone settled at 6133 and 9601 events, which caps 2 threads at
+ * 1.64x, and drift apart in virtual time, which the global check sees.
+ * Shrinking is never held back: a torus whose own check is bad shrinks at
+ * once, and its successors follow one exchange later each.
  * The band sits under the threshold rather than around it because a
  * check's rate is noisy: a torus held between a quarter and a half of the
  * threshold keeps single checks below the threshold, which is what the
@@ -51,6 +63,7 @@ typedef struct braid__adapt_obs {
   uint64_t epoch_ns, epoch_events; /* its last epoch (rate mode) */
   int recorded;                    /* rate mode in replay: follow recorded_interval */
   uint32_t recorded_interval;
+  uint32_t pred_interval; /* the predecessor's interval in its projection; 0: none */
 } braid__adapt_obs;
 
 typedef struct braid__adapt_decision {

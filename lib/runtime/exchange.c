@@ -92,10 +92,10 @@ static uint64_t boundary(braid_runtime *rt, braid__tctx *c, uint32_t from, const
 
 /* The interval of the next epoch, from the pure rule of adapt.h; a change is
  * recorded. */
-static void adapt(braid_runtime *rt, braid__tctx *c, uint64_t k, uint64_t checked, uint64_t violations, braid__buf *blk)
+static void adapt(braid_runtime *rt, braid__tctx *c, uint64_t k, const braid__projection *pred, uint64_t violations, braid__buf *blk)
 {
   const braid__adapt_rule rule = braid__adapt_rule_of(&rt->cfg);
-  braid__adapt_obs obs = { checked, violations, c->epoch_ns, c->epoch_events, 0, c->adapt.interval };
+  braid__adapt_obs obs = { pred->facelen, violations, c->epoch_ns, c->epoch_events, 0, c->adapt.interval, pred->interval };
   braid__adapt_decision d = braid__adapt_next(&rule, c->adapt, &obs);
   if (rule.mode == BRAID_ADAPT_RATE) {
     /* The rate mode's proposal depends on the clock: it goes through the
@@ -167,7 +167,7 @@ int braid__exchange_in(braid_runtime *rt, uint32_t r, uint64_t k, const braid__p
     }
   } else {
     uint64_t viol = boundary(rt, c, from, pred, blk, k);
-    adapt(rt, c, k, pred->facelen, viol, blk);
+    adapt(rt, c, k, pred, viol, blk);
     global_checks(rt, c, from, pred, k, blk);
   }
   BRAID_FORWARD(injections(rt, c, k, blk));

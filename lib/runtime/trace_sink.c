@@ -20,8 +20,9 @@
  * pow/log once at set-up).  3: model checks add CHECK records, and a
  * rebuilt bursty torus no longer fails over overflows from before.  4: the
  * projection's pending and cell digests and rungs, the hash field written
- * as 0, checkpoints holding a model's saved state. */
-#define BRAID_SEMANTICS_VERSION 4
+ * as 0, checkpoints holding a model's saved state.  5: a torus's
+ * interval stays within one growth step of its predecessor's (adapt.h). */
+#define BRAID_SEMANTICS_VERSION 5
 #define BRAID_STR_(x) #x
 #define BRAID_STR(x) BRAID_STR_(x)
 
