@@ -170,8 +170,9 @@ Test(exchange, the_global_check_compares_pending_events_and_time, .timeout = 30)
 }
 
 /* A rebuild restores the x=0 face of the torus's last successful
- * projection, which stays in its slot (runtime.h: own_face) and is not
- * copied per step: torus A fails at 5 and again at 6, so both rebuilds
+ * projection, which the torus keeps in own.face (runtime.h) and brings up
+ * to date only with what each later successful projection changed: torus
+ * A fails at 5 and again at 6, so both rebuilds
  * restore P_A(4), which no later claim overwrote.  The face of P_A(4) is
  * the state's x=0 face at the start of epoch 5 (the exchange-in of 4 only
  * queues events); at the start of epoch 7 the state must hold it again. */

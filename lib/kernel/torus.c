@@ -14,9 +14,15 @@ static int alloc_cells(braid_torus *t)
   t->activity = braid__calloc_lines(n, sizeof *t->activity);
   t->corr = braid__calloc_lines((size_t)t->dim * t->dim, sizeof *t->corr);
   t->corr_base = t->ncells - t->dim * t->dim;
-  if (!t->state || !t->activity || !t->corr) return BRAID_ENOMEM;
+  t->facelen = t->dim * t->dim;
+  t->cellmask = t->ncells - 1;
+  t->face_dirty = braid__calloc_lines(2 * (size_t)t->facelen / 64, sizeof *t->face_dirty);
+  if (!t->state || !t->activity || !t->corr || !t->face_dirty) return BRAID_ENOMEM;
+  braid__torus_touch_faces(t);
   return 0;
 }
+
+void braid__torus_touch_faces(braid_torus *t) { memset(t->face_dirty, 0xff, 2 * (size_t)t->facelen / 8); }
 
 static int64_t param_or(const braid_torus *t, const char *name, int64_t def)
 {
@@ -87,6 +93,8 @@ void braid__torus_free(braid_torus *t)
   free(t->activity);
   free(t->corr);
   t->corr = NULL;
+  free(t->face_dirty);
+  t->face_dirty = NULL;
   free(t->staged);
   t->staged = NULL;
   t->nstaged = t->capstaged = 0;
@@ -108,6 +116,7 @@ int braid__torus_reset(braid_torus *t, uint64_t now)
   memset(t->state, 0, t->ncells * sizeof *t->state);
   memset(t->activity, 0, t->ncells * sizeof *t->activity);
   memset(t->corr, 0, (size_t)t->dim * t->dim * sizeof *t->corr);
+  braid__torus_touch_faces(t);
   t->nstaged = 0;
   braid__queue_clear(&t->q, now);
   /* The model re-seeds its population relative to q.now. */

@@ -46,6 +46,12 @@ struct braid_torus {
    * made (with q.pdigest for the pending events). */
   uint64_t cdigest;
   uint64_t rng_key; /* mix of seed and torus id */
+  /* The boundary faces' cells written since the exchange last looked, one
+   * bit each (braid__touch): bit j of the first facelen is cell
+   * corr_base + j of the x=D-1 face, bit facelen + j is cell j of the x=0
+   * face.  The exchange checks and publishes only what changed. */
+  uint64_t *face_dirty;
+  uint32_t facelen, cellmask; /* D*D, and D^3 - 1 */
   uint32_t degree;
   uint32_t max_delay;
   void *mstate;
@@ -183,6 +189,19 @@ static inline uint64_t braid__rand(const braid_torus *t, uint64_t stream, uint64
   return braid__mix64(t->rng_key ^ braid__mix64(stream * 0xd1b54a32d192ed03ull + counter));
 }
 
+/* Cell `dst` was written: marks it in face_dirty when it is on a boundary
+ * face.  (dst + D*D) mod D^3 puts the x=D-1 face at [0, D*D) and the x=0
+ * face at [D*D, 2*D*D) and every other cell above (D >= 8), so it costs
+ * one add, one and and one branch that is rarely taken. */
+static inline void braid__touch(braid_torus *t, uint32_t dst)
+{
+  uint32_t f = (dst + t->facelen) & t->cellmask;
+  if (BRAID_UNLIKELY(f < 2 * t->facelen)) t->face_dirty[f >> 6] |= 1ull << (f & 63);
+}
+/* Marks both faces whole: after the cells were written wholesale (init,
+ * rebuild, checkpoint load). */
+void braid__torus_touch_faces(braid_torus *t);
+
 /* An external event was applied: a correction is no longer in flight. */
 static inline void braid__external_done(braid_torus *t, const braid__qev *ev)
 {
@@ -195,6 +214,7 @@ static inline void braid__external_done(braid_torus *t, const braid__qev *ev)
 static inline void braid__process(braid_torus *t, uint64_t time, const braid__qev *ev)
 {
   t->state[ev->dst] += ev->payload;
+  braid__touch(t, ev->dst);
   t->activity[ev->dst]++;
   t->cdigest += braid__cell_weight(ev->dst) * (uint64_t)(int64_t)ev->payload;
   t->digest = braid__digest_step(t->digest, time, ev->dst, ev->src, ev->payload);
@@ -240,6 +260,7 @@ _Static_assert(BRAID_PREFETCH_AHEAD < BRAID_CHUNK_EVENTS, "braid__queue_peek loo
     while (done < n && braid__queue_pop(&t->q, &time, &ev)) {                  \
       BRAID__PREFETCH_CELL(t, braid__queue_peek(&t->q, BRAID_PREFETCH_AHEAD)); \
       t->state[ev.dst] += ev.payload;                                          \
+      braid__touch(t, ev.dst);                                                 \
       t->activity[ev.dst]++;                                                   \
       t->cdigest += braid__cell_weight(ev.dst) * (uint64_t)(int64_t)ev.payload; \
       digest = braid__digest_step(digest, time, ev.dst, ev.src, ev.payload);  \

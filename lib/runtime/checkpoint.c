@@ -23,9 +23,13 @@ static void put(braid__buf *b, uint64_t v)
   braid__buf_put(b, tmp, braid__varint_put(tmp, v));
 }
 
-/* p's face values are at `face` (see braid__tctx.own_face). */
-static void put_proj(braid__buf *b, const braid__projection *p, const int64_t *face)
+/* A torus's last projection as it is resumed from (resume_form): with its
+ * whole face and no delta.  The hash stored is of that form, so that a
+ * blob whose face does not match its hash shows as a projection error at
+ * the successor's next check. */
+static void put_proj(braid__buf *b, const braid__projection *p)
 {
+  const int64_t *face = p->face;
   put(b, p->exchange);
   put(b, p->alive);
   put(b, p->events);
@@ -40,7 +44,18 @@ static void put_proj(braid__buf *b, const braid__projection *p, const int64_t *f
     put(b, braid__zigzag(p->procs[i].state));
   }
   for (uint32_t i = 0; i < p->facelen; i++) put(b, braid__zigzag(face[i]));
-  put(b, p->hash);
+  put(b, braid__projection_hash(p));
+}
+
+/* Makes *p (whose face is whole) the projection a successor can start over
+ * from: the face and no delta. */
+static void resume_form(braid__projection *p, uint64_t facesum)
+{
+  p->facesum = facesum;
+  p->has_face = 1;
+  p->delta = BRAID__DELTA_NONE;
+  p->delta_from = UINT64_MAX;
+  p->ndelta = 0;
 }
 
 /* Exchanges that may be -1 are stored plus one. */
@@ -99,7 +114,9 @@ int braid__checkpoint_save(braid__tctx *c, uint64_t k, braid__buf *b)
   put(b, c->last_overflows);
   put(b, c->last_horizon);
   put_converge(b, &c->conv);
-  put_proj(b, &c->own, c->own_face);
+  braid__projection whole = c->own; /* the storage is shared, and only read */
+  resume_form(&whole, c->facesum);
+  put_proj(b, &whole);
   put(b, t->degree);
   braid__buf_put(b, t->state, t->ncells * sizeof *t->state);
   braid__buf_put(b, t->activity, t->ncells * sizeof *t->activity);
@@ -252,7 +269,6 @@ static int load_torus(braid_runtime *rt, reader *r, uint64_t *kout)
   c->last_horizon = get(r);
   get_converge(r, &c->conv);
   get_proj(r, &c->own, t->ncells);
-  c->own_face = c->own.face;
   c->own.torus = (uint32_t)id; /* not stored: it is the blob's own torus, and the hash covers it */
   /* The model's init, run when the runtime was created, gave the torus the
    * degree its loop assumes (models set it only there): a blob with another
@@ -289,6 +305,17 @@ static int load_torus(braid_runtime *rt, reader *r, uint64_t *kout)
   c->own.rungs = get(r);
   BRAID_RETURN_IF(r->err, r->err);
   braid__torus_rehash(t);
+  /* The exchange's state around the torus: its cells were written
+   * wholesale, what it published before is unknown beyond its last
+   * projection, and its mirror of its predecessor is gone (the
+   * predecessor's resumed projection carries the whole face). */
+  braid__torus_touch_faces(t);
+  c->facesum = braid__face_sum(c->own.face, c->own.facelen);
+  resume_form(&c->own, c->facesum);
+  braid__facelog_forget(&c->facelog, k);
+  atomic_store(&c->mirror_from, UINT64_MAX);
+  memset(c->violating, 0, c->own.facelen / 8);
+  memset(c->cand, 0, c->own.facelen / 8);
   if (get_max(r, 1)) {
     uint64_t mlen = get_max(r, (uint64_t)(r->end - r->p));
     BRAID_RETURN_IF(r->err, r->err);

@@ -37,6 +37,46 @@ static int any_out_of_tolerance(const int64_t *a, const int64_t *e, uint64_t tol
   return (out | (ovf >> 63)) != 0;
 }
 
+/* The mirror (runtime.h): brings c->mirror up to the predecessor's face
+ * in pred and marks the cells it changed in c->cand; *all when every cell
+ * is to be checked.  The delta is applied when it holds every change since
+ * an exchange the mirror has reached (projection.h); a projection with the
+ * whole face replaces the mirror instead.  The delta is checked before any
+ * of it is applied: its cells in range and ascending, and the mirror it
+ * makes adding up to the face the publisher holds.  Anything else is a
+ * fault of the library, and ends the run with BRAID_EPROJECTION (the hash
+ * has caught what a transport could do to a projection). */
+static int mirror_update(braid__tctx *c, const braid__projection *pred, int *all)
+{
+  const uint32_t n = pred->facelen;
+  const uint64_t from = atomic_load_explicit(&c->mirror_from, memory_order_relaxed);
+  int64_t *m = c->mirror;
+  if (pred->delta == BRAID__DELTA_ALL || (pred->delta == BRAID__DELTA_SINCE && from != UINT64_MAX && pred->delta_from <= from)) {
+    BRAID_RETURN_IF(pred->ndelta > n || (pred->delta == BRAID__DELTA_ALL && pred->ndelta != n), BRAID_EPROJECTION);
+    uint64_t sum = c->mirror_sum;
+    for (uint32_t i = 0; i < pred->ndelta; i++) {
+      uint32_t j = pred->delta_cell[i];
+      BRAID_RETURN_IF(j >= n || (i && j <= pred->delta_cell[i - 1]), BRAID_EPROJECTION);
+      sum += braid__cell_weight(j) * ((uint64_t)pred->delta_value[i] - (uint64_t)m[j]);
+    }
+    BRAID_RETURN_IF(sum != pred->facesum, BRAID_EPROJECTION);
+    for (uint32_t i = 0; i < pred->ndelta; i++) {
+      uint32_t j = pred->delta_cell[i];
+      m[j] = pred->delta_value[i];
+      c->cand[j >> 6] |= 1ull << (j & 63);
+    }
+    c->mirror_sum = sum;
+    *all = pred->delta == BRAID__DELTA_ALL;
+  } else {
+    BRAID_RETURN_IF(!pred->has_face, BRAID_EPROJECTION);
+    memcpy(m, pred->face, n * sizeof *m);
+    c->mirror_sum = pred->facesum;
+    *all = 1;
+  }
+  atomic_store_explicit(&c->mirror_from, pred->exchange, memory_order_relaxed);
+  return 0;
+}
+
 /* Boundary constraint: the receiver's x=D-1 face follows the sender's x=0
  * face; each cell off by more than the tolerance is a violation and gets a
  * corrective event.  The correction is the deviation that remains once the
@@ -49,45 +89,90 @@ static int any_out_of_tolerance(const int64_t *a, const int64_t *e, uint64_t tol
  * a check is only what a full queue refused or a short last epoch left.
  * (Before semantics version 2 the correction was half the remaining
  * deviation landing at now+1, and took 7 halvings of ~3 exchanges each to
- * absorb a face perturbed by 1000.) */
-static uint64_t boundary(braid_runtime *rt, braid__tctx *c, uint32_t from, const braid__projection *pred, braid__buf *blk, uint64_t k)
+ * absorb a face perturbed by 1000.)
+ *
+ * Only the cells that can have changed their verdict are looked at: those
+ * of the receiver's face written since the last check (t->face_dirty),
+ * those the predecessor's delta changed, and those violated at the last
+ * check (c->violating); any other cell is as it was, within the tolerance.
+ * The verdicts, corrections and records are those of checking every cell,
+ * in the same order. */
+static void check_cell(braid_runtime *rt, braid__tctx *c, uint32_t j, int64_t expected, braid__buf *blk, uint64_t *viol, uint64_t *maxdev,
+                       int64_t *sum)
+{
+  braid_torus *t = &c->t;
+  const uint32_t base = t->ncells - t->facelen;
+  int64_t actual = t->state[base + j];
+  uint64_t dev = actual > expected ? (uint64_t)actual - (uint64_t)expected : (uint64_t)expected - (uint64_t)actual;
+  if (dev <= (uint64_t)rt->cfg.v[BRAID_K_tolerance]) return;
+  c->violating[j >> 6] |= 1ull << (j & 63);
+  if (dev > *maxdev) *maxdev = dev;
+  int32_t payload = clamp32(expected - (actual + t->corr[j]));
+  if ((*viol)++ < BRAID_VCELLS_PER_EXCHANGE && rt->recording) {
+    uint64_t f[5] = { t->id, base + j, (uint64_t)expected, (uint64_t)actual, (uint64_t)(int64_t)payload };
+    braid__rec_put(blk, BRAID_REC_VCELL, 5, f);
+  }
+  /* A refused correction is counted by the queue and reported as overflow. */
+  if (payload && braid__torus_push_correction(t, j, payload) == 0) {
+    *sum += payload;
+    c->rep.corrective_events++;
+  }
+}
+
+/* The test hook check_faces: the mirror is the face pred carries, and
+ * checking every cell gives the verdicts the delta's cells gave. */
+static int check_every_cell(braid_runtime *rt, braid__tctx *c, const braid__projection *pred, uint64_t k, uint64_t viol, uint64_t maxdev)
+{
+  const braid_torus *t = &c->t;
+  const int64_t tol = rt->cfg.v[BRAID_K_tolerance];
+  uint64_t v = 0, md = 0;
+  for (uint32_t j = 0; j < pred->facelen; j++) {
+    int64_t a = t->state[t->ncells - pred->facelen + j], e = pred->face[j];
+    uint64_t dev = a > e ? (uint64_t)a - (uint64_t)e : (uint64_t)e - (uint64_t)a;
+    if (dev > (uint64_t)tol) v++;
+    if (dev > (uint64_t)tol && dev > md) md = dev;
+  }
+  if (!memcmp(c->mirror, pred->face, pred->facelen * sizeof *pred->face) && v == viol && md == maxdev) return 0;
+  braid__set_error(rt, BRAID_EPROJECTION, "torus %u, exchange %llu: the delta's check saw %llu violations (max %llu), every cell %llu (max %llu)",
+                   t->id, (unsigned long long)k, (unsigned long long)viol, (unsigned long long)maxdev, (unsigned long long)v,
+                   (unsigned long long)md);
+  return BRAID_EPROJECTION;
+}
+
+static int boundary(braid_runtime *rt, braid__tctx *c, uint32_t from, const braid__projection *pred, braid__buf *blk, uint64_t k, uint64_t *violp)
 {
   braid_torus *t = &c->t;
   const int64_t tol = rt->cfg.v[BRAID_K_tolerance];
-  const uint32_t base = t->ncells - pred->facelen;
-  const int64_t *own = t->state + base;
-  uint64_t viol = 0, maxdev = 0, vcells = 0;
+  const uint32_t n = pred->facelen, words = n / 64, base = t->ncells - n;
+  BRAID_RETURN_IF(n != t->facelen, BRAID_EPROJECTION);
+  int all = 0;
+  BRAID_FORWARD(mirror_update(c, pred, &all));
+  const int64_t *own = t->state + base, *m = c->mirror;
+  uint64_t viol = 0, maxdev = 0;
   int64_t sum = 0;
-  for (uint32_t j = 0; j < pred->facelen; j++) {
-    /* Most cells are within the tolerance: blocks of 64 are screened
-     * at once, and only a block with a violation is walked cell by cell. */
-    if ((j & 63) == 0 && j + 64 <= pred->facelen && !any_out_of_tolerance(own + j, pred->face + j, (uint64_t)tol)) {
-      j += 63;
-      continue;
-    }
-    int64_t actual = t->state[base + j], expected = pred->face[j];
-    uint64_t dev = actual > expected ? (uint64_t)actual - (uint64_t)expected : (uint64_t)expected - (uint64_t)actual;
-    if (dev <= (uint64_t)tol) continue;
-    viol++;
-    if (dev > maxdev) maxdev = dev;
-    int32_t payload = clamp32(expected - (actual + t->corr[j]));
-    /* A refused correction is counted by the queue and reported as overflow. */
-    if (payload && braid__torus_push_correction(t, j, payload) == 0) {
-      sum += payload;
-      c->rep.corrective_events++;
-    }
-    if (vcells++ < BRAID_VCELLS_PER_EXCHANGE && rt->recording) {
-      uint64_t f[5] = { t->id, base + j, (uint64_t)expected, (uint64_t)actual, (uint64_t)(int64_t)payload };
-      braid__rec_put(blk, BRAID_REC_VCELL, 5, f);
+  for (uint32_t w = 0; w < words; w++) {
+    uint64_t cand = all ? ~0ull : c->cand[w] | t->face_dirty[w] | c->violating[w];
+    c->cand[w] = 0;
+    t->face_dirty[w] = 0;
+    c->violating[w] = 0;
+    /* Most cells are within the tolerance: a whole word is screened at
+     * once, and only one with a violation is walked cell by cell. */
+    if (cand == ~0ull && !any_out_of_tolerance(own + w * 64, m + w * 64, (uint64_t)tol)) continue;
+    while (cand) {
+      uint32_t j = w * 64 + (uint32_t)__builtin_ctzll(cand);
+      cand &= cand - 1;
+      check_cell(rt, c, j, m[j], blk, &viol, &maxdev, &sum);
     }
   }
+  if (BRAID_UNLIKELY(rt->hooks.check_faces) && pred->has_face) BRAID_FORWARD(check_every_cell(rt, c, pred, k, viol, maxdev));
   c->rep.boundary_violations += viol;
-  braid__converge_check(&c->conv, k, pred->facelen, viol);
+  braid__converge_check(&c->conv, k, n, viol);
   if (rt->recording) {
-    uint64_t f[6] = { t->id, from, pred->facelen, viol, maxdev, (uint64_t)sum };
+    uint64_t f[6] = { t->id, from, n, viol, maxdev, (uint64_t)sum };
     braid__rec_put(blk, BRAID_REC_BOUNDARY, 6, f);
   }
-  return viol;
+  *violp = viol;
+  return 0;
 }
 
 /* The interval of the next epoch, from the pure rule of adapt.h; a change is
@@ -166,7 +251,8 @@ int braid__exchange_in(braid_runtime *rt, uint32_t r, uint64_t k, const braid__p
       braid__rec_put(blk, BRAID_REC_PROJ_ERROR, 3, f);
     }
   } else {
-    uint64_t viol = boundary(rt, c, from, pred, blk, k);
+    uint64_t viol = 0;
+    BRAID_FORWARD(boundary(rt, c, from, pred, blk, k, &viol));
     adapt(rt, c, k, pred, viol, blk);
     global_checks(rt, c, from, pred, k, blk);
   }
@@ -187,7 +273,10 @@ int braid__publish(braid_runtime *rt, uint32_t r, uint64_t k, braid__buf *blk)
     tr->publish(rt, r, k, 1);
     return braid__rebuild(rt, c, k, reason, blk);
   }
-  braid__projection_extract(p, &c->t, c->adapt.interval, k, c->rungs);
+  /* The delta since what the successor holds (projection.h), which
+   * brings own.face, the face of this torus's last projection, up to date. */
+  braid__projection_publish(p, &c->t, c->adapt.interval, k, c->rungs, c->own.face, &c->facesum, &c->facelog, tr->delta_base(rt, r),
+                            tr->faces || rt->hooks.check_faces);
   if (rt->recording) {
     /* The digest pins the processed events, the pending and cell digests
      * what the torus holds (what the hash covers besides is a function of
@@ -206,15 +295,13 @@ int braid__publish(braid_runtime *rt, uint32_t r, uint64_t k, braid__buf *blk)
   }
   c->last_overflows = c->t.q.overflows;
   c->last_horizon = c->t.q.horizon_errors;
-  /* The face stays in the slot (runtime.h: own_face), which saves copying
-   * D*D values per step; but the test hook's bit rot must not reach own. */
   braid__projection_copy_head(&c->own, p);
-  c->own_face = p->face;
   const braid__test_hooks *h = &rt->hooks;
   if (h->projection_fault && h->fault_torus == r && h->fault_exchange == k) {
-    braid__projection_copy(&c->own, p);
-    c->own_face = c->own.face;
-    p->face[0] ^= 1; /* bit rot after the hash */
+    /* Bit rot after the hash, in a face value the successor reads. */
+    if (p->ndelta) p->delta_value[0] ^= 1;
+    else if (p->has_face) p->face[0] ^= 1;
+    else p->vtime ^= 1;
   }
   p->published_ns = rt->nthreads ? braid__now_ns() : 0; /* for the hand-over, threaded only */
   tr->publish(rt, r, k, 0);

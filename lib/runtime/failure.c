@@ -21,7 +21,7 @@ int braid__rebuild(braid_runtime *rt, braid__tctx *c, uint64_t k, uint32_t reaso
   uint64_t vtime = p->exchange == UINT64_MAX ? 0 : p->vtime;
   int rc = braid__torus_reset(t, vtime);
   if (p->exchange != UINT64_MAX) {
-    memcpy(t->state, c->own_face, p->facelen * sizeof *c->own_face);
+    memcpy(t->state, p->face, p->facelen * sizeof *p->face);
     t->events = p->events;
     t->digest = p->digest;
     t->nprocs = p->nprocs;

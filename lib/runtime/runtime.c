@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "common/mem.h"
 #include "kernel/models.h"
 #include "runtime/footprint.h"
 #include "runtime/executor.h"
@@ -109,7 +110,15 @@ int braid_runtime_create(braid_runtime **out, braid_config *cfg, char *errbuf, s
     c->adapt = braid__adapt_start(&rt->cfg);
     braid__converge_init(&c->conv);
     if ((rc = braid__projection_alloc(&c->own, rt->facelen))) goto fail;
-    c->own_face = c->own.face;
+    if ((rc = braid__facelog_init(&c->facelog, rt->facelen))) goto fail;
+    c->mirror = braid__calloc_lines(rt->facelen, sizeof *c->mirror);
+    c->violating = braid__calloc_lines(rt->facelen / 64, sizeof *c->violating);
+    c->cand = braid__calloc_lines(rt->facelen / 64, sizeof *c->cand);
+    if (!c->mirror || !c->violating || !c->cand) {
+      rc = BRAID_ENOMEM;
+      goto fail;
+    }
+    atomic_store(&c->mirror_from, UINT64_MAX);
     for (int s = 0; s < BRAID_PROJ_SLOTS; s++)
       if ((rc = braid__projection_alloc(&c->slot[s], rt->facelen))) goto fail;
     c->rep.interval = c->adapt.interval;
@@ -141,6 +150,10 @@ void braid_runtime_destroy(braid_runtime *rt)
       braid__tctx *c = &rt->tc[r];
       braid__torus_free(&c->t);
       braid__projection_free(&c->own);
+      braid__facelog_free(&c->facelog);
+      free(c->mirror);
+      free(c->violating);
+      free(c->cand);
       for (int s = 0; s < BRAID_PROJ_SLOTS; s++) braid__projection_free(&c->slot[s]);
       for (int b = 0; b < BRAID_REC_SLOTS; b++) braid__buf_free(&c->block[b]);
       for (int b = 0; b < 2; b++) braid__buf_free(&c->ckpt[b]);

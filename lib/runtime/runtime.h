@@ -40,12 +40,18 @@ typedef struct braid__tctx {
   braid__adapt adapt;
   uint64_t epoch_ns, epoch_events;   /* the last epoch's wall time and events: the rate mode's inputs */
   uint32_t interval_lo, interval_hi; /* over the run, for the report */
-  braid__projection own;       /* last projection this torus published successfully */
-  /* The face of `own`: the face in the slot it was published in, which
-   * stays intact until the torus next publishes successfully (only a
-   * successful claim of that slot writes it), so a step need not copy it;
-   * own.face itself after a checkpoint load. */
-  const int64_t *own_face;
+  /* The last projection this torus published successfully; own.face is
+   * its whole face (the slots carry only deltas, projection.h), facesum
+   * that face's sum, and facelog what the last projections changed. */
+  braid__projection own;
+  uint64_t facesum;
+  braid__facelog facelog;
+  /* The receiver's side: the predecessor's face as of its projection of
+   * exchange mirror_from (UINT64_MAX: none yet), and that face's sum; the
+   * cells violated at the last check; scratch for the cells to check. */
+  int64_t *mirror;
+  uint64_t mirror_sum;
+  uint64_t *violating, *cand;
   uint64_t last_overflows, last_horizon;
   braid__converge conv; /* for the report */
   braid__failed_check first_check; /* the first failed model check, for the report */
@@ -73,6 +79,9 @@ typedef struct braid__tctx {
    * transport (transport_local.c); nothing else touches them. */
   braid__projection slot[BRAID_PROJ_SLOTS];
   _Atomic uint64_t tag[BRAID_PROJ_SLOTS] BRAID_ALIGNED; /* (exchange << 2) | SLOT_* */
+  /* Read by the predecessor's publisher as the base of its delta: it only
+   * grows while the run goes (a checkpoint load resets it before). */
+  _Atomic uint64_t mirror_from BRAID_ALIGNED;
   _Atomic uint64_t steps_done BRAID_ALIGNED; /* steps completed */
   _Atomic uint64_t blocks_done;              /* record blocks closed */
   _Atomic int owner;
@@ -104,6 +113,11 @@ typedef struct braid__test_hooks {
   int projection_fault; /* corrupt P[fault_torus](fault_exchange) once */
   uint32_t fault_torus;
   uint64_t fault_exchange;
+  /* Every projection carries its whole face too, and every boundary check
+   * compares the mirror with it and checks every cell as well: a check
+   * that saw other verdicts than the delta's ends the run with
+   * BRAID_EPROJECTION (exchange.c). */
+  int check_faces;
 } braid__test_hooks;
 
 /* An observer that runs one epoch itself (check/locate.c re-runs the

@@ -21,8 +21,10 @@
  * rebuilt bursty torus no longer fails over overflows from before.  4: the
  * projection's pending and cell digests and rungs, the hash field written
  * as 0, checkpoints holding a model's saved state.  5: a torus's
- * interval stays within one growth step of its predecessor's (adapt.h). */
-#define BRAID_SEMANTICS_VERSION 5
+ * interval stays within one growth step of its predecessor's (adapt.h).
+ * 6: the projection hash covers the face delta (projection.h), which
+ * changes the hash a checkpoint stores. */
+#define BRAID_SEMANTICS_VERSION 6
 #define BRAID_STR_(x) #x
 #define BRAID_STR(x) BRAID_STR_(x)
 

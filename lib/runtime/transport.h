@@ -42,6 +42,14 @@ typedef struct braid__transport {
   /* The run resumes after exchange k from a checkpoint: torus r published
    * `own` at k (or failed there) and everything up to k is written. */
   void (*resume)(braid_runtime *rt, uint32_t r, uint64_t k, const braid__projection *own);
+  /* The base of torus r's next delta (projection.h): an exchange whose
+   * projection of r its successor holds or has gone past, UINT64_MAX when
+   * that is not known. */
+  uint64_t (*delta_base)(braid_runtime *rt, uint32_t r);
+  /* Whether a projection carries the whole face too: where the publisher
+   * cannot know what its successor holds, the successor must be able to
+   * start over from any projection. */
+  int faces;
 } braid__transport;
 
 extern const braid__transport braid__transport_local;

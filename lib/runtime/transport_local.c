@@ -148,6 +148,13 @@ static void local_resume(braid_runtime *rt, uint32_t r, uint64_t k, const braid_
   atomic_store(&rt->written, k + 1);
 }
 
+/* The successor's mirror (exchange.c) holds r's projection of the exchange
+ * it names or a later one: it only grows, and a stale read is older. */
+static uint64_t local_delta_base(braid_runtime *rt, uint32_t r)
+{
+  return atomic_load_explicit(&rt->tc[(r + 1) % rt->ntori].mirror_from, memory_order_relaxed);
+}
+
 const braid__transport braid__transport_local = {
   "local",
   local_init,
@@ -159,4 +166,6 @@ const braid__transport braid__transport_local = {
   local_hand_over,
   local_drain,
   local_resume,
+  local_delta_base,
+  0,
 };

@@ -62,9 +62,17 @@ typedef struct ctrl {
 typedef struct wire_head {
   uint64_t exchange, events, vtime, pending, digest, hash;
   uint64_t pdigest, cdigest, rungs;
+  uint64_t facesum, delta_from;
   uint64_t sent_ns; /* timing only: the hand-over histogram */
   uint32_t torus, alive, interval, nprocs, facelen, failed;
+  uint32_t delta, ndelta, has_face, pad;
 } wire_head;
+
+/* The bytes of a projection after its head: processes, face, delta. */
+static size_t wire_body(uint32_t nprocs, uint32_t facelen, uint32_t ndelta)
+{
+  return nprocs * sizeof(braid__proc) + (size_t)facelen * sizeof(int64_t) + (size_t)ndelta * (sizeof(uint32_t) + sizeof(int64_t));
+}
 
 /* A torus's end-of-run report, from its rank to rank 0. */
 typedef struct wire_torus {
@@ -176,10 +184,19 @@ static size_t pack_projection(const mpi_ctx *m, uint8_t *out, const braid__proje
     h.interval = p->interval;
     h.nprocs = p->nprocs <= BRAID_MAX_PROCS ? p->nprocs : BRAID_MAX_PROCS;
     h.facelen = p->facelen;
+    h.facesum = p->facesum;
+    h.delta_from = p->delta_from;
+    h.delta = p->delta;
+    h.ndelta = p->ndelta <= p->facelen ? p->ndelta : p->facelen;
+    h.has_face = p->has_face;
     memcpy(out + n, p->procs, h.nprocs * sizeof *p->procs);
     n += h.nprocs * sizeof *p->procs;
     memcpy(out + n, p->face, h.facelen * sizeof *p->face);
     n += h.facelen * sizeof *p->face;
+    memcpy(out + n, p->delta_cell, h.ndelta * sizeof *p->delta_cell);
+    n += h.ndelta * sizeof *p->delta_cell;
+    memcpy(out + n, p->delta_value, h.ndelta * sizeof *p->delta_value);
+    n += h.ndelta * sizeof *p->delta_value;
   }
   memcpy(out, &h, sizeof h);
   (void)m;
@@ -196,7 +213,7 @@ static int unpack_projection(braid__projection *q, const uint8_t *in, size_t len
   memcpy(&h, in, sizeof h);
   *sent_ns = h.sent_ns;
   if (h.failed) return 1;
-  if (h.nprocs > BRAID_MAX_PROCS || h.facelen != q->facelen || len != sizeof h + h.nprocs * sizeof(braid__proc) + (size_t)h.facelen * sizeof(int64_t))
+  if (h.nprocs > BRAID_MAX_PROCS || h.facelen != q->facelen || h.ndelta > h.facelen || len != sizeof h + wire_body(h.nprocs, h.facelen, h.ndelta))
     return -1;
   q->torus = h.torus;
   q->alive = h.alive;
@@ -213,7 +230,17 @@ static int unpack_projection(braid__projection *q, const uint8_t *in, size_t len
   q->nprocs = h.nprocs;
   q->hash = h.hash;
   memcpy(q->procs, in + sizeof h, h.nprocs * sizeof(braid__proc));
-  memcpy(q->face, in + sizeof h + h.nprocs * sizeof(braid__proc), (size_t)h.facelen * sizeof(int64_t));
+  q->facesum = h.facesum;
+  q->delta_from = h.delta_from;
+  q->delta = h.delta;
+  q->ndelta = h.ndelta;
+  q->has_face = h.has_face;
+  const uint8_t *at = in + sizeof h + h.nprocs * sizeof(braid__proc);
+  memcpy(q->face, at, (size_t)h.facelen * sizeof(int64_t));
+  at += (size_t)h.facelen * sizeof(int64_t);
+  memcpy(q->delta_cell, at, (size_t)h.ndelta * sizeof(uint32_t));
+  at += (size_t)h.ndelta * sizeof(uint32_t);
+  memcpy(q->delta_value, at, (size_t)h.ndelta * sizeof(int64_t));
   (void)k;
   return 0;
 }
@@ -601,6 +628,10 @@ static void mpi_resume(braid_runtime *rt, uint32_t r, uint64_t k, const braid__p
   braid__set_error(rt, BRAID_EUNSUPPORTED, "an MPI run cannot resume from a checkpoint");
 }
 
+/* A successor on another rank could hold anything: the delta is since this
+ * torus's last projection, and the whole face goes with it (faces = 1). */
+static uint64_t mpi_delta_base(braid_runtime *rt, uint32_t r) { return rt->tc[r].own.exchange; }
+
 const braid__transport braid__transport_mpi = {
   "mpi",
   mpi_init_slots,
@@ -612,6 +643,8 @@ const braid__transport braid__transport_mpi = {
   mpi_hand_over,
   mpi_drain,
   mpi_resume,
+  mpi_delta_base,
+  1,
 };
 
 /* ------------------------------------------------------------- control */
@@ -1186,7 +1219,7 @@ int braid_runtime_mpi(braid_runtime *rt, char *errbuf, size_t errlen)
   m->out_rank = sr == rank ? -1 : sr;
   gethostname(m->host, sizeof m->host - 1);
   int rc = 0;
-  m->wire_max = sizeof(wire_head) + BRAID_MAX_PROCS * sizeof(braid__proc) + (size_t)rt->facelen * sizeof(int64_t);
+  m->wire_max = sizeof(wire_head) + wire_body(BRAID_MAX_PROCS, rt->facelen, rt->facelen);
   m->sl = calloc(rt->ntori, sizeof *m->sl);
   m->qhead = calloc((size_t)ranks, sizeof *m->qhead);
   m->qtail = calloc((size_t)ranks, sizeof *m->qtail);

@@ -59,7 +59,7 @@ static int conv_watch_exchange(void *ud, uint64_t k, const uint8_t *recs, size_t
   if (k + 1 <= CONV_PERTURBED) return 0;
   const braid__tctx *c = &w->rt->tc[CONV_RECEIVER];
   const braid__projection *pred = &w->rt->tc[CONV_RECEIVER - 1].own;
-  const int64_t *face = w->rt->tc[CONV_RECEIVER - 1].own_face; /* own.face is not kept up to date (runtime.h) */
+  const int64_t *face = w->rt->tc[CONV_RECEIVER - 1].own.face;
   const int64_t tol = w->rt->cfg.v[BRAID_K_tolerance];
   const uint32_t base = c->t.ncells - pred->facelen;
   uint32_t far = 0;
