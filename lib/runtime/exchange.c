@@ -54,6 +54,8 @@ static int mirror_update(braid__tctx *c, const braid__projection *pred, int *all
   if (pred->delta == BRAID__DELTA_ALL || (pred->delta == BRAID__DELTA_SINCE && from != UINT64_MAX && pred->delta_from <= from)) {
     BRAID_RETURN_IF(pred->ndelta > n || (pred->delta == BRAID__DELTA_ALL && pred->ndelta != n), BRAID_EPROJECTION);
     uint64_t sum = c->mirror_sum;
+    if (n >= BRAID_FACE_PREFETCH) /* as in boundary() */
+      for (uint32_t i = 0; i < pred->ndelta; i++) __builtin_prefetch(&m[pred->delta_cell[i] & (n - 1)], 1);
     for (uint32_t i = 0; i < pred->ndelta; i++) {
       uint32_t j = pred->delta_cell[i];
       BRAID_RETURN_IF(j >= n || (i && j <= pred->delta_cell[i - 1]), BRAID_EPROJECTION);
@@ -150,6 +152,15 @@ static int boundary(braid_runtime *rt, braid__tctx *c, uint32_t from, const brai
   const int64_t *own = t->state + base, *m = c->mirror;
   uint64_t viol = 0, maxdev = 0;
   int64_t sum = 0;
+  if (!all && n >= BRAID_FACE_PREFETCH)
+    /* The cells to check are scattered over a face the caches have long
+     * evicted: start every miss before the first check waits for one. */
+    for (uint32_t w = 0; w < words; w++)
+      for (uint64_t cand = c->cand[w] | t->face_dirty[w] | c->violating[w]; cand; cand &= cand - 1) {
+        uint32_t j = w * 64 + (uint32_t)__builtin_ctzll(cand);
+        __builtin_prefetch(&own[j], 0);
+        __builtin_prefetch(&m[j], 0);
+      }
   for (uint32_t w = 0; w < words; w++) {
     uint64_t cand = all ? ~0ull : c->cand[w] | t->face_dirty[w] | c->violating[w];
     c->cand[w] = 0;

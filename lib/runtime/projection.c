@@ -121,7 +121,7 @@ void braid__facelog_forget(braid__facelog *l, uint64_t k)
 
 /* Appends exchange k's changed cells (the x=0 half of t's face_dirty,
  * which it clears) and brings face and *facesum up to date with them. */
-static const uint64_t *log_append(braid__facelog *l, braid_torus *t, uint64_t k, int64_t *face, uint64_t *facesum)
+static void log_append(braid__facelog *l, braid_torus *t, uint64_t k, int64_t *face, uint64_t *facesum)
 {
   unsigned at = l->next;
   if (l->n == BRAID_FACELOG) l->evicted = l->tag[at];
@@ -130,6 +130,15 @@ static const uint64_t *log_append(braid__facelog *l, braid_torus *t, uint64_t k,
   l->tag[at] = k;
   uint64_t *bits = l->bits + (size_t)at * l->words, *dirty = t->face_dirty + l->words;
   uint64_t sum = *facesum;
+  /* Scattered cells of a face the caches have long evicted: start every
+   * miss first (projection.h: BRAID_FACE_PREFETCH). */
+  if (l->words * 64 >= BRAID_FACE_PREFETCH)
+    for (uint32_t w = 0; w < l->words; w++)
+      for (uint64_t m = dirty[w]; m; m &= m - 1) {
+        uint32_t j = w * 64 + (uint32_t)__builtin_ctzll(m);
+        __builtin_prefetch(&t->state[j], 0);
+        __builtin_prefetch(&face[j], 1);
+      }
   for (uint32_t w = 0; w < l->words; w++) {
     uint64_t m = dirty[w];
     bits[w] = m;
@@ -143,37 +152,43 @@ static const uint64_t *log_append(braid__facelog *l, braid_torus *t, uint64_t k,
     }
   }
   *facesum = sum;
-  return bits;
 }
 
 /* Whether the log holds every projection after `base`. */
 static int log_covers(const braid__facelog *l, uint64_t base) { return base != UINT64_MAX && (l->evicted == UINT64_MAX || l->evicted <= base); }
 
+/* Word w of the cells that changed after `base`: the newest entry's and
+ * every older one's after base (usually one or two). */
+static uint64_t log_since(const braid__facelog *l, uint64_t base, uint32_t w)
+{
+  unsigned last = (l->next + BRAID_FACELOG - 1) % BRAID_FACELOG;
+  uint64_t m = l->bits[(size_t)last * l->words + w];
+  for (unsigned i = 1; i < l->n; i++) {
+    unsigned e = (last + BRAID_FACELOG - i) % BRAID_FACELOG;
+    if (l->tag[e] <= base) break;
+    m |= l->bits[(size_t)e * l->words + w];
+  }
+  return m;
+}
+
 void braid__projection_publish(braid__projection *p, braid_torus *t, uint32_t interval, uint64_t k, uint64_t rungs, int64_t *face,
                                uint64_t *facesum, braid__facelog *l, uint64_t base, int with_face)
 {
   fill_head(p, t, interval, k, rungs);
-  const uint64_t *now = log_append(l, t, k, face, facesum);
+  log_append(l, t, k, face, facesum);
   uint32_t n = 0;
   if (log_covers(l, base)) {
-    /* The cells of every entry after base: usually one or two. */
     p->delta = BRAID__DELTA_SINCE;
     p->delta_from = base;
-    unsigned last = (l->next + BRAID_FACELOG - 1) % BRAID_FACELOG;
-    for (uint32_t w = 0; w < l->words; w++) {
-      uint64_t m = now[w];
-      for (unsigned i = 1; i < l->n; i++) {
-        unsigned e = (last + BRAID_FACELOG - i) % BRAID_FACELOG;
-        if (l->tag[e] <= base) break;
-        m |= l->bits[(size_t)e * l->words + w];
-      }
-      while (m) {
+    if (l->words * 64 >= BRAID_FACE_PREFETCH)
+      for (uint32_t w = 0; w < l->words; w++)
+        for (uint64_t m = log_since(l, base, w); m; m &= m - 1) __builtin_prefetch(&face[w * 64 + (uint32_t)__builtin_ctzll(m)], 0);
+    for (uint32_t w = 0; w < l->words; w++)
+      for (uint64_t m = log_since(l, base, w); m; m &= m - 1) {
         uint32_t j = w * 64 + (uint32_t)__builtin_ctzll(m);
-        m &= m - 1;
         p->delta_cell[n] = j;
         p->delta_value[n++] = face[j];
       }
-    }
   } else {
     p->delta = BRAID__DELTA_ALL;
     p->delta_from = UINT64_MAX;

@@ -57,6 +57,11 @@ typedef struct braid__projection {
 /* A publisher's record of which face cells each of its last
  * BRAID_FACELOG projections changed, to build a delta since any of them. */
 #define BRAID_FACELOG 8
+/* From this many cells on (D=64: a face of 32 KiB, a lattice of 9 MB) the
+ * face cells a step reads are cache misses, and the step prefetches them
+ * all before it reads the first; a smaller face stays in the caches, where
+ * the extra pass only costs. */
+#define BRAID_FACE_PREFETCH 4096
 typedef struct braid__facelog {
   uint64_t *bits;   /* BRAID_FACELOG bitmaps of facelen bits */
   uint64_t tag[BRAID_FACELOG];
