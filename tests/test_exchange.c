@@ -212,3 +212,55 @@ Test(exchange, a_rebuild_restores_the_face_of_the_last_successful_projection)
   braid_runtime_destroy(rt);
   mem_free(&m);
 }
+
+/* The publisher's delta (projection.h): every cell when its successor's
+ * state is unknown, the cells changed since the base it names while the
+ * log of its last 8 projections covers it, and every cell again once the
+ * base has left the log; its own face and sum follow the cells. */
+Test(exchange, a_delta_holds_every_cell_changed_since_its_base, .timeout = 30)
+{
+  fixture f;
+  setup(&f, "");
+  braid_torus *t = &f.rt->tc[0].t;
+  braid__facelog log;
+  braid__projection p;
+  int64_t face[64] = { 0 };
+  uint64_t sum = 0;
+  cr_assert_eq(braid__facelog_init(&log, 64), 0);
+  cr_assert_eq(braid__projection_alloc(&p, 64), 0);
+  braid__projection_publish(&p, t, 100, 0, 0, face, &sum, &log, UINT64_MAX, 0);
+  cr_assert_eq(p.delta, BRAID__DELTA_ALL);
+  cr_assert_eq(p.ndelta, 64);
+  cr_assert_arr_eq(face, t->state, sizeof face, "the face is the torus's x=0 face");
+  for (uint64_t k = 1; k <= 11; k++) {
+    t->state[k] += 5; /* as an event would, marking it */
+    braid__touch(t, (uint32_t)k);
+    uint64_t base = k == 10 ? 5 : k == 11 ? 2 : k - 1;
+    braid__projection_publish(&p, t, 100, k, 0, face, &sum, &log, base, 0);
+    cr_assert_eq(sum, braid__face_sum(t->state, 64), "exchange %llu: the sum follows the face", (unsigned long long)k);
+    cr_assert_eq(p.facesum, sum);
+    cr_assert_eq(p.hash, braid__projection_hash(&p));
+    if (k == 11) {
+      /* The log holds exchanges 4..11: what changed after 2 is not known. */
+      cr_assert_eq(p.delta, BRAID__DELTA_ALL);
+      cr_assert_eq(p.ndelta, 64);
+      continue;
+    }
+    cr_assert_eq(p.delta, BRAID__DELTA_SINCE, "exchange %llu", (unsigned long long)k);
+    cr_assert_eq(p.delta_from, base);
+    uint32_t want = (uint32_t)(k - base);
+    cr_assert_eq(p.ndelta, want, "exchange %llu: %u cells, want %u", (unsigned long long)k, p.ndelta, want);
+    for (uint32_t i = 0; i < want; i++) {
+      cr_assert_eq(p.delta_cell[i], base + 1 + i, "ascending: the cells changed after the base");
+      cr_assert_eq(p.delta_value[i], t->state[base + 1 + i]);
+    }
+  }
+  /* A cell written back to its old value is still sent: it changed. */
+  braid__touch(t, 3);
+  braid__projection_publish(&p, t, 100, 12, 0, face, &sum, &log, 11, 0);
+  cr_assert_eq(p.ndelta, 1);
+  cr_assert_eq(p.delta_cell[0], 3);
+  braid__projection_free(&p);
+  braid__facelog_free(&log);
+  teardown(&f);
+}
