@@ -247,8 +247,10 @@ int braid__decisions_injections(braid__decisions *d, uint32_t r, uint64_t k, con
   }
   size_t end = lo;
   while (end < d->ninj && d->inj[end].exchange == k && d->inj[end].torus == r) end++;
-  *out = d->inj + lo;
-  *n = end - lo;
+  if (end > lo) { /* d->inj is NULL when the trace recorded none */
+    *out = d->inj + lo;
+    *n = end - lo;
+  }
   return 0;
 }
 
