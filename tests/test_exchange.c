@@ -228,7 +228,7 @@ Test(exchange, a_delta_holds_every_cell_changed_since_its_base, .timeout = 30)
   uint64_t sum = 0;
   cr_assert_eq(braid__facelog_init(&log, 64), 0);
   cr_assert_eq(braid__projection_alloc(&p, 64), 0);
-  braid__projection_publish(&p, t, 100, 0, 0, face, &sum, &log, UINT64_MAX, 0);
+  braid__projection_publish(&p, t, 100, 0, 0, face, &sum, &log, UINT64_MAX, BRAID__CARRY_DELTA);
   cr_assert_eq(p.delta, BRAID__DELTA_ALL);
   cr_assert_eq(p.ndelta, 64);
   cr_assert_arr_eq(face, t->state, sizeof face, "the face is the torus's x=0 face");
@@ -236,7 +236,7 @@ Test(exchange, a_delta_holds_every_cell_changed_since_its_base, .timeout = 30)
     t->state[k] += 5; /* as an event would, marking it */
     braid__touch(t, (uint32_t)k);
     uint64_t base = k == 10 ? 5 : k == 11 ? 2 : k - 1;
-    braid__projection_publish(&p, t, 100, k, 0, face, &sum, &log, base, 0);
+    braid__projection_publish(&p, t, 100, k, 0, face, &sum, &log, base, BRAID__CARRY_DELTA);
     cr_assert_eq(sum, braid__face_sum(t->state, 64), "exchange %llu: the sum follows the face", (unsigned long long)k);
     cr_assert_eq(p.facesum, sum);
     cr_assert_eq(p.hash, braid__projection_hash(&p));
@@ -257,7 +257,7 @@ Test(exchange, a_delta_holds_every_cell_changed_since_its_base, .timeout = 30)
   }
   /* A cell written back to its old value is still sent: it changed. */
   braid__touch(t, 3);
-  braid__projection_publish(&p, t, 100, 12, 0, face, &sum, &log, 11, 0);
+  braid__projection_publish(&p, t, 100, 12, 0, face, &sum, &log, 11, BRAID__CARRY_DELTA);
   cr_assert_eq(p.ndelta, 1);
   cr_assert_eq(p.delta_cell[0], 3);
   braid__projection_free(&p);

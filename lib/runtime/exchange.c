@@ -46,7 +46,7 @@ static int any_out_of_tolerance(const int64_t *a, const int64_t *e, uint64_t tol
  * makes adding up to the face the publisher holds.  Anything else is a
  * fault of the library, and ends the run with BRAID_EPROJECTION (the hash
  * has caught what a transport could do to a projection). */
-static int mirror_update(braid__tctx *c, const braid__projection *pred, int *all)
+static int mirror_update(braid__tctx *c, const braid__projection *pred, int keep, int *all, const int64_t **expected)
 {
   const uint32_t n = pred->facelen;
   const uint64_t from = atomic_load_explicit(&c->mirror_from, memory_order_relaxed);
@@ -71,10 +71,16 @@ static int mirror_update(braid__tctx *c, const braid__projection *pred, int *all
     *all = pred->delta == BRAID__DELTA_ALL;
   } else {
     BRAID_RETURN_IF(!pred->has_face, BRAID_EPROJECTION);
+    *all = 1;
+    if (!keep) {
+      /* No delta ever comes (MPI): check against the face where it is. */
+      *expected = pred->face;
+      return 0;
+    }
     memcpy(m, pred->face, n * sizeof *m);
     c->mirror_sum = pred->facesum;
-    *all = 1;
   }
+  *expected = m;
   atomic_store_explicit(&c->mirror_from, pred->exchange, memory_order_relaxed);
   return 0;
 }
@@ -134,7 +140,8 @@ static int check_every_cell(braid_runtime *rt, braid__tctx *c, const braid__proj
     if (dev > (uint64_t)tol) v++;
     if (dev > (uint64_t)tol && dev > md) md = dev;
   }
-  if (!memcmp(c->mirror, pred->face, pred->facelen * sizeof *pred->face) && v == viol && md == maxdev) return 0;
+  int mirror_ok = !(rt->transport->carry & BRAID__CARRY_DELTA) || !memcmp(c->mirror, pred->face, pred->facelen * sizeof *pred->face);
+  if (mirror_ok && v == viol && md == maxdev) return 0;
   braid__set_error(rt, BRAID_EPROJECTION, "torus %u, exchange %llu: the delta's check saw %llu violations (max %llu), every cell %llu (max %llu)",
                    t->id, (unsigned long long)k, (unsigned long long)viol, (unsigned long long)maxdev, (unsigned long long)v,
                    (unsigned long long)md);
@@ -148,8 +155,8 @@ static int boundary(braid_runtime *rt, braid__tctx *c, uint32_t from, const brai
   const uint32_t n = pred->facelen, words = n / 64, base = t->ncells - n;
   BRAID_RETURN_IF(n != t->facelen, BRAID_EPROJECTION);
   int all = 0;
-  BRAID_FORWARD(mirror_update(c, pred, &all));
   const int64_t *own = t->state + base, *m = c->mirror;
+  BRAID_FORWARD(mirror_update(c, pred, (rt->transport->carry & BRAID__CARRY_DELTA) != 0, &all, &m));
   uint64_t viol = 0, maxdev = 0;
   int64_t sum = 0;
   if (!all && n >= BRAID_FACE_PREFETCH)
@@ -287,7 +294,7 @@ int braid__publish(braid_runtime *rt, uint32_t r, uint64_t k, braid__buf *blk)
   /* The delta since what the successor holds (projection.h), which
    * brings own.face, the face of this torus's last projection, up to date. */
   braid__projection_publish(p, &c->t, c->adapt.interval, k, c->rungs, c->own.face, &c->facesum, &c->facelog, tr->delta_base(rt, r),
-                            tr->faces || rt->hooks.check_faces);
+                            tr->carry | (rt->hooks.check_faces ? BRAID__CARRY_FACE : 0));
   if (rt->recording) {
     /* The digest pins the processed events, the pending and cell digests
      * what the torus holds (what the hash covers besides is a function of

@@ -172,12 +172,15 @@ static uint64_t log_since(const braid__facelog *l, uint64_t base, uint32_t w)
 }
 
 void braid__projection_publish(braid__projection *p, braid_torus *t, uint32_t interval, uint64_t k, uint64_t rungs, int64_t *face,
-                               uint64_t *facesum, braid__facelog *l, uint64_t base, int with_face)
+                               uint64_t *facesum, braid__facelog *l, uint64_t base, unsigned carry)
 {
   fill_head(p, t, interval, k, rungs);
   log_append(l, t, k, face, facesum);
   uint32_t n = 0;
-  if (log_covers(l, base)) {
+  if (!(carry & BRAID__CARRY_DELTA)) {
+    p->delta = BRAID__DELTA_NONE;
+    p->delta_from = UINT64_MAX;
+  } else if (log_covers(l, base)) {
     p->delta = BRAID__DELTA_SINCE;
     p->delta_from = base;
     if (l->words * 64 >= BRAID_FACE_PREFETCH)
@@ -200,7 +203,7 @@ void braid__projection_publish(braid__projection *p, braid_torus *t, uint32_t in
   }
   p->ndelta = n;
   p->facesum = *facesum;
-  p->has_face = with_face;
-  if (with_face) memcpy(p->face, face, p->facelen * sizeof *p->face);
+  p->has_face = (carry & BRAID__CARRY_FACE) != 0;
+  if (p->has_face) memcpy(p->face, face, p->facelen * sizeof *p->face);
   p->hash = braid__projection_hash(p);
 }

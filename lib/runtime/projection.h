@@ -9,9 +9,10 @@
  * successor last applied, or any older one), and the successor keeps a
  * mirror of the face it updates with them (exchange.c).  Copying, hashing
  * and comparing the whole face at every exchange cost more than the rest
- * of the step together.  A projection may carry the whole face as well
- * (has_face): after a checkpoint load and across MPI ranks, where the
- * publisher cannot know what its successor holds.
+ * of the step together.  A projection may carry the whole face instead
+ * (has_face), from which a successor can start over: after a checkpoint
+ * load, and always across MPI ranks, where the publisher cannot know what
+ * its successor holds (transport.h: carry).
  */
 #ifndef BRAID_PROJECTION_H
 #define BRAID_PROJECTION_H
@@ -95,11 +96,13 @@ void braid__facelog_forget(braid__facelog *l, uint64_t k);
  *   face, *facesum: the face of the torus's last projection and its sum,
  *     brought up to date with the x=0 cells t marked since (which it
  *     clears);
- *   base: an exchange whose projection of this torus the successor holds
- *     or has gone past (UINT64_MAX: unknown); the delta holds the changes
- *     since then when the log still has them, every cell otherwise;
- *   with_face: also copy the whole face into p. */
+ *   carry: BRAID__CARRY_DELTA, BRAID__CARRY_FACE or both;
+ *   base (with a delta): an exchange whose projection of this torus the
+ *     successor holds or has gone past (UINT64_MAX: unknown); the delta
+ *     holds the changes since then when the log still has them, every
+ *     cell otherwise. */
+enum { BRAID__CARRY_DELTA = 1, BRAID__CARRY_FACE = 2 };
 void braid__projection_publish(braid__projection *p, braid_torus *t, uint32_t interval, uint64_t k, uint64_t rungs, int64_t *face,
-                               uint64_t *facesum, braid__facelog *log, uint64_t base, int with_face);
+                               uint64_t *facesum, braid__facelog *log, uint64_t base, unsigned carry);
 
 #endif

@@ -46,10 +46,10 @@ typedef struct braid__transport {
    * projection of r its successor holds or has gone past, UINT64_MAX when
    * that is not known. */
   uint64_t (*delta_base)(braid_runtime *rt, uint32_t r);
-  /* Whether a projection carries the whole face too: where the publisher
-   * cannot know what its successor holds, the successor must be able to
-   * start over from any projection. */
-  int faces;
+  /* What a projection carries (BRAID__CARRY_*): a delta where the
+   * publisher can know what its successor holds, else the whole face, from
+   * which the successor can start over at any projection. */
+  unsigned carry;
 } braid__transport;
 
 extern const braid__transport braid__transport_local;

@@ -167,5 +167,5 @@ const braid__transport braid__transport_local = {
   local_drain,
   local_resume,
   local_delta_base,
-  0,
+  BRAID__CARRY_DELTA,
 };

@@ -628,9 +628,15 @@ static void mpi_resume(braid_runtime *rt, uint32_t r, uint64_t k, const braid__p
   braid__set_error(rt, BRAID_EUNSUPPORTED, "an MPI run cannot resume from a checkpoint");
 }
 
-/* A successor on another rank could hold anything: the delta is since this
- * torus's last projection, and the whole face goes with it (faces = 1). */
-static uint64_t mpi_delta_base(braid_runtime *rt, uint32_t r) { return rt->tc[r].own.exchange; }
+/* A successor on another rank holds what it received, which this rank
+ * cannot know (a message can be lost or refused): projections carry the
+ * whole face, as big as a delta of every cell, and no delta. */
+static uint64_t mpi_delta_base(braid_runtime *rt, uint32_t r)
+{
+  (void)rt;
+  (void)r;
+  return UINT64_MAX;
+}
 
 const braid__transport braid__transport_mpi = {
   "mpi",
@@ -644,7 +650,7 @@ const braid__transport braid__transport_mpi = {
   mpi_drain,
   mpi_resume,
   mpi_delta_base,
-  1,
+  BRAID__CARRY_FACE,
 };
 
 /* ------------------------------------------------------------- control */
