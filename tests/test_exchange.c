@@ -231,7 +231,7 @@ Test(exchange, a_delta_holds_every_cell_changed_since_its_base, .timeout = 30)
   braid__projection_publish(&p, t, 100, 0, 0, face, &sum, &log, UINT64_MAX, BRAID__CARRY_DELTA);
   cr_assert_eq(p.delta, BRAID__DELTA_ALL);
   cr_assert_eq(p.ndelta, 64);
-  cr_assert_arr_eq(face, t->state, sizeof face, "the face is the torus's x=0 face");
+  cr_assert(!memcmp(face, t->state, sizeof face), "the face is the torus's x=0 face");
   for (uint64_t k = 1; k <= 11; k++) {
     t->state[k] += 5; /* as an event would, marking it */
     braid__touch(t, (uint32_t)k);
