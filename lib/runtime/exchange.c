@@ -62,10 +62,13 @@ static int mirror_update(braid__tctx *c, const braid__projection *pred, int keep
       sum += braid__cell_weight(j) * ((uint64_t)pred->delta_value[i] - (uint64_t)m[j]);
     }
     BRAID_RETURN_IF(sum != pred->facesum, BRAID_EPROJECTION);
+    /* A cell sent again with the value the mirror has (a delta since an
+     * older base repeats the changes of the projections between) keeps
+     * its verdict unless the receiver's own events wrote it. */
     for (uint32_t i = 0; i < pred->ndelta; i++) {
       uint32_t j = pred->delta_cell[i];
+      c->cand[j >> 6] |= (uint64_t)(m[j] != pred->delta_value[i]) << (j & 63);
       m[j] = pred->delta_value[i];
-      c->cand[j >> 6] |= 1ull << (j & 63);
     }
     c->mirror_sum = sum;
     *all = pred->delta == BRAID__DELTA_ALL;
