@@ -26,6 +26,14 @@ static inline uint64_t braid__mix64(uint64_t z)
 }
 
 static inline uint64_t braid__rotl(uint64_t x, int r) { return (x << r) | (x >> (64 - r)); }
+/* The index of the lowest set bit of *m, a bitmap's word w, which it
+ * clears: `while (m) use(braid__take_bit(w, &m));` walks the word. */
+static inline uint32_t braid__take_bit(uint32_t w, uint64_t *m)
+{
+  uint32_t j = w * 64 + (uint32_t)__builtin_ctzll(*m);
+  *m &= *m - 1;
+  return j;
+}
 
 /* A spin-wait hint to the CPU (x86 pause, Arm yield; a compiler barrier
  * elsewhere). */

@@ -29,7 +29,6 @@ static void put(braid__buf *b, uint64_t v)
  * the successor's next check. */
 static void put_proj(braid__buf *b, const braid__projection *p)
 {
-  const int64_t *face = p->face;
   put(b, p->exchange);
   put(b, p->alive);
   put(b, p->events);
@@ -43,7 +42,7 @@ static void put_proj(braid__buf *b, const braid__projection *p)
     put(b, p->procs[i].cell);
     put(b, braid__zigzag(p->procs[i].state));
   }
-  for (uint32_t i = 0; i < p->facelen; i++) put(b, braid__zigzag(face[i]));
+  for (uint32_t i = 0; i < p->facelen; i++) put(b, braid__zigzag(p->face[i]));
   put(b, braid__projection_hash(p));
 }
 

@@ -12,6 +12,12 @@ static int32_t clamp32(int64_t v) { return v > INT32_MAX ? INT32_MAX : v < INT32
 
 static uint64_t absdiff(uint64_t a, uint64_t b) { return a > b ? a - b : b - a; }
 
+/* |actual - expected|, exact for any int64 values. */
+static uint64_t deviation(int64_t actual, int64_t expected)
+{
+  return actual > expected ? (uint64_t)actual - (uint64_t)expected : (uint64_t)expected - (uint64_t)actual;
+}
+
 /* Whether any of the 64 cells a[i] is off e[i] by more than tol, exact for
  * any int64 values: the difference is taken modulo 2^64 (in range iff
  * d + tol <= 2 tol, unsigned) and an overflowing subtraction (a and e of
@@ -114,7 +120,7 @@ static void check_cell(braid_runtime *rt, braid__tctx *c, uint32_t j, int64_t ex
   braid_torus *t = &c->t;
   const uint32_t base = t->ncells - t->facelen;
   int64_t actual = t->state[base + j];
-  uint64_t dev = actual > expected ? (uint64_t)actual - (uint64_t)expected : (uint64_t)expected - (uint64_t)actual;
+  uint64_t dev = deviation(actual, expected);
   if (dev <= (uint64_t)rt->cfg.v[BRAID_K_tolerance]) return;
   c->violating[j >> 6] |= 1ull << (j & 63);
   if (dev > *maxdev) *maxdev = dev;
@@ -138,10 +144,10 @@ static int check_every_cell(braid_runtime *rt, braid__tctx *c, const braid__proj
   const int64_t tol = rt->cfg.v[BRAID_K_tolerance];
   uint64_t v = 0, md = 0;
   for (uint32_t j = 0; j < pred->facelen; j++) {
-    int64_t a = t->state[t->ncells - pred->facelen + j], e = pred->face[j];
-    uint64_t dev = a > e ? (uint64_t)a - (uint64_t)e : (uint64_t)e - (uint64_t)a;
-    if (dev > (uint64_t)tol) v++;
-    if (dev > (uint64_t)tol && dev > md) md = dev;
+    uint64_t dev = deviation(t->state[t->ncells - pred->facelen + j], pred->face[j]);
+    if (dev <= (uint64_t)tol) continue;
+    v++;
+    if (dev > md) md = dev;
   }
   int mirror_ok = !(rt->transport->carry & BRAID__CARRY_DELTA) || !memcmp(c->mirror, pred->face, pred->facelen * sizeof *pred->face);
   if (mirror_ok && v == viol && md == maxdev) return 0;
@@ -162,26 +168,28 @@ static int boundary(braid_runtime *rt, braid__tctx *c, uint32_t from, const brai
   BRAID_FORWARD(mirror_update(c, pred, (rt->transport->carry & BRAID__CARRY_DELTA) != 0, &all, &m));
   uint64_t viol = 0, maxdev = 0;
   int64_t sum = 0;
-  if (!all && n >= BRAID_FACE_PREFETCH)
-    /* The cells to check are scattered over a face the caches have long
-     * evicted: start every miss before the first check waits for one. */
-    for (uint32_t w = 0; w < words; w++)
-      for (uint64_t cand = c->cand[w] | t->face_dirty[w] | c->violating[w]; cand; cand &= cand - 1) {
-        uint32_t j = w * 64 + (uint32_t)__builtin_ctzll(cand);
-        __builtin_prefetch(&own[j], 0);
-        __builtin_prefetch(&m[j], 0);
-      }
+  /* The cells to check, gathered into c->cand.  At a large face they are
+   * scattered over lines the caches have long evicted: every miss starts
+   * before the first check waits for one. */
+  const int prefetch = !all && n >= BRAID_FACE_PREFETCH;
   for (uint32_t w = 0; w < words; w++) {
-    uint64_t cand = all ? ~0ull : c->cand[w] | t->face_dirty[w] | c->violating[w];
-    c->cand[w] = 0;
+    c->cand[w] = all ? ~0ull : c->cand[w] | t->face_dirty[w] | c->violating[w];
     t->face_dirty[w] = 0;
     c->violating[w] = 0;
+    for (uint64_t cand = prefetch ? c->cand[w] : 0; cand;) {
+      uint32_t j = braid__take_bit(w, &cand);
+      __builtin_prefetch(&own[j], 0);
+      __builtin_prefetch(&m[j], 0);
+    }
+  }
+  for (uint32_t w = 0; w < words; w++) {
+    uint64_t cand = c->cand[w];
+    c->cand[w] = 0;
     /* Most cells are within the tolerance: a whole word is screened at
      * once, and only one with a violation is walked cell by cell. */
     if (cand == ~0ull && !any_out_of_tolerance(own + w * 64, m + w * 64, (uint64_t)tol)) continue;
     while (cand) {
-      uint32_t j = w * 64 + (uint32_t)__builtin_ctzll(cand);
-      cand &= cand - 1;
+      uint32_t j = braid__take_bit(w, &cand);
       check_cell(rt, c, j, m[j], blk, &viol, &maxdev, &sum);
     }
   }

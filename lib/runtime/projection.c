@@ -134,8 +134,8 @@ static void log_append(braid__facelog *l, braid_torus *t, uint64_t k, int64_t *f
    * miss first (projection.h: BRAID_FACE_PREFETCH). */
   if (l->words * 64 >= BRAID_FACE_PREFETCH)
     for (uint32_t w = 0; w < l->words; w++)
-      for (uint64_t m = dirty[w]; m; m &= m - 1) {
-        uint32_t j = w * 64 + (uint32_t)__builtin_ctzll(m);
+      for (uint64_t m = dirty[w]; m;) {
+        uint32_t j = braid__take_bit(w, &m);
         __builtin_prefetch(&t->state[j], 0);
         __builtin_prefetch(&face[j], 1);
       }
@@ -144,8 +144,7 @@ static void log_append(braid__facelog *l, braid_torus *t, uint64_t k, int64_t *f
     bits[w] = m;
     dirty[w] = 0;
     while (m) {
-      uint32_t j = w * 64 + (uint32_t)__builtin_ctzll(m);
-      m &= m - 1;
+      uint32_t j = braid__take_bit(w, &m);
       int64_t v = t->state[j];
       sum += braid__cell_weight(j) * ((uint64_t)v - (uint64_t)face[j]);
       face[j] = v;
@@ -185,10 +184,10 @@ void braid__projection_publish(braid__projection *p, braid_torus *t, uint32_t in
     p->delta_from = base;
     if (l->words * 64 >= BRAID_FACE_PREFETCH)
       for (uint32_t w = 0; w < l->words; w++)
-        for (uint64_t m = log_since(l, base, w); m; m &= m - 1) __builtin_prefetch(&face[w * 64 + (uint32_t)__builtin_ctzll(m)], 0);
+        for (uint64_t m = log_since(l, base, w); m;) __builtin_prefetch(&face[braid__take_bit(w, &m)], 0);
     for (uint32_t w = 0; w < l->words; w++)
-      for (uint64_t m = log_since(l, base, w); m; m &= m - 1) {
-        uint32_t j = w * 64 + (uint32_t)__builtin_ctzll(m);
+      for (uint64_t m = log_since(l, base, w); m;) {
+        uint32_t j = braid__take_bit(w, &m);
         p->delta_cell[n] = j;
         p->delta_value[n++] = face[j];
       }
