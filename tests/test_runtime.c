@@ -448,6 +448,34 @@ Test(runtime, the_delta_check_sees_what_checking_every_cell_sees, .timeout = 240
   faces_match("model=uniform tori=3 dim=8 exchanges=200 tolerance=0 seed=9 queue_cap=520", 2, 0);
 }
 
+/* The sequential executor runs every exchange-in of an exchange before
+ * its epochs (sequential.c), so each torus's successor has applied P(k-1)
+ * when P(k) is published, and every delta after the first holds one
+ * epoch's changes: since k-1, not since k-2. */
+Test(runtime, sequential_deltas_hold_one_epoch, .timeout = 60)
+{
+  for (unsigned tori = 2; tori <= 4; tori++) {
+    char kv[200];
+    snprintf(kv, sizeof kv, "model=uniform tori=%u dim=16 exchanges=40 interval=500 adapt=off seed=3 sequential=1", tori);
+    mem_sink m;
+    braid_runtime *rt = make_runtime(kv, &m);
+    cr_assert_eq(braid_runtime_run(rt), 0, "%s: %s", kv, braid_runtime_error(rt));
+    unsigned seen = 0;
+    for (uint32_t r = 0; r < tori; r++)
+      for (int s = 0; s < BRAID_PROJ_SLOTS; s++) {
+        const braid__projection *p = &rt->tc[r].slot[s];
+        cr_assert(p->exchange != UINT64_MAX && p->exchange >= 1);
+        cr_assert_eq(p->delta, BRAID__DELTA_SINCE, "%u tori, torus %u, exchange %llu", tori, r, (unsigned long long)p->exchange);
+        cr_assert_eq(p->delta_from, p->exchange - 1, "%u tori, torus %u, exchange %llu: a delta since %llu", tori, r,
+                     (unsigned long long)p->exchange, (unsigned long long)p->delta_from);
+        seen++;
+      }
+    cr_assert_eq(seen, tori * BRAID_PROJ_SLOTS);
+    braid_runtime_destroy(rt);
+    mem_free(&m);
+  }
+}
+
 typedef struct stopper {
   braid_runtime *rt;
 } stopper;

@@ -64,6 +64,9 @@ typedef struct braid__tctx {
   braid__hist wait_lat;
   braid__hist handover_lat; /* predecessor published -> this step started, when it waited for it */
   uint64_t wait_start;
+  /* Between the halves of a step (step.h): how long it waited before its
+   * exchange-in, and how long that took. */
+  uint64_t step_wait, step_exch;
   uint64_t rungs; /* the last epoch's rungs (step.c), for its projection */
   /* Serialised state for checkpoints, two buffers by the parity of the
    * exchange: exchange k is assembled only after step k+1 (its block closes

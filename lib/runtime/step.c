@@ -147,12 +147,21 @@ static void record_checks(braid_runtime *rt, braid__tctx *c, uint64_t k, braid__
     }
 }
 
-int braid__run_step(braid_runtime *rt, uint32_t r, uint64_t k, int thread, uint64_t idle_since)
+/* The end of a step, whichever half it ended in. */
+static int step_end(braid_runtime *rt, braid__tctx *c, uint32_t r, uint64_t k, int rc, uint64_t t_end)
 {
-  const uint64_t overhead = rt->clock_overhead;
+  atomic_store_explicit(&c->events_done, c->t.events, memory_order_relaxed);
+  c->wait_start = t_end ? t_end : braid__now_ns();
+  atomic_store_explicit(&c->steps_done, k + 1, memory_order_release);
+  if (rc) braid__set_error(rt, rc, "torus %u, exchange %llu: %s", r, (unsigned long long)k, braid_strerror(rc));
+  return rc;
+}
+
+int braid__step_in(braid_runtime *rt, uint32_t r, uint64_t k, uint64_t idle_since, uint64_t *now)
+{
   braid__tctx *c = &rt->tc[r];
-  uint64_t t0 = braid__now_ns(), exch = 0, t_end = 0;
-  uint64_t wait = c->wait_start ? t0 - c->wait_start : 0;
+  uint64_t t0 = *now ? *now : braid__now_ns();
+  c->step_wait = c->wait_start ? t0 - c->wait_start : 0;
   int rc = 0;
   atomic_store_explicit(&c->step_started_ns, t0, memory_order_relaxed);
   if (k > 0) {
@@ -166,9 +175,19 @@ int braid__run_step(braid_runtime *rt, uint32_t r, uint64_t k, int thread, uint6
     rc = braid__exchange_in(rt, r, k - 1, pred);
     rt->transport->hand_over(rt, r, k - 1);
   }
-  uint64_t t1 = braid__now_ns();
-  exch += t1 - t0;
-  if (!rc && k <= atomic_load(&rt->last_epoch)) {
+  *now = braid__now_ns();
+  c->step_exch = *now - t0;
+  return rc ? step_end(rt, c, r, k, rc, *now) : 0;
+}
+
+int braid__step_out(braid_runtime *rt, uint32_t r, uint64_t k, int thread, uint64_t *now)
+{
+  const uint64_t overhead = rt->clock_overhead;
+  braid__tctx *c = &rt->tc[r];
+  uint64_t t_end = 0;
+  int rc = 0;
+  if (k <= atomic_load(&rt->last_epoch)) {
+    uint64_t t1 = *now ? *now : braid__now_ns(), exch = c->step_exch;
     braid__buf *blk = &c->block[k % BRAID_REC_SLOTS];
     blk->len = 0;
     uint64_t n = run_epoch(rt, c, k, blk, overhead);
@@ -196,17 +215,21 @@ int braid__run_step(braid_runtime *rt, uint32_t r, uint64_t k, int thread, uint6
     exch += t3 - t2;
     t_end = t3;
     if (rt->recording) {
-      uint64_t f[6] = { r, (uint64_t)thread, t1 - rt->start_ns, t2 - t1, wait, exch };
+      uint64_t f[6] = { r, (uint64_t)thread, t1 - rt->start_ns, t2 - t1, c->step_wait, exch };
       braid__rec_put(blk, BRAID_REC_BARRIER, 6, f);
       if (blk->err) rc = blk->err;
     }
     atomic_store_explicit(&c->events_live, c->t.events, memory_order_relaxed);
     braid__hist_add(&c->exch_lat, exch);
-    if (k > 0) braid__hist_add(&c->wait_lat, wait);
+    if (k > 0) braid__hist_add(&c->wait_lat, c->step_wait);
   }
-  atomic_store_explicit(&c->events_done, c->t.events, memory_order_relaxed);
-  c->wait_start = t_end ? t_end : braid__now_ns();
-  atomic_store_explicit(&c->steps_done, k + 1, memory_order_release);
-  if (rc) braid__set_error(rt, rc, "torus %u, exchange %llu: %s", r, (unsigned long long)k, braid_strerror(rc));
-  return rc;
+  *now = t_end;
+  return step_end(rt, c, r, k, rc, t_end);
+}
+
+int braid__run_step(braid_runtime *rt, uint32_t r, uint64_t k, int thread, uint64_t idle_since)
+{
+  uint64_t now = 0;
+  int rc = braid__step_in(rt, r, k, idle_since, &now);
+  return rc ? rc : braid__step_out(rt, r, k, thread, &now);
 }
