@@ -10,6 +10,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 typedef struct braid__span {
   const void *p;
@@ -17,6 +18,22 @@ typedef struct braid__span {
 } braid__span;
 
 uint64_t braid__xxh3_spans(const braid__span *s, unsigned n);
+
+/* Spans of at most BRAID_XXH3_SMALL bytes in all (a projection at a short
+ * interval: its head and a few cells) are gathered and hashed at once: the
+ * streaming state's reset, updates and digest cost more than the hash of
+ * so little.  The value is the same either way.  Returns the total length,
+ * having copied the spans into buf only when it is at most cap. */
+#define BRAID_XXH3_SMALL 1024
+static inline size_t braid__spans_gather(const braid__span *s, unsigned n, unsigned char *buf, size_t cap)
+{
+  size_t total = 0;
+  for (unsigned i = 0; i < n; i++) total += s[i].n;
+  if (total > cap) return total;
+  for (size_t i = 0, at = 0; i < n; at += s[i].n, i++)
+    if (s[i].n) memcpy(buf + at, s[i].p, s[i].n);
+  return total;
+}
 
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
 #define BRAID_HAVE_XXH3_AVX2 1

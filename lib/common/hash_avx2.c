@@ -15,6 +15,9 @@
 uint64_t braid__xxh3_spans_avx2(const braid__span *s, unsigned n)
 {
   if (n == 1) return XXH3_64bits(s[0].p, s[0].n);
+  unsigned char small[BRAID_XXH3_SMALL];
+  size_t len = braid__spans_gather(s, n, small, sizeof small);
+  if (len <= sizeof small) return XXH3_64bits(small, len);
   XXH3_state_t st;
   XXH3_64bits_reset(&st);
   for (unsigned i = 0; i < n; i++) XXH3_64bits_update(&st, s[i].p, s[i].n);

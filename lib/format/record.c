@@ -35,18 +35,23 @@ void braid__rec_put(braid__buf *b, unsigned type, unsigned n, const uint64_t *f)
 
 void braid__rec_put_tail(braid__buf *b, unsigned type, unsigned n, const uint64_t *f, const void *tail, size_t taillen)
 {
-  uint8_t tmp[BRAID_REC_MAX_FIELDS * 10];
-  size_t len = 0;
+  if (n > BRAID_REC_MAX_FIELDS) n = BRAID_REC_MAX_FIELDS;
+  /* Encoded in place, behind room for a one-byte length: records are put
+   * at every exchange step and most are 10-30 bytes, so going through a
+   * scratch copy (or a call to make room) cost more than encoding them. */
+  const size_t most = 10 + 10 + (size_t)n * 10 + taillen;
+  if ((b->err || b->cap - b->len < most) && braid__buf_reserve(b, most)) return;
   const braid__rec_info *info = braid__rec_info_of(type);
-  for (unsigned i = 0; i < n && i < BRAID_REC_MAX_FIELDS; i++)
-    len += braid__varint_put(tmp + len, info && info->is_signed[i] ? braid__zigzag((int64_t)f[i]) : f[i]);
-  if (braid__buf_reserve(b, len + taillen + 20)) return;
-  b->len += braid__varint_put(b->p + b->len, type);
-  b->len += braid__varint_put(b->p + b->len, len + taillen);
-  memcpy(b->p + b->len, tmp, len);
-  b->len += len;
-  if (taillen) memcpy(b->p + b->len, tail, taillen);
-  b->len += taillen;
+  uint8_t *d = b->p + b->len;
+  size_t th = braid__varint_put(d, type), len = 0;
+  uint8_t *q = d + th + 1;
+  for (unsigned i = 0; i < n; i++) len += braid__varint_put(q + len, info && info->is_signed[i] ? braid__zigzag((int64_t)f[i]) : f[i]);
+  uint8_t lv[10];
+  size_t lh = braid__varint_put(lv, len + taillen);
+  if (lh > 1) memmove(q + lh - 1, q, len);
+  memcpy(d + th, lv, lh);
+  if (taillen) memcpy(d + th + lh + len, tail, taillen);
+  b->len += th + lh + len + taillen;
 }
 
 void braid__rec_put_blob(braid__buf *b, unsigned type, const void *data, size_t len)

@@ -18,7 +18,13 @@ uint64_t braid__chaos_rand(const braid_runtime *rt, uint64_t a, uint64_t b)
  * Each is 7 bits of braid__torus_rung() (two rungs make a two-byte
  * varint); a rung the epoch does not reach (the queue ran dry) is taken at
  * its end. */
-static uint64_t rung_at(uint64_t n, unsigned j, unsigned R) { return (uint64_t)(((unsigned __int128)n * j) / (R + 1)); }
+static uint64_t rung_at(uint64_t n, unsigned j, unsigned R)
+{
+  /* An epoch's n is an interval (32 bits) and what an exchange landed:
+   * the product fits 64 bits, whose division is no call. */
+  if (n <= UINT32_MAX) return n * j / (R + 1);
+  return (uint64_t)(((unsigned __int128)n * j) / (R + 1));
+}
 
 static void take_rung(braid_torus *t, uint64_t *rungs, unsigned j)
 {
