@@ -65,6 +65,17 @@ static const adapt_case cases[] = {
   { "the step is clamped to interval_max", VIOL, { 10000, 0, 2 }, AFTER(1000, 0, 10000), { 10000, 0, 0 }, 0, 0 },
   { "the step is clamped to interval_min", VIOL, { 200, 0, 0 }, AFTER(1000, 3, 50), { 100, 0, 0 }, BRAID_INTERVAL_FOLLOW, 3000 },
   { "the hysteresis counts go on while following", VIOL, { 5000, 0, 1 }, AFTER(1000, 2, 1000), { 1201, 0, 2 }, BRAID_INTERVAL_FOLLOW, 2000 },
+  /* and, after a quiet check, never below the predecessor. */
+  { "a quiet check catches up with a longer predecessor", VIOL, { 1000, 0, 0 }, AFTER(1000, 2, 3000), { 3000, 0, 1 }, BRAID_INTERVAL_FOLLOW,
+    2000 },
+  { "a quiet check that grows takes the longer of the two", VIOL, { 1000, 0, 2 }, AFTER(1000, 2, 1100), { 1201, 0, 0 }, BRAID_INTERVAL_GROW,
+    2000 },
+  { "a growth short of the predecessor catches up", VIOL, { 1000, 0, 2 }, AFTER(1000, 2, 3000), { 3000, 0, 0 }, BRAID_INTERVAL_FOLLOW, 2000 },
+  { "a check inside the band does not catch up", VIOL, { 1000, 0, 0 }, AFTER(1000, 3, 3000), { 1000, 0, 0 }, 0, 3000 },
+  { "a check above the band does not catch up", VIOL, { 1000, 0, 0 }, AFTER(1000, 6, 3000), { 1000, 1, 0 }, 0, 6000 },
+  { "a shrink does not catch up", VIOL, { 1000, 2, 0 }, AFTER(1000, 6, 3000), { 800, 0, 0 }, BRAID_INTERVAL_SHRINK, 6000 },
+  { "catching up is clamped to interval_max", VIOL, { 1000, 0, 0 }, AFTER(1000, 0, 20000), { 10000, 0, 1 }, BRAID_INTERVAL_FOLLOW, 0 },
+  { "an equal predecessor is no catching up", VIOL, { 3000, 0, 0 }, AFTER(1000, 0, 3000), { 3000, 0, 1 }, 0, 0 },
   { "rate: the predecessor's interval does not matter", RATE, { 1000, 0, 0 }, { 1000, 0, 1000000, 1000, 0, 0, 100 }, { 200, 0, 0 },
     BRAID_INTERVAL_RATE, 0 },
   /* Rate mode: about 200 us of measured wall time per epoch. */

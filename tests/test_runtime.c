@@ -91,12 +91,20 @@ Test(runtime, the_ring_keeps_nearly_one_interval, .timeout = 120)
     snprintf(kv, sizeof kv, "model=uniform tori=%u dim=32 exchanges=2000 seed=1 sequential=1", tori[i]);
     mem_sink m;
     run_into(kv, &m);
-    uint64_t iv[4] = { 0 }, prev[4] = { 0 }, follows = 0, hi = 0, lo = UINT64_MAX;
+    uint64_t iv[4] = { 0 }, prev[4] = { 0 }, follows = 0, caught_up = 0, unequal = 0, hi = 0, lo = UINT64_MAX;
+    int quiet[4] = { 0 };
     const uint8_t *p = m.logical.p, *end = p + m.logical.len;
     while (p < end) {
       braid_record r;
       cr_assert_eq(braid__rec_decode(&p, end, &r, NULL), 0);
-      if (r.type == BRAID_REC_EXCHANGE) memcpy(prev, iv, sizeof prev);
+      if (r.type == BRAID_REC_EXCHANGE) {
+        for (unsigned t = 1; t < tori[i]; t++) unequal += iv[t] != iv[0];
+        memcpy(prev, iv, sizeof prev);
+      }
+      /* The check of exchange k-1, in the block of exchange k before the
+         projection of k: below a quarter of the 1% threshold is quiet. */
+      if (r.type == BRAID_REC_BOUNDARY && r.field[2])
+        quiet[r.field[BRAID_F_TORUS]] = r.field[3] * 1000000 / r.field[2] * 4 < 10000;
       if (r.type == BRAID_REC_PROJECTION) {
         uint32_t t = (uint32_t)r.field[BRAID_F_TORUS], pred = (t + tori[i] - 1) % tori[i];
         uint64_t mine = r.field[BRAID_F_PROJECTION_INTERVAL];
@@ -105,6 +113,11 @@ Test(runtime, the_ring_keeps_nearly_one_interval, .timeout = 120)
         if (prev[pred])
           cr_assert_leq(mine, prev[pred] * 6 / 5 + 1, "%u tori: torus %u runs %llu after %llu", tori[i], t, (unsigned long long)mine,
                         (unsigned long long)prev[pred]);
+        /* After a quiet check, never below the predecessor. */
+        if (prev[pred] && quiet[t])
+          cr_assert_geq(mine, prev[pred], "%u tori: quiet torus %u runs %llu after %llu", tori[i], t, (unsigned long long)mine,
+                        (unsigned long long)prev[pred]);
+        if (prev[pred] && quiet[t] && prev[t] < prev[pred]) caught_up++;
         iv[t] = mine;
       }
       if (r.type == BRAID_REC_INTERVAL && r.field[BRAID_F_INTERVAL_REASON] == BRAID_INTERVAL_FOLLOW) follows++;
@@ -114,6 +127,10 @@ Test(runtime, the_ring_keeps_nearly_one_interval, .timeout = 120)
       if (iv[t] < lo) lo = iv[t];
     }
     cr_assert_gt(follows, 0, "%u tori: no torus followed its predecessor", tori[i]);
+    cr_assert_gt(caught_up, 0, "%u tori: no torus caught up with its predecessor", tori[i]);
+    /* Most exchanges run one interval around the ring (with the cap
+     * alone, 2 uniform tori ran unequal epochs at 1391 of 2000). */
+    cr_assert_lt(unequal, 2000 * (tori[i] - 1) / 2, "%u tori: %llu unequal intervals", tori[i], (unsigned long long)unequal);
     /* One step per torus around the ring at most: 1.2 for 2 tori, 1.44 for 3. */
     double spread = 1;
     for (unsigned t = 1; t < tori[i]; t++) spread *= 1.2;

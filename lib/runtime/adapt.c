@@ -54,6 +54,10 @@ braid__adapt_decision braid__adapt_next(const braid__adapt_rule *rule, braid__ad
       if (nv > cap) {
         if (cap < a->interval) reason = BRAID_INTERVAL_FOLLOW;
         nv = cap;
+      } else if (d.rate_ppm * 4 < rule->threshold_ppm && obs->pred_interval > nv) {
+        /* A quiet check: catch up with a longer predecessor at once. */
+        nv = clampu(obs->pred_interval, rule->lo, rule->hi);
+        reason = BRAID_INTERVAL_FOLLOW;
       }
     }
     break;

@@ -23,8 +23,9 @@
  * as 0, checkpoints holding a model's saved state.  5: a torus's
  * interval stays within one growth step of its predecessor's (adapt.h).
  * 6: the projection hash covers the face delta (projection.h), which
- * changes the hash a checkpoint stores. */
-#define BRAID_SEMANTICS_VERSION 6
+ * changes the hash a checkpoint stores.  7: after a quiet check a torus
+ * takes a longer predecessor's interval (adapt.h). */
+#define BRAID_SEMANTICS_VERSION 7
 #define BRAID_STR_(x) #x
 #define BRAID_STR(x) BRAID_STR_(x)
 
