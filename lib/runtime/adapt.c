@@ -54,8 +54,10 @@ braid__adapt_decision braid__adapt_next(const braid__adapt_rule *rule, braid__ad
       if (nv > cap) {
         if (cap < a->interval) reason = BRAID_INTERVAL_FOLLOW;
         nv = cap;
-      } else if (d.rate_ppm * 4 < rule->threshold_ppm && obs->pred_interval > nv) {
-        /* A quiet check: catch up with a longer predecessor at once. */
+      } else if (d.rate_ppm * 4 < rule->threshold_ppm && obs->pred_interval > nv && obs->pred_interval <= (uint64_t)a->interval * 6 / 5 + 1) {
+        /* A quiet check: catch up at once with a predecessor at most one
+         * growth step ahead (further ahead is one this torus shrank away
+         * from, and a shrink is not undone). */
         nv = clampu(obs->pred_interval, rule->lo, rule->hi);
         reason = BRAID_INTERVAL_FOLLOW;
       }

@@ -17,19 +17,23 @@
  *     more waits for its predecessor to grow too, and one that is further
  *     above (the predecessor shrank) comes down to that step at once
  *     (BRAID_INTERVAL_FOLLOW);
- *   - and, after a check below a quarter of the threshold, never below the
- *     predecessor's interval (clamped): a quiet torus catches up with a
- *     longer predecessor at once (BRAID_INTERVAL_FOLLOW too), its
- *     hysteresis count going on.
+ *   - and, after a check below a quarter of the threshold, a torus whose
+ *     predecessor runs at most one growth step longer takes that interval
+ *     at once (clamped; BRAID_INTERVAL_FOLLOW too), its hysteresis count
+ *     going on.  A predecessor further ahead is one the torus has just
+ *     shrunk away from (a shrink, x4/5, is more than a growth step), and
+ *     catching up with it would undo the shrink: the first version of the
+ *     rule did, and the tori of a ring took turns shrinking and catching
+ *     up, with three times the interval changes.
  * The last two rules keep the tori of a ring at nearly the same interval.
  * Each torus's step needs its predecessor's projection, so epochs of
  * unequal length leave the shorter torus's worker waiting: two tori
  * adapting alone settled at 6133 and 9601 events, which caps 2 threads at
  * 1.64x, and drift apart in virtual time, which the global check sees.
  * With the cap alone, two uniform tori at D=32 still ran unequal epochs at
- * 1391 of 2000 exchanges (a cap of 1.89x); catching up leaves 387 (1.97x),
- * and 3 and 4 tori go from 2.73 and 3.50 to 2.92 and 3.88 on as many
- * cores.
+ * 1391 of 2000 exchanges (a cap of 1.89x); catching up leaves 264
+ * (1.98x), and 3 and 4 tori go from 2.73 and 3.50 to 2.80 and 3.64 on as
+ * many cores.
  * Shrinking is never held back: a torus whose own check is bad shrinks at
  * once, and its successors follow one exchange later each.
  * The band sits under the threshold rather than around it because a

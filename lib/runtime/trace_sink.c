@@ -24,8 +24,9 @@
  * interval stays within one growth step of its predecessor's (adapt.h).
  * 6: the projection hash covers the face delta (projection.h), which
  * changes the hash a checkpoint stores.  7: after a quiet check a torus
- * takes a longer predecessor's interval (adapt.h). */
-#define BRAID_SEMANTICS_VERSION 7
+ * takes a longer predecessor's interval (adapt.h).  8: only from at most
+ * one growth step below it (7 undid the torus's own shrinks). */
+#define BRAID_SEMANTICS_VERSION 8
 #define BRAID_STR_(x) #x
 #define BRAID_STR(x) BRAID_STR_(x)
 
