@@ -23,17 +23,21 @@ braid__adapt braid__adapt_start(const braid_config *cfg)
 
 static uint32_t clampu(uint64_t v, uint32_t lo, uint32_t hi) { return (uint32_t)(v < lo ? lo : v > hi ? hi : v); }
 
+/* One growth step above an interval (adapt.h), unclamped. */
+static uint64_t grown(uint32_t interval) { return (uint64_t)interval * 6 / 5 + 1; }
+
 braid__adapt_decision braid__adapt_next(const braid__adapt_rule *rule, braid__adapt state, const braid__adapt_obs *obs)
 {
   braid__adapt_decision d = { state, 0, obs->checked ? obs->violations * 1000000 / obs->checked : 0 };
   braid__adapt *a = &d.next;
   uint32_t nv = a->interval, reason = 0;
   switch (rule->mode) {
-  case BRAID_ADAPT_VIOLATIONS:
+  case BRAID_ADAPT_VIOLATIONS: {
+    const int quiet = d.rate_ppm * 4 < rule->threshold_ppm; /* below a quarter of the threshold */
     if (d.rate_ppm * 2 > rule->threshold_ppm) {
       a->up++;
       a->down = 0;
-    } else if (d.rate_ppm * 4 < rule->threshold_ppm) {
+    } else if (quiet) {
       a->down++;
       a->up = 0;
     } else {
@@ -45,16 +49,16 @@ braid__adapt_decision braid__adapt_next(const braid__adapt_rule *rule, braid__ad
       reason = BRAID_INTERVAL_SHRINK;
     } else if (a->down >= rule->hysteresis) {
       a->down = 0;
-      nv = clampu((uint64_t)a->interval * 6 / 5 + 1, rule->lo, rule->hi);
+      nv = clampu(grown(a->interval), rule->lo, rule->hi);
       reason = BRAID_INTERVAL_GROW;
     }
     if (obs->pred_interval) {
       /* Stay within one growth step of the predecessor (see adapt.h). */
-      uint32_t cap = clampu((uint64_t)obs->pred_interval * 6 / 5 + 1, rule->lo, rule->hi);
+      uint32_t cap = clampu(grown(obs->pred_interval), rule->lo, rule->hi);
       if (nv > cap) {
         if (cap < a->interval) reason = BRAID_INTERVAL_FOLLOW;
         nv = cap;
-      } else if (d.rate_ppm * 4 < rule->threshold_ppm && obs->pred_interval > nv && obs->pred_interval <= (uint64_t)a->interval * 6 / 5 + 1) {
+      } else if (quiet && obs->pred_interval > nv && obs->pred_interval <= grown(a->interval)) {
         /* A quiet check: catch up at once with a predecessor at most one
          * growth step ahead (further ahead is one this torus shrank away
          * from, and a shrink is not undone). */
@@ -63,6 +67,7 @@ braid__adapt_decision braid__adapt_next(const braid__adapt_rule *rule, braid__ad
       }
     }
     break;
+  }
   case BRAID_ADAPT_RATE:
     reason = BRAID_INTERVAL_RATE;
     if (obs->recorded) {
